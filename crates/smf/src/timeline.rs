@@ -1,0 +1,194 @@
+use std::path::Path;
+
+use midly::{MetaMessage, MidiMessage, TrackEventKind};
+
+use crate::error::Error;
+use crate::message::Message;
+use crate::parse;
+use crate::time::{Division, ExactTime, TempoMap};
+
+/// The SMF format of a parsed file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One track.
+    SingleTrack,
+    /// Simultaneous tracks sharing one tempo map.
+    Parallel,
+}
+
+/// One channel or system-exclusive event at its absolute time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Absolute time in ticks from the start of the file.
+    pub tick: u64,
+    /// Absolute time, exact.
+    pub time: ExactTime,
+    /// The track the event comes from (0-based, file order).
+    pub track: usize,
+    /// What goes on the wire.
+    pub message: Message,
+}
+
+/// The immutable, time-ordered list of a MIDI file's wire events, and its duration.
+///
+/// Simultaneous events keep a stable order — track order, then order within the track — which
+/// is what mido's `merge_tracks` does.
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    format: Format,
+    division: Division,
+    events: Vec<Event>,
+    duration: ExactTime,
+}
+
+impl Timeline {
+    /// Reads and parses the file at `path`; errors name the file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Timeline::parse(&bytes).map_err(|source| Error::InFile {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })
+    }
+
+    /// Parses a Standard MIDI File held in memory.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        let (header, chunks) = parse::chunks(bytes)?;
+        let format = match header.format {
+            0 if chunks.len() == 1 => Format::SingleTrack,
+            0 => {
+                return Err(Error::Format0Tracks {
+                    found: chunks.len(),
+                });
+            }
+            1 => Format::Parallel,
+            format => return Err(Error::UnsupportedFormat { format }),
+        };
+        debug_assert_eq!(chunks.len(), usize::from(header.tracks));
+
+        // One pass over every track: wire events and tempo changes with absolute ticks, and the
+        // last tick of all (meta events included, as mido's length counts them).
+        let mut events: Vec<(u64, usize, Message)> = Vec::new();
+        let mut tempo_changes: Vec<(u64, usize, u32)> = Vec::new();
+        let mut last_tick = 0u64;
+        for (track, chunk) in chunks.into_iter().enumerate() {
+            let mut tick = 0u64;
+            parse::track_events(track, chunk, |delta, kind| {
+                tick += u64::from(delta);
+                match kind {
+                    TrackEventKind::Midi { channel, message } => {
+                        events.push((tick, track, channel_message(channel.as_int(), message)));
+                    }
+                    TrackEventKind::SysEx(data) => {
+                        let mut bytes = Vec::with_capacity(data.len() + 1);
+                        bytes.push(0xF0);
+                        bytes.extend_from_slice(data);
+                        events.push((tick, track, Message::SysEx(bytes.into())));
+                    }
+                    TrackEventKind::Escape(data) => {
+                        events.push((tick, track, Message::SysEx(data.into())));
+                    }
+                    TrackEventKind::Meta(MetaMessage::Tempo(tempo)) => {
+                        tempo_changes.push((tick, track, tempo.as_int()));
+                    }
+                    TrackEventKind::Meta(_) => {}
+                }
+            })?;
+            last_tick = last_tick.max(tick);
+        }
+
+        // Stable sorts by tick keep track order, then order within a track, for equal ticks.
+        events.sort_by_key(|&(tick, _, _)| tick);
+        tempo_changes.sort_by_key(|&(tick, _, _)| tick);
+        let changes: Vec<(u64, u32)> = tempo_changes.iter().map(|&(t, _, us)| (t, us)).collect();
+        let tempo = TempoMap::new(header.division, &changes);
+
+        let events = events
+            .into_iter()
+            .map(|(tick, track, message)| Event {
+                tick,
+                time: tempo.time(tick),
+                track,
+                message,
+            })
+            .collect();
+        Ok(Timeline {
+            format,
+            division: header.division,
+            events,
+            duration: tempo.time(last_tick),
+        })
+    }
+
+    /// A timeline from events already at their times (sorted stably by time here), e.g. one note.
+    pub fn from_events(mut events: Vec<Event>, duration: ExactTime) -> Self {
+        events.sort_by_key(|event| event.time);
+        let duration = events
+            .last()
+            .map_or(duration, |last| last.time.max(duration));
+        Timeline {
+            format: Format::SingleTrack,
+            division: Division::TicksPerBeat(1),
+            events,
+            duration,
+        }
+    }
+
+    /// The wire events in time order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The time of the last message of the merged tracks, meta messages included: pycarla's
+    /// `get_smf_duration`, mido's `MidiFile.length`.
+    pub fn duration(&self) -> ExactTime {
+        self.duration
+    }
+
+    /// The file's SMF format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The file's time division.
+    pub fn division(&self) -> Division {
+        self.division
+    }
+
+    /// Each event with its frame at `sample_rate`, `round(t · sample_rate)` half to even, each
+    /// computed from the event's absolute time (never from summed deltas).
+    pub fn frames(&self, sample_rate: u32) -> impl Iterator<Item = (u64, &Event)> + '_ {
+        self.events
+            .iter()
+            .map(move |event| (event.time.frame(sample_rate), event))
+    }
+}
+
+fn channel_message(channel: u8, message: MidiMessage) -> Message {
+    match message {
+        MidiMessage::NoteOff { key, vel } => {
+            Message::channel(0x80 | channel, &[key.into(), vel.into()])
+        }
+        MidiMessage::NoteOn { key, vel } => {
+            Message::channel(0x90 | channel, &[key.into(), vel.into()])
+        }
+        MidiMessage::Aftertouch { key, vel } => {
+            Message::channel(0xA0 | channel, &[key.into(), vel.into()])
+        }
+        MidiMessage::Controller { controller, value } => {
+            Message::channel(0xB0 | channel, &[controller.into(), value.into()])
+        }
+        MidiMessage::ProgramChange { program } => {
+            Message::channel(0xC0 | channel, &[program.into()])
+        }
+        MidiMessage::ChannelAftertouch { vel } => Message::channel(0xD0 | channel, &[vel.into()]),
+        MidiMessage::PitchBend { bend } => {
+            let raw = bend.0.as_int();
+            Message::channel(0xE0 | channel, &[(raw & 0x7F) as u8, (raw >> 7) as u8])
+        }
+    }
+}
