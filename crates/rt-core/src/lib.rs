@@ -1,1 +1,44 @@
-//! Placeholder: see the issue tracker.
+//! The real-time heart of pycarla-rs: a sample-accurate MIDI player and an audio recorder, two
+//! JACK clients that start on the same absolute frame.
+//!
+//! The promise: **the sound of an event scheduled at frame `f` starts at recorded index `f`**,
+//! for every period size, in freewheel and in realtime mode. How it is kept:
+//!
+//! - The [`Schedule`] is built and sorted before activation; the player's callback only walks it
+//!   ([`schedule::due`]) and writes each event at its offset within the cycle.
+//! - Player and recorder share one [`StartSync`]: the first armed callback publishes
+//!   `start = cycle_start + n_frames` (the next cycle) with a compare-exchange, and both then work
+//!   in frames relative to `start`.
+//! - The recorder's callback copies port buffers into an `rtrb` ring; a helper thread drains it
+//!   into memory or a WAV file. Overflows are counted and reported, never hidden.
+//! - Callbacks never allocate, lock, log, make system calls or panic: all state is allocated
+//!   before activation and crosses threads through atomics and `rtrb`.
+//!
+//! [`Session`] wires it together against running synth ports:
+//!
+//! ```no_run
+//! use rt_core::{Schedule, Session, SessionOptions, Sink};
+//! # fn main() -> Result<(), rt_core::Error> {
+//! let mut schedule = Schedule::new();
+//! schedule.push(0, &[0x90, 60, 100])?;      // note on at frame 0
+//! schedule.push(48_000, &[0x80, 60, 0])?;   // note off one second later
+//! let options = SessionOptions::new("my-server", "Carla:events-in", "Carla:audio-out*");
+//! let recording = Session::run(&options, &schedule, 96_000, Sink::Memory)?;
+//! println!("{} channels", recording.channels.len());
+//! # Ok(()) }
+//! ```
+
+pub mod client;
+mod error;
+pub mod player;
+pub mod recorder;
+pub mod schedule;
+mod session;
+pub mod sync;
+pub mod watch;
+
+pub use error::Error;
+pub use recorder::{Recording, Sink, WavFormat};
+pub use schedule::Schedule;
+pub use session::{Session, SessionOptions};
+pub use sync::StartSync;

@@ -1,0 +1,115 @@
+//! Opening JACK clients on a *named* server, and finding ports by glob pattern.
+//!
+//! The jack crate opens clients on the default server only; pycarla-rs runs a private server per
+//! render (or per parallel job), so clients must name theirs. `jack_client_open` takes the server
+//! name as a variadic argument, which jack-sys does not bind: we fetch the symbol ourselves.
+
+use std::ffi::{CString, c_char, c_int};
+
+use jack::{Client, ClientOptions, PortFlags};
+
+use crate::error::Error;
+
+/// `JackServerName` from `jack/types.h`: the next variadic argument names the server.
+const JACK_SERVER_NAME: c_int = 0x04;
+
+type ClientOpen = unsafe extern "C" fn(
+    *const c_char,
+    jack_sys::jack_options_t,
+    *mut jack_sys::jack_status_t,
+    ...
+) -> *mut jack_sys::jack_client_t;
+
+/// Opens client `name` on the server called `server`, never starting a server.
+///
+/// ```no_run
+/// let client = rt_core::client::open("probe", "my-server")?;
+/// println!("{} Hz", client.sample_rate());
+/// # Ok::<(), rt_core::Error>(())
+/// ```
+pub fn open(name: &str, server: &str) -> Result<Client, Error> {
+    let library = jack_sys::library().map_err(|e| Error::Library(e.to_string()))?;
+    // SAFETY: the symbol has the C signature declared by `ClientOpen` (jack/jack.h).
+    let client_open: ClientOpen = unsafe {
+        *library
+            .get::<ClientOpen>(b"jack_client_open\0")
+            .map_err(|e| Error::Library(e.to_string()))?
+    };
+    let open_error = |status: String| Error::Open {
+        client: name.to_string(),
+        server: server.to_string(),
+        status,
+    };
+    let c_name = CString::new(name).map_err(|_| open_error("name holds a NUL byte".into()))?;
+    let c_server =
+        CString::new(server).map_err(|_| open_error("server name holds a NUL byte".into()))?;
+    let options = ClientOptions::NO_START_SERVER.bits() as c_int | JACK_SERVER_NAME;
+    let mut status: jack_sys::jack_status_t = 0;
+    // SAFETY: valid C strings that outlive the call; `status` is a valid out pointer.
+    let raw = unsafe {
+        client_open(
+            c_name.as_ptr(),
+            options as jack_sys::jack_options_t,
+            &mut status,
+            c_server.as_ptr(),
+        )
+    };
+    if raw.is_null() {
+        let status = jack::ClientStatus::from_bits_truncate(status);
+        return Err(open_error(format!("{status:?}")));
+    }
+    // SAFETY: `raw` is a client freshly opened by libjack and owned by nobody else.
+    Ok(unsafe { Client::from_raw(raw) })
+}
+
+/// All ports whose full name (`client:port`) matches the glob `pattern`, in JACK's order.
+pub fn matching_ports(client: &Client, pattern: &str) -> Result<Vec<String>, Error> {
+    let glob = glob::Pattern::new(pattern).map_err(|e| Error::Pattern {
+        pattern: pattern.to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(client
+        .ports(None, None, PortFlags::empty())
+        .into_iter()
+        .filter(|port| glob.matches(port))
+        .collect())
+}
+
+/// Like [`matching_ports`] but at least one port must match.
+pub fn require_ports(client: &Client, pattern: &str) -> Result<Vec<String>, Error> {
+    let ports = matching_ports(client, pattern)?;
+    if ports.is_empty() {
+        return Err(Error::NoPort {
+            pattern: pattern.to_string(),
+            present: client.ports(None, None, PortFlags::empty()).join(", "),
+        });
+    }
+    Ok(ports)
+}
+
+/// The client part of a full port name (`client:port` → `client`).
+pub fn client_of(port: &str) -> &str {
+    port.split_once(':').map_or(port, |(client, _)| client)
+}
+
+/// Turns freewheel mode on or off for the whole server.
+///
+/// jack 0.13 does not wrap `jack_set_freewheel`. JACK answers non-zero when the state does not
+/// change; that is not an error for us (we asked for the state it is in), so it is only logged.
+pub fn set_freewheel(client: &Client, on: bool) {
+    // SAFETY: `client.raw()` is a valid, open client.
+    let result = unsafe { jack_sys::jack_set_freewheel(client.raw(), c_int::from(on)) };
+    if result != 0 {
+        tracing::debug!(on, result, "jack_set_freewheel left the state unchanged");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn client_of_splits_at_the_first_colon() {
+        assert_eq!(super::client_of("Carla:audio-out1"), "Carla");
+        assert_eq!(super::client_of("a:b:c"), "a");
+        assert_eq!(super::client_of("plain"), "plain");
+    }
+}

@@ -1,0 +1,126 @@
+use std::path::PathBuf;
+
+/// What can go wrong while playing and recording on a JACK server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The JACK library (libjack.so.0) could not be loaded.
+    #[error("cannot load the JACK library: {0} (install it: sudo apt-get install jackd2)")]
+    Library(String),
+    /// No client could be opened: usually no server runs under that name.
+    #[error(
+        "cannot open JACK client `{client}` on server `{server}`: {status} (is the server running?)"
+    )]
+    Open {
+        /// The client name asked for.
+        client: String,
+        /// The server name.
+        server: String,
+        /// JACK's status bits.
+        status: String,
+    },
+    /// A JACK call failed.
+    #[error("JACK error while {action}: {source}")]
+    Jack {
+        /// What was being done.
+        action: String,
+        /// JACK's error.
+        source: jack::Error,
+    },
+    /// No port matches a pattern.
+    #[error("no JACK port matches `{pattern}` (ports present: {present})")]
+    NoPort {
+        /// The glob pattern.
+        pattern: String,
+        /// The ports that do exist, for the message.
+        present: String,
+    },
+    /// A port pattern is not a valid glob.
+    #[error("invalid port pattern `{pattern}`: {reason}")]
+    Pattern {
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        reason: String,
+    },
+    /// Events pushed out of time order.
+    #[error(
+        "schedule event at frame {frame} comes after an event at frame {previous}: push in time order"
+    )]
+    Unsorted {
+        /// The event's frame.
+        frame: u64,
+        /// The frame of the event before it.
+        previous: u64,
+    },
+    /// A message that is empty or longer than a JACK MIDI event can be.
+    #[error("MIDI message of {len} bytes at frame {frame} cannot be sent")]
+    BadMessage {
+        /// Its frame.
+        frame: u64,
+        /// Its length.
+        len: usize,
+    },
+    /// More events in one cycle than the JACK MIDI buffer holds.
+    #[error(
+        "{lost} MIDI events did not fit the JACK MIDI buffer of their cycle; raise the period or thin the file"
+    )]
+    MidiOverflow {
+        /// Events not written.
+        lost: u64,
+    },
+    /// The recorder's ring filled up and audio was lost.
+    #[error(
+        "the recorder lost {frames} frames: its ring buffer overflowed (the disk or the drain thread is too slow)"
+    )]
+    RingOverflow {
+        /// Frames lost.
+        frames: u64,
+    },
+    /// The server shut down.
+    #[error("the JACK server shut down: {reason}")]
+    ServerShutdown {
+        /// JACK's reason.
+        reason: String,
+    },
+    /// A client we play to or record from went away.
+    #[error("JACK client `{client}` (the synth) disappeared during the render")]
+    ClientGone {
+        /// Its name.
+        client: String,
+    },
+    /// The server reported xruns in realtime mode: audio may have been lost.
+    #[error(
+        "{count} xruns during a realtime render: audio may be lost (use freewheel, or a larger period)"
+    )]
+    Xrun {
+        /// How many.
+        count: u64,
+    },
+    /// The wait ran out.
+    #[error(
+        "timed out after {seconds:.1} s waiting for the render ({done_frames} of {total_frames} frames recorded)"
+    )]
+    Timeout {
+        /// How long we waited.
+        seconds: f64,
+        /// Frames recorded so far.
+        done_frames: u64,
+        /// Frames asked for.
+        total_frames: u64,
+    },
+    /// Writing the WAV file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Wav {
+        /// The file.
+        path: PathBuf,
+        /// hound's error.
+        source: hound::Error,
+    },
+    /// The stop was asked for from outside (e.g. SIGINT).
+    #[error("render interrupted after {done_frames} frames")]
+    Interrupted {
+        /// Frames recorded.
+        done_frames: u64,
+    },
+}

@@ -1,0 +1,320 @@
+//! The recorder: a process callback that copies audio into a ring, and the thread that drains
+//! the ring into memory or a WAV file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use jack::{AudioIn, Client, Control, Port, ProcessHandler, ProcessScope};
+
+use crate::error::Error;
+use crate::schedule;
+use crate::sync::StartSync;
+use crate::watch::WatchState;
+
+/// Spins the callback may make waiting for ring space, in freewheel only (about a second):
+/// freewheel has no deadline, so waiting for the drain thread loses nothing; past the bound the
+/// drain thread is presumed stuck and frames are counted lost rather than hanging the server.
+const FREEWHEEL_SPIN_LIMIT: u64 = 1 << 28;
+
+/// What the recorder reports to other threads.
+#[derive(Debug, Default)]
+pub struct RecorderStatus {
+    /// Frames copied into the ring.
+    pub recorded: AtomicU64,
+    /// Frames lost to a full ring.
+    pub lost: AtomicU64,
+    /// The callback has recorded all it will.
+    pub finished: AtomicBool,
+    /// Asks the callback to stop at the next cycle (a recording of unbounded length, or abort).
+    pub stop: AtomicBool,
+}
+
+/// The recorder's process handler: allocation-free, lock-free, no system calls.
+#[derive(Debug)]
+pub struct RecorderProcess {
+    ports: Vec<Port<AudioIn>>,
+    ring: rtrb::Producer<f32>,
+    total: u64,
+    sync: Arc<StartSync>,
+    status: Arc<RecorderStatus>,
+    watch: Arc<WatchState>,
+}
+
+impl RecorderProcess {
+    /// Records `total` frames (`u64::MAX`: until stopped) of `ports` into `ring`, interleaved.
+    pub fn new(
+        ports: Vec<Port<AudioIn>>,
+        ring: rtrb::Producer<f32>,
+        total: u64,
+        sync: Arc<StartSync>,
+        status: Arc<RecorderStatus>,
+        watch: Arc<WatchState>,
+    ) -> Self {
+        RecorderProcess {
+            ports,
+            ring,
+            total,
+            sync,
+            status,
+            watch,
+        }
+    }
+
+    /// Waits for room for `samples` samples, in freewheel only; returns the room there is.
+    fn room_for(&self, samples: usize) -> usize {
+        let mut spins = 0;
+        while self.ring.slots() < samples
+            && self.watch.freewheel.load(Ordering::Relaxed)
+            && spins < FREEWHEEL_SPIN_LIMIT
+        {
+            std::hint::spin_loop();
+            spins += 1;
+        }
+        self.ring.slots()
+    }
+}
+
+impl ProcessHandler for RecorderProcess {
+    fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
+        if self.status.finished.load(Ordering::Relaxed) {
+            return Control::Continue;
+        }
+        let n = scope.n_frames();
+        let Some(cycle) = self.sync.relative(scope.last_frame_time(), n) else {
+            return Control::Continue;
+        };
+        let channels = self.ports.len();
+        let wanted = schedule::frames_to_record(cycle, n, self.total) as usize;
+        let fit = wanted.min(self.room_for(wanted * channels) / channels.max(1));
+        if let Ok(mut chunk) = self.ring.write_chunk_uninit(fit * channels) {
+            let (first, second) = chunk.as_mut_slices();
+            for (channel, port) in self.ports.iter().enumerate() {
+                let input = port.as_slice(scope);
+                for (frame, &sample) in input[..fit].iter().enumerate() {
+                    let position = frame * channels + channel;
+                    match first.get_mut(position) {
+                        Some(slot) => *slot = std::mem::MaybeUninit::new(sample),
+                        None => second[position - first.len()] = std::mem::MaybeUninit::new(sample),
+                    }
+                }
+            }
+            // SAFETY: every slot of both slices was written above (fit frames × channels).
+            unsafe { chunk.commit_all() };
+        }
+        self.status
+            .recorded
+            .fetch_add(fit as u64, Ordering::Release);
+        if fit < wanted {
+            self.status
+                .lost
+                .fetch_add((wanted - fit) as u64, Ordering::Relaxed);
+        }
+        if cycle + n as u64 >= self.total || self.status.stop.load(Ordering::Relaxed) {
+            self.status.finished.store(true, Ordering::Release);
+        }
+        Control::Continue
+    }
+}
+
+/// Sample format of a WAV file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WavFormat {
+    /// 32-bit float: no clipping, the synth's exact output.
+    #[default]
+    Float32,
+    /// 24-bit integer (clipped to ±1).
+    Int24,
+    /// 16-bit integer (clipped to ±1).
+    Int16,
+}
+
+/// Where recorded audio goes.
+#[derive(Clone, Debug)]
+pub enum Sink {
+    /// Planar buffers in memory ([`Recording::channels`]).
+    Memory,
+    /// Streamed to a WAV file as it arrives (memory stays flat however long the render). The file
+    /// is finalized even when the render fails, holding the frames recorded so far.
+    Wav {
+        /// The file.
+        path: PathBuf,
+        /// Its sample format.
+        format: WavFormat,
+    },
+}
+
+/// The result of a recording.
+#[derive(Clone, Debug, Default)]
+pub struct Recording {
+    /// Sample rate in Hz.
+    pub sample_rate: u32,
+    /// Frames recorded.
+    pub frames: u64,
+    /// One buffer per channel ([`Sink::Memory`] only; empty for a WAV sink).
+    pub channels: Vec<Vec<f32>>,
+    /// The WAV written ([`Sink::Wav`] only).
+    pub path: Option<PathBuf>,
+}
+
+/// The thread that empties the ring. It ends when the callback has finished and the ring is
+/// empty, or when `abort` is set (the server died) and the ring is empty.
+#[derive(Debug)]
+pub(crate) struct Drain {
+    handle: JoinHandle<Result<Recording, Error>>,
+    pub(crate) abort: Arc<AtomicBool>,
+}
+
+impl Drain {
+    pub(crate) fn spawn(
+        mut ring: rtrb::Consumer<f32>,
+        channels: usize,
+        sample_rate: u32,
+        sink: Sink,
+        status: Arc<RecorderStatus>,
+    ) -> Result<Drain, Error> {
+        let abort = Arc::new(AtomicBool::new(false));
+        let mut output = Output::open(&sink, channels, sample_rate)?;
+        let thread_abort = abort.clone();
+        let handle = std::thread::Builder::new()
+            .name("pycarla-drain".into())
+            .spawn(move || {
+                let mut frames = 0u64;
+                loop {
+                    // Read `finished` before looking at the ring: whatever was pushed before it
+                    // was set is visible now, so an empty ring then means the end.
+                    let done = status.finished.load(Ordering::Acquire)
+                        || thread_abort.load(Ordering::Acquire);
+                    let available = ring.slots() / channels.max(1) * channels;
+                    if available == 0 {
+                        if done {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_micros(500));
+                        continue;
+                    }
+                    let chunk = ring.read_chunk(available).expect("slots checked");
+                    let (first, second) = chunk.as_slices();
+                    output.write(first)?;
+                    output.write(second)?;
+                    chunk.commit_all();
+                    frames += (available / channels.max(1)) as u64;
+                }
+                output.finish(frames, sample_rate)
+            })
+            .expect("spawning the drain thread");
+        Ok(Drain { handle, abort })
+    }
+
+    pub(crate) fn join(self) -> Result<Recording, Error> {
+        self.handle.join().expect("the drain thread does not panic")
+    }
+}
+
+/// Where the drain thread writes.
+enum Output {
+    Memory {
+        channels: Vec<Vec<f32>>,
+        next: usize,
+    },
+    Wav {
+        writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+        format: WavFormat,
+        path: PathBuf,
+    },
+}
+
+impl Output {
+    fn open(sink: &Sink, channels: usize, sample_rate: u32) -> Result<Output, Error> {
+        Ok(match sink {
+            Sink::Memory => Output::Memory {
+                channels: vec![Vec::new(); channels],
+                next: 0,
+            },
+            Sink::Wav { path, format } => {
+                let (bits_per_sample, sample_format) = match format {
+                    WavFormat::Float32 => (32, hound::SampleFormat::Float),
+                    WavFormat::Int24 => (24, hound::SampleFormat::Int),
+                    WavFormat::Int16 => (16, hound::SampleFormat::Int),
+                };
+                let spec = hound::WavSpec {
+                    channels: channels as u16,
+                    sample_rate,
+                    bits_per_sample,
+                    sample_format,
+                };
+                let writer = hound::WavWriter::create(path, spec)
+                    .map_err(|source| wav_error(path, source))?;
+                Output::Wav {
+                    writer,
+                    format: *format,
+                    path: path.clone(),
+                }
+            }
+        })
+    }
+
+    /// Appends interleaved samples (a whole number of frames over the two slices of a chunk, so
+    /// a slice may end mid-frame: the channel index carries over).
+    fn write(&mut self, samples: &[f32]) -> Result<(), Error> {
+        match self {
+            Output::Memory { channels, next } => {
+                for &sample in samples {
+                    channels[*next].push(sample);
+                    *next = (*next + 1) % channels.len();
+                }
+            }
+            Output::Wav {
+                writer,
+                format,
+                path,
+            } => {
+                for &sample in samples {
+                    let written = match format {
+                        WavFormat::Float32 => writer.write_sample(sample),
+                        WavFormat::Int24 => writer.write_sample(quantize(sample, 8_388_607.0)),
+                        WavFormat::Int16 => writer.write_sample(quantize(sample, 32_767.0) as i16),
+                    };
+                    written.map_err(|source| wav_error(path, source))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, frames: u64, sample_rate: u32) -> Result<Recording, Error> {
+        match self {
+            Output::Memory { channels, .. } => Ok(Recording {
+                sample_rate,
+                frames,
+                channels,
+                path: None,
+            }),
+            Output::Wav { writer, path, .. } => {
+                writer
+                    .finalize()
+                    .map_err(|source| wav_error(&path, source))?;
+                Ok(Recording {
+                    sample_rate,
+                    frames,
+                    channels: Vec::new(),
+                    path: Some(path),
+                })
+            }
+        }
+    }
+}
+
+/// A sample scaled to an integer full scale, rounded and clipped to ±1.
+fn quantize(sample: f32, full_scale: f32) -> i32 {
+    (sample.clamp(-1.0, 1.0) * full_scale).round() as i32
+}
+
+fn wav_error(path: &Path, source: hound::Error) -> Error {
+    Error::Wav {
+        path: path.to_path_buf(),
+        source,
+    }
+}

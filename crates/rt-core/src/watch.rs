@@ -1,0 +1,67 @@
+//! Server notifications that end a render: shutdown, the synth leaving, xruns, freewheel.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use jack::{Client, ClientStatus, Control, NotificationHandler};
+
+/// Facts the notification threads learn, for the waiting thread.
+#[derive(Debug, Default)]
+pub struct WatchState {
+    /// The server shut down (or kicked the client out).
+    pub shutdown: AtomicBool,
+    /// Why, as JACK said.
+    pub shutdown_reason: Mutex<String>,
+    /// A watched client unregistered.
+    pub client_gone: AtomicBool,
+    /// Which.
+    pub gone_name: Mutex<String>,
+    /// xruns seen.
+    pub xruns: AtomicU64,
+    /// Whether the server is freewheeling.
+    pub freewheel: AtomicBool,
+}
+
+/// A notification handler that records what matters for a render into a shared [`WatchState`].
+///
+/// Notifications run on JACK's notification thread, not the process thread; even so, they only
+/// compare and store, except for the rare shutdown and client-gone paths.
+#[derive(Debug)]
+pub struct Watch {
+    state: Arc<WatchState>,
+    clients: Vec<String>,
+}
+
+impl Watch {
+    /// Watches `clients` (names) for unregistration.
+    pub fn new(state: Arc<WatchState>, clients: Vec<String>) -> Self {
+        Watch { state, clients }
+    }
+}
+
+impl NotificationHandler for Watch {
+    unsafe fn shutdown(&mut self, _status: ClientStatus, reason: &str) {
+        if let Ok(mut slot) = self.state.shutdown_reason.try_lock() {
+            *slot = reason.to_string();
+        }
+        self.state.shutdown.store(true, Ordering::Release);
+    }
+
+    fn freewheel(&mut self, _: &Client, enabled: bool) {
+        self.state.freewheel.store(enabled, Ordering::Release);
+    }
+
+    fn client_registration(&mut self, _: &Client, name: &str, registered: bool) {
+        if !registered && self.clients.iter().any(|watched| watched == name) {
+            if let Ok(mut slot) = self.state.gone_name.try_lock() {
+                *slot = name.to_string();
+            }
+            self.state.client_gone.store(true, Ordering::Release);
+        }
+    }
+
+    fn xrun(&mut self, _: &Client) -> Control {
+        self.state.xruns.fetch_add(1, Ordering::Relaxed);
+        Control::Continue
+    }
+}

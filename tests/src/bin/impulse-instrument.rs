@@ -1,0 +1,77 @@
+//! TEST FIXTURE — a deterministic instrument for measuring timing exactly. Not the product.
+//!
+//! A JACK client that mimics Carla in patchbay mode: it joins the server named by
+//! `JACK_DEFAULT_SERVER`, registers as `Carla` (or `$CARLA_CLIENT_NAME`) with Carla's ports
+//! `events-in`, `audio-out1`, `audio-out2` (and `audio-in1/2`, `events-out`), accepts Carla's
+//! command line (`-n`/`--no-gui` and an absolute project path, which must exist), and prints
+//! `Carla ready!` like Carla does. For every note-on it writes velocity/127 into both outputs at
+//! the exact frame the event arrives (several note-ons on one frame add up). Runs until killed.
+
+use std::path::Path;
+
+use jack::{AudioOut, Client, ClientOptions, Control, MidiIn, ProcessScope};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let project = args.iter().find(|a| !a.starts_with('-'));
+    if let Some(project) = project
+        && !Path::new(project).is_file()
+    {
+        eprintln!("Carla: project file {project} does not exist");
+        std::process::exit(1);
+    }
+    let name = std::env::var("CARLA_CLIENT_NAME").unwrap_or_else(|_| "Carla".to_string());
+    let (client, _) = match Client::new(&name, ClientOptions::NO_START_SERVER) {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("Failed to create new JACK client: {error}");
+            std::process::exit(1);
+        }
+    };
+    let register = |name: &str| {
+        client
+            .register_port(name, AudioOut::default())
+            .expect("port")
+    };
+    let (mut left, mut right) = (register("audio-out1"), register("audio-out2"));
+    let events = client
+        .register_port("events-in", MidiIn::default())
+        .expect("port");
+    let _audio_in1 = client
+        .register_port("audio-in1", jack::AudioIn::default())
+        .expect("port");
+    let _audio_in2 = client
+        .register_port("audio-in2", jack::AudioIn::default())
+        .expect("port");
+    let _events_out = client
+        .register_port("events-out", jack::MidiOut::default())
+        .expect("port");
+
+    let process = move |_: &Client, scope: &ProcessScope| -> Control {
+        let (left, right) = (left.as_mut_slice(scope), right.as_mut_slice(scope));
+        left.fill(0.0);
+        right.fill(0.0);
+        for event in events.iter(scope) {
+            if let [status, _key, velocity] = event.bytes
+                && status & 0xF0 == 0x90
+                && *velocity > 0
+            {
+                let value = f32::from(*velocity) / 127.0;
+                let offset = event.time as usize;
+                for output in [&mut *left, &mut *right] {
+                    if let Some(sample) = output.get_mut(offset) {
+                        *sample += value;
+                    }
+                }
+            }
+        }
+        Control::Continue
+    };
+    let _active = client
+        .activate_async((), jack::contrib::ClosureProcessHandler::new(process))
+        .expect("activate");
+    println!("Carla ready!");
+    loop {
+        std::thread::park();
+    }
+}
