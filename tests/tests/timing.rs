@@ -18,10 +18,7 @@ fn check_all_files(period: u32, freewheel: bool, files: &[std::path::PathBuf]) {
     options.timeout = Some(std::time::Duration::from_secs(120));
     for file in files {
         let timeline = smf::Timeline::from_path(file).expect("shared file parses");
-        let total = timeline
-            .duration()
-            .add(smf::ExactTime::new(1, 2))
-            .frame(SAMPLE_RATE);
+        let total = (timeline.duration() + smf::ExactTime::new(1, 2)).frame(SAMPLE_RATE);
         let schedule = schedule_of(&timeline, SAMPLE_RATE);
         let recording = Session::run(&options, &schedule, total, Sink::Memory)
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));

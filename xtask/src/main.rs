@@ -1,1 +1,165 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <task>` (see `.cargo/config.toml`).
+//!
+//! - `setup`: install the system packages the project needs (apt-get as root, else the exact
+//!   `sudo apt-get install …` line).
+//! - `ci`: formatting, clippy with warnings denied, every test (unit, doc, integration).
+//! - `test-integration`: only the tests against real JACK servers and synths.
+//! - `bench`: the criterion micro-benchmarks.
+//! - `demo`: set up if needed, then render a bundled MIDI file to a WAV.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Debian packages: JACK (server, library and headers for jack-sys's build), the synth hosts the
+/// tests and the default instrument use, and the General MIDI SoundFont.
+const PACKAGES: &[&str] = &[
+    "jackd2",
+    "libjack-jackd2-dev",
+    "pkg-config",
+    "fluidsynth",
+    "fluid-soundfont-gm",
+    "jalv",
+    "mda-lv2",
+];
+
+/// Commands that must exist after setup, with the package that provides each.
+const REQUIRED_COMMANDS: &[(&str, &str)] = &[
+    ("jackd", "jackd2"),
+    ("fluidsynth", "fluidsynth"),
+    ("jalv", "jalv"),
+    ("pkg-config", "pkg-config"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("ci") => ci(),
+        Some("test-integration") => cargo(&["test", "-p", "pycarla-integration"]),
+        Some("bench") => bench(),
+        Some("demo") => demo(),
+        _ => Err("usage: cargo xtask <setup|ci|test-integration|bench|demo>".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    eprintln!("$ {command:?}");
+    let status = command
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed ({status})"))
+    }
+}
+
+fn cargo(args: &[&str]) -> Result<(), String> {
+    run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args(args))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+fn missing_packages() -> Vec<&'static str> {
+    PACKAGES
+        .iter()
+        .copied()
+        .filter(|package| {
+            !Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", package])
+                .output()
+                .is_ok_and(|out| {
+                    String::from_utf8_lossy(&out.stdout).contains("install ok installed")
+                })
+        })
+        .collect()
+}
+
+fn setup() -> Result<(), String> {
+    let missing = missing_packages();
+    if missing.is_empty() {
+        eprintln!("setup: all system packages are installed");
+    } else if is_root() {
+        run(Command::new("apt-get")
+            .arg("update")
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    } else {
+        return Err(format!(
+            "missing system packages; install them with:\n  sudo apt-get install -y {}",
+            missing.join(" ")
+        ));
+    }
+    for (command, package) in REQUIRED_COMMANDS {
+        if Command::new("sh")
+            .args(["-c", &format!("command -v {command}")])
+            .output()
+            .map_or(true, |out| !out.status.success())
+        {
+            return Err(format!("`{command}` is still missing (package {package})"));
+        }
+    }
+    Ok(())
+}
+
+fn ci() -> Result<(), String> {
+    cargo(&["fmt", "--all", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    cargo(&["test", "--workspace", "--all-targets"])?;
+    cargo(&["test", "--workspace", "--doc"])
+}
+
+fn bench() -> Result<(), String> {
+    cargo(&["bench", "-p", "pycarla-benches"])
+}
+
+fn demo() -> Result<(), String> {
+    setup()?;
+    let midi = workspace_root().join("tests/data/midi/k525short.mid");
+    let out = workspace_root().join("target/demo/k525short.wav");
+    cargo(&[
+        "run",
+        "--release",
+        "-p",
+        "pycarla-rs",
+        "--bin",
+        "pycarla",
+        "--",
+        "render",
+        midi.to_str().expect("utf-8 path"),
+        "-o",
+        out.to_str().expect("utf-8 path"),
+    ])?;
+    eprintln!("demo: wrote {}", out.display());
+    Ok(())
+}

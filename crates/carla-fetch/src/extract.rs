@@ -69,7 +69,10 @@ pub(crate) fn extract_tar_xz(path: &Path, archive: &str, root: &Path) -> Result<
                 let path = ensure_dirs(&ctx, root, parents)?.join(leaf);
                 clear_leaf(&ctx, &path)?;
                 let mut out = File::create_new(&path).map_err(|e| Error::io("create", &path, e))?;
-                io::copy(&mut entry, &mut out).map_err(archive_err)?;
+                copy_entry(&mut entry, &mut out, &path).map_err(|e| match e {
+                    CopyError::Read(source) => archive_err(source),
+                    CopyError::Write(e) => e,
+                })?;
                 out.set_permissions(fs::Permissions::from_mode(mode))
                     .map_err(|e| Error::io("set permissions of", &path, e))?;
             }
@@ -105,6 +108,26 @@ pub(crate) fn extract_tar_xz(path: &Path, archive: &str, root: &Path) -> Result<
             .map_err(|e| Error::io("set permissions of", &dir, e))?;
     }
     Ok(())
+}
+
+enum CopyError {
+    Read(io::Error),
+    Write(Error),
+}
+
+/// Copies an entry's data, telling a corrupt archive (read) from a full disk (write).
+fn copy_entry(from: &mut impl io::Read, to: &mut File, path: &Path) -> Result<(), CopyError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        io::Write::write_all(to, &buf[..n])
+            .map_err(|e| CopyError::Write(Error::io("write", path, e)))?;
+    }
 }
 
 /// The archive and entry an error is about.

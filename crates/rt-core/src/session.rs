@@ -192,7 +192,7 @@ impl Session {
         let drain = Drain::spawn(
             consumer,
             channels,
-            client.sample_rate() as u32,
+            client.sample_rate(),
             sink,
             status.clone(),
         )?;

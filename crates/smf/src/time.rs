@@ -69,9 +69,12 @@ impl ExactTime {
         };
         (quotient + u128::from(round_up)) as u64
     }
+}
 
-    /// Sum of two times.
-    pub fn add(self, other: ExactTime) -> ExactTime {
+impl std::ops::Add for ExactTime {
+    type Output = ExactTime;
+
+    fn add(self, other: ExactTime) -> ExactTime {
         if self.den == other.den {
             ExactTime::new(self.num + other.num, self.den)
         } else {
