@@ -56,7 +56,7 @@ impl TestServer {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let name = unique_name("jack");
-        let mut child = Command::new("jackd")
+        let mut child = with_clean_signals(&mut Command::new("jackd"))
             .args([
                 "--no-realtime",
                 "-n",
@@ -98,7 +98,7 @@ impl TestServer {
 
     /// Starts a child that joins this server (`JACK_DEFAULT_SERVER`), killed with the handle.
     pub fn spawn(&self, command: &mut Command) -> ChildGuard {
-        let child = command
+        let child = with_clean_signals(command)
             .env("JACK_DEFAULT_SERVER", &self.name)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -122,23 +122,65 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Waits (up to two seconds) until only the server's own ports remain: jackd answers a
+    /// SIGTERM that follows a client's death by milliseconds only after about six seconds.
+    fn wait_for_clients_to_leave(&self) {
+        let Ok(client) = rt_core::client::open("quiet-probe", &self.name) else {
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline
+            && rt_core::client::matching_ports(&client, "*")
+                .unwrap_or_default()
+                .iter()
+                .any(|port| !port.starts_with("system:") && !port.starts_with("quiet-probe:"))
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
+        self.wait_for_clients_to_leave();
         terminate(&mut self.child);
     }
 }
 
-/// SIGTERM, up to three seconds to exit, then SIGKILL; always reaped.
+/// Children inherit the spawning thread's signal mask, and libjack blocks signals in threads
+/// that open clients: without this a child would ignore SIGTERM.
+pub fn with_clean_signals(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let mut set = std::mem::zeroed::<libc::sigset_t>();
+            libc::sigemptyset(&mut set);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT] {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+            Ok(())
+        })
+    }
+}
+
+/// SIGTERM, up to ten seconds to exit, then SIGKILL; always reaped.
 pub fn terminate(child: &mut Child) {
     // SAFETY: plain kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-    let deadline = Instant::now() + Duration::from_secs(3);
+    let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
             return;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+    eprintln!(
+        "fixture: pid {} ignored SIGTERM for 10 s; SIGKILL",
+        child.id()
+    );
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -87,6 +87,23 @@ pub fn require_ports(client: &Client, pattern: &str) -> Result<Vec<String>, Erro
     Ok(ports)
 }
 
+/// A process-unique client name, so parallel renders on one server never clash.
+pub(crate) fn unique_client_name(role: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "pycarla-{role}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+pub(crate) fn jack_error(action: &str) -> impl FnOnce(jack::Error) -> Error + '_ {
+    move |source| Error::Jack {
+        action: action.to_string(),
+        source,
+    }
+}
+
 /// The client part of a full port name (`client:port` → `client`).
 pub fn client_of(port: &str) -> &str {
     port.split_once(':').map_or(port, |(client, _)| client)

@@ -38,7 +38,8 @@ pub mod sync;
 pub mod watch;
 
 pub use error::Error;
-pub use recorder::{Recording, Sink, WavFormat};
+pub use player::Player;
+pub use recorder::{Recorder, Recording, Sink, StopOnSilence, WavFormat};
 pub use schedule::Schedule;
 pub use session::{Session, SessionOptions};
 pub use sync::StartSync;

@@ -3,10 +3,90 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use jack::{Client, Control, MidiOut, Port, ProcessHandler, ProcessScope, RawMidi};
+use jack::{AsyncClient, Client, Control, MidiOut, Port, ProcessHandler, ProcessScope, RawMidi};
 
+use crate::client::{self, jack_error, unique_client_name};
+use crate::error::Error;
 use crate::schedule::{self, Schedule};
 use crate::sync::StartSync;
+use crate::watch::{Watch, WatchState};
+
+/// An active player: a JACK client with one MIDI output connected to the synth's MIDI input,
+/// playing its schedule from the shared start frame. Dropping it deactivates the client.
+#[derive(Debug)]
+pub struct Player {
+    active: AsyncClient<Watch, PlayerProcess>,
+    status: Arc<PlayerStatus>,
+    events: usize,
+    synth_client: String,
+}
+
+impl Player {
+    /// Activates a player of `schedule` on `server`, connected to the first port matching
+    /// `midi_port`. Nothing plays before `sync` is armed.
+    pub fn start(
+        server: &str,
+        midi_port: &str,
+        schedule: Schedule,
+        sync: Arc<StartSync>,
+        watch: Arc<WatchState>,
+    ) -> Result<Player, Error> {
+        let jack = client::open(&unique_client_name("play"), server)?;
+        let target = client::require_ports(&jack, midi_port)?.remove(0);
+        let synth_client = client::client_of(&target).to_string();
+        let port = jack
+            .register_port("midi_out", MidiOut::default())
+            .map_err(jack_error("registering the MIDI output"))?;
+        let own = port.name().map_err(jack_error("naming the MIDI output"))?;
+        let status = Arc::new(PlayerStatus::default());
+        let events = schedule.len();
+        let process = PlayerProcess::new(port, schedule, sync, status.clone());
+        let active = jack
+            .activate_async(Watch::new(watch, vec![synth_client.clone()]), process)
+            .map_err(jack_error("activating the player"))?;
+        active
+            .as_client()
+            .connect_ports_by_name(&own, &target)
+            .map_err(jack_error("connecting the player to the synth"))?;
+        Ok(Player {
+            active,
+            status,
+            events,
+            synth_client,
+        })
+    }
+
+    /// The JACK client, e.g. to set freewheel.
+    pub fn client(&self) -> &Client {
+        self.active.as_client()
+    }
+
+    /// The synth's client name.
+    pub fn synth_client(&self) -> &str {
+        &self.synth_client
+    }
+
+    /// Events played so far.
+    pub fn played(&self) -> usize {
+        self.status.played.load(Ordering::Acquire)
+    }
+
+    /// Whether every event has been played.
+    pub fn is_done(&self) -> bool {
+        self.played() >= self.events
+    }
+
+    /// Events lost to full MIDI buffers, as an error.
+    pub fn losses(&self) -> Option<Error> {
+        let lost = self.status.lost.load(Ordering::Relaxed);
+        (lost > 0).then_some(Error::MidiOverflow { lost })
+    }
+
+    /// Deactivates and closes the client.
+    pub fn close(self) {
+        let _ = self.active.deactivate();
+    }
+}
 
 /// What the player reports to other threads.
 #[derive(Debug, Default)]

@@ -7,12 +7,163 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use jack::{AudioIn, Client, Control, Port, ProcessHandler, ProcessScope};
+use jack::{AsyncClient, AudioIn, Client, Control, Port, ProcessHandler, ProcessScope};
 
+use crate::client::{self, jack_error, unique_client_name};
 use crate::error::Error;
 use crate::schedule;
 use crate::sync::StartSync;
-use crate::watch::WatchState;
+use crate::watch::{Watch, WatchState};
+
+/// Ends a recording once the audio stays quiet: pycarla-rs's `--tail auto`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StopOnSilence {
+    /// Silence only counts from this frame on (the end of the MIDI).
+    pub after_frame: u64,
+    /// How many quiet frames in a row end the recording (they are kept).
+    pub quiet_frames: u64,
+    /// Peak level (linear) at or below which a frame is quiet; -90 dBFS is about 3.2e-5.
+    pub threshold: f32,
+}
+
+impl StopOnSilence {
+    /// How many of the frames in `samples` (interleaved, starting at frame `first`) to keep:
+    /// `Some(n)` when the quiet run completes inside them, `None` to keep them all. `run` carries
+    /// the current quiet run across calls.
+    fn keep(&self, run: &mut u64, first: u64, samples: &[f32], channels: usize) -> Option<usize> {
+        for (index, frame) in samples.chunks_exact(channels).enumerate() {
+            if first + (index as u64) < self.after_frame {
+                continue;
+            }
+            if frame.iter().any(|sample| sample.abs() > self.threshold) {
+                *run = 0;
+            } else {
+                *run += 1;
+                if *run >= self.quiet_frames {
+                    return Some(index + 1);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// An active recorder: one input per synth output, connected, recording from the shared start
+/// frame into a [`Sink`]. Dropping it deactivates the client and closes the sink.
+#[derive(Debug)]
+pub struct Recorder {
+    active: AsyncClient<Watch, RecorderProcess>,
+    status: Arc<RecorderStatus>,
+    drain: Drain,
+    total: u64,
+    synth_clients: Vec<String>,
+}
+
+impl Recorder {
+    /// Activates a recorder on `server` of every port matching `audio_ports` (one channel each,
+    /// in JACK's port order), for `total` frames (`u64::MAX`: until stopped).
+    pub fn start(
+        server: &str,
+        audio_ports: &str,
+        total: u64,
+        sink: Sink,
+        silence: Option<StopOnSilence>,
+        sync: Arc<StartSync>,
+        watch: Arc<WatchState>,
+    ) -> Result<Recorder, Error> {
+        let jack = client::open(&unique_client_name("rec"), server)?;
+        let sources = client::require_ports(&jack, audio_ports)?;
+        let mut ports = Vec::with_capacity(sources.len());
+        for index in 0..sources.len() {
+            ports.push(
+                jack.register_port(&format!("in_{}", index + 1), AudioIn::default())
+                    .map_err(jack_error("registering a recorder input"))?,
+            );
+        }
+        let own: Vec<String> = ports.iter().filter_map(|p| p.name().ok()).collect();
+        let channels = sources.len();
+        // Room for a quarter second of audio or 16 periods, whichever is larger: the drain
+        // thread polls every half millisecond, and in freewheel the callback waits for it.
+        // Whole frames only, so that both slices of any chunk hold whole frames.
+        let frames = (jack.sample_rate() / 4).max(jack.buffer_size() * 16) as usize;
+        let (producer, consumer) = rtrb::RingBuffer::new(frames * channels);
+        let status = Arc::new(RecorderStatus::default());
+        let drain = Drain::spawn(
+            consumer,
+            channels,
+            jack.sample_rate(),
+            sink,
+            silence,
+            status.clone(),
+        )?;
+        let mut synth_clients: Vec<String> = sources
+            .iter()
+            .map(|p| client::client_of(p).to_string())
+            .collect();
+        synth_clients.dedup();
+        let process =
+            RecorderProcess::new(ports, producer, total, sync, status.clone(), watch.clone());
+        let active = jack
+            .activate_async(Watch::new(watch, synth_clients.clone()), process)
+            .map_err(jack_error("activating the recorder"))?;
+        for (source, own) in sources.iter().zip(&own) {
+            active
+                .as_client()
+                .connect_ports_by_name(source, own)
+                .map_err(jack_error("connecting the synth to the recorder"))?;
+        }
+        Ok(Recorder {
+            active,
+            status,
+            drain,
+            total,
+            synth_clients,
+        })
+    }
+
+    /// The JACK client, e.g. to set freewheel.
+    pub fn client(&self) -> &Client {
+        self.active.as_client()
+    }
+
+    /// The synth clients recorded from.
+    pub fn synth_clients(&self) -> &[String] {
+        &self.synth_clients
+    }
+
+    /// Frames recorded so far, and frames asked for.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.status.recorded.load(Ordering::Relaxed), self.total)
+    }
+
+    /// Whether the recording is complete (all frames, or stopped, or silence reached).
+    pub fn is_done(&self) -> bool {
+        self.status.finished.load(Ordering::Acquire)
+    }
+
+    /// Asks the callback to stop at the next cycle.
+    pub fn stop(&self) {
+        self.status.stop.store(true, Ordering::Release);
+    }
+
+    /// Frames lost to a full ring, as an error.
+    pub fn losses(&self) -> Option<Error> {
+        let frames = self.status.lost.load(Ordering::Relaxed);
+        (frames > 0).then_some(Error::RingOverflow { frames })
+    }
+
+    /// Stops the callback, deactivates the client and closes the sink; with `abort` (the server
+    /// or synth died) whatever is in the ring is still written, then the sink is finalized.
+    pub fn finish(self, abort: bool) -> Result<Recording, Error> {
+        self.stop();
+        if abort {
+            self.drain.abort.store(true, Ordering::Release);
+        }
+        let _ = self.active.deactivate();
+        self.drain.abort.store(true, Ordering::Release);
+        self.drain.join()
+    }
+}
 
 /// Spins the callback may make waiting for ring space, in freewheel only (about a second):
 /// freewheel has no deadline, so waiting for the drain thread loses nothing; past the bound the
@@ -173,6 +324,7 @@ impl Drain {
         channels: usize,
         sample_rate: u32,
         sink: Sink,
+        silence: Option<StopOnSilence>,
         status: Arc<RecorderStatus>,
     ) -> Result<Drain, Error> {
         let abort = Arc::new(AtomicBool::new(false));
@@ -182,6 +334,8 @@ impl Drain {
             .name("pycarla-drain".into())
             .spawn(move || {
                 let mut frames = 0u64;
+                let mut quiet_run = 0u64;
+                let mut silent_end = false;
                 loop {
                     // Read `finished` before looking at the ring: whatever was pushed before it
                     // was set is visible now, so an empty ring then means the end.
@@ -197,10 +351,29 @@ impl Drain {
                     }
                     let chunk = ring.read_chunk(available).expect("slots checked");
                     let (first, second) = chunk.as_slices();
-                    output.write(first)?;
-                    output.write(second)?;
+                    for slice in [first, second] {
+                        if silent_end {
+                            break;
+                        }
+                        let keep = silence
+                            .and_then(|s| s.keep(&mut quiet_run, frames, slice, channels))
+                            .map(|keep| {
+                                silent_end = true;
+                                status.stop.store(true, Ordering::Release);
+                                keep * channels
+                            })
+                            .unwrap_or(slice.len());
+                        output.write(&slice[..keep])?;
+                        frames += (keep / channels.max(1)) as u64;
+                    }
                     chunk.commit_all();
-                    frames += (available / channels.max(1)) as u64;
+                    if silent_end {
+                        // Whatever the callback still records past the end is dropped.
+                        if done {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_micros(500));
+                    }
                 }
                 output.finish(frames, sample_rate)
             })
@@ -316,5 +489,28 @@ fn wav_error(path: &Path, source: hound::Error) -> Error {
     Error::Wav {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StopOnSilence;
+
+    #[test]
+    fn silence_counts_only_after_the_end_and_keeps_the_quiet_run() {
+        let rule = StopOnSilence {
+            after_frame: 4,
+            quiet_frames: 3,
+            threshold: 0.001,
+        };
+        // Two channels; frames 0..4 are quiet but before `after_frame`; frame 5 is loud.
+        let samples = [
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0,
+        ];
+        let mut run = 0;
+        assert_eq!(rule.keep(&mut run, 0, &samples, 2), None);
+        assert_eq!(run, 1);
+        // The run continues into the next chunk: two more quiet frames end it.
+        assert_eq!(rule.keep(&mut run, 7, &[0.0; 8], 2), Some(2));
     }
 }

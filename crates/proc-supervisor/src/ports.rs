@@ -1,0 +1,173 @@
+//! Short-lived JACK clients that look at a server: is it up, which ports exist.
+//!
+//! libjack keeps per-process global state for the server it talks to, and clients open on two
+//! servers at once crash the process. Every client of this crate is therefore opened under one
+//! process-wide lock and closed before the lock is released. (Clients opened elsewhere in the
+//! process, e.g. by an rt-core session, are not covered: talk to one server at a time.)
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use jack::Client;
+
+use crate::error::{Error, Result};
+
+static ONE_CLIENT_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The name our probing clients ask for (JACK appends a number if it is taken).
+const PROBE_NAME: &str = "pycarla-probe";
+
+/// A probing client on one server, holding the process-wide lock while it lives.
+pub(crate) struct Probe {
+    // Field order: the client closes before the lock is released.
+    client: Client,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probe")
+            .field("client", &self.client.name())
+            .finish()
+    }
+}
+
+impl Probe {
+    /// Opens a probing client on `server` (never starting a server).
+    pub(crate) fn open(server: &str) -> std::result::Result<Probe, rt_core::Error> {
+        let lock = ONE_CLIENT_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let client = rt_core::client::open(PROBE_NAME, server)?;
+        Ok(Probe {
+            client,
+            _lock: lock,
+        })
+    }
+
+    /// Ports matching `pattern`.
+    pub(crate) fn matching(
+        &self,
+        pattern: &str,
+    ) -> std::result::Result<Vec<String>, rt_core::Error> {
+        rt_core::client::matching_ports(&self.client, pattern)
+    }
+
+    /// The patterns of `patterns` that match no port (empty when all exist).
+    pub(crate) fn missing<'a>(
+        &self,
+        patterns: &[&'a str],
+    ) -> std::result::Result<Vec<&'a str>, rt_core::Error> {
+        let mut missing = Vec::new();
+        for pattern in patterns {
+            if self.matching(pattern)?.is_empty() {
+                missing.push(*pattern);
+            }
+        }
+        Ok(missing)
+    }
+}
+
+/// Backoff for polling: starts fast (readiness is usually a matter of milliseconds), settles at
+/// a rate that costs the server nothing.
+#[derive(Debug)]
+pub(crate) struct Backoff(Duration);
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Backoff(Duration::from_millis(5))
+    }
+
+    /// Sleeps, but never past `deadline`.
+    pub(crate) fn sleep(&mut self, deadline: Instant) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        std::thread::sleep(self.0.min(left));
+        self.0 = (self.0 * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// All ports of server `server` whose full name matches the glob `pattern`.
+///
+/// ```no_run
+/// let outputs = proc_supervisor::ports::matching("pycarla-0", "fluidsynth:*")?;
+/// # Ok::<(), proc_supervisor::Error>(())
+/// ```
+pub fn matching(server: &str, pattern: &str) -> Result<Vec<String>> {
+    let probe = Probe::open(server).map_err(|source| jack_error(server, source))?;
+    probe
+        .matching(pattern)
+        .map_err(|source| jack_error(server, source))
+}
+
+/// Whether every pattern of `patterns` matches at least one port of `server`.
+pub fn exists(server: &str, patterns: &[&str]) -> Result<bool> {
+    let probe = Probe::open(server).map_err(|source| jack_error(server, source))?;
+    let missing = probe
+        .missing(patterns)
+        .map_err(|source| jack_error(server, source))?;
+    Ok(missing.is_empty())
+}
+
+/// Waits until every pattern of `patterns` matches at least one port of `server`.
+pub fn wait_exists(server: &str, patterns: &[&str], timeout: Duration) -> Result<()> {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let probe = Probe::open(server).map_err(|source| jack_error(server, source))?;
+    let mut backoff = Backoff::new();
+    loop {
+        let missing = probe
+            .missing(patterns)
+            .map_err(|source| jack_error(server, source))?;
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::NoPorts {
+                server: server.to_string(),
+                patterns: quote_all(&missing),
+                seconds: started.elapsed().as_secs_f64(),
+            });
+        }
+        backoff.sleep(deadline);
+    }
+}
+
+pub(crate) fn jack_error(server: &str, source: rt_core::Error) -> Error {
+    Error::Jack {
+        server: server.to_string(),
+        source,
+    }
+}
+
+/// `` `a`, `b` `` for messages.
+pub(crate) fn quote_all(patterns: &[&str]) -> String {
+    patterns
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Escapes a client name for use inside a glob (`*`, `?`, `[` and `]` match themselves).
+pub(crate) fn escape_glob(name: &str) -> String {
+    let mut escaped = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '*' | '?' | '[' | ']') {
+            escaped.push('[');
+            escaped.push(c);
+            escaped.push(']');
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_glob_brackets_special_characters() {
+        assert_eq!(super::escape_glob("Carla"), "Carla");
+        assert_eq!(super::escape_glob("a*b?[c]"), "a[*]b[?][[]c[]]");
+    }
+}
