@@ -1,1 +1,45 @@
-//! Placeholder: see the issue tracker.
+//! Render MIDI into audio through any plugin — LV2, VST2/VST3, LADSPA, DSSI, SF2/SF3, SFZ —
+//! by driving the Carla plugin host (or fluidsynth, jalv, or any JACK program) over JACK.
+//!
+//! The successor of the Python library *pycarla*: every note lands on the exact sample it
+//! should (`round(t · sample_rate)`, half to even), renders run as fast as the synth allows
+//! (JACK freewheel), and a crashing plugin or server ends a render with an error — never a hang,
+//! an orphan process or a silently short file.
+//!
+//! The whole workflow is one call:
+//!
+//! ```no_run
+//! use pycarla::{Instrument, RenderOptions, Tail};
+//! let options = RenderOptions { tail: Tail::Auto, ..RenderOptions::default() };
+//! pycarla::render(Instrument::default_soundfont()?, "song.mid", "song.wav", &options)?;
+//! # Ok::<(), pycarla::Error>(())
+//! ```
+//!
+//! [`Renderer`] keeps one server and host for many files; [`MidiPlayer`] and [`AudioRecorder`]
+//! mirror pycarla's classes; the layers below are re-exported: [`smf`] (MIDI files),
+//! [`rt_core`] (the real-time player and recorder), [`proc_supervisor`] (jackd and synth hosts)
+//! and [`carla_fetch`] (installing Carla).
+
+mod compat;
+mod error;
+mod instrument;
+pub mod onsets;
+mod render;
+
+pub use carla_fetch;
+pub use compat::{AudioRecorder, MidiPlayer};
+pub use error::{Error, Result};
+pub use instrument::{Instrument, carla_project, find_carla, find_on_path};
+pub use proc_supervisor;
+pub use proc_supervisor::{Host, JackServer, Supervisor as Carla};
+pub use render::{RenderOptions, RenderReport, Renderer, Tail, host_for, render, render_batch};
+pub use rt_core;
+pub use rt_core::WavFormat;
+pub use smf;
+pub use smf::Note;
+
+/// The duration of a MIDI file in seconds, as pycarla's `get_smf_duration` (mido's
+/// `MidiFile.length`).
+pub fn get_smf_duration(path: impl AsRef<std::path::Path>) -> Result<f64> {
+    Ok(smf::get_smf_duration(path)?)
+}

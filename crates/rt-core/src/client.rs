@@ -29,6 +29,7 @@ type ClientOpen = unsafe extern "C" fn(
 /// ```
 pub fn open(name: &str, server: &str) -> Result<Client, Error> {
     let library = jack_sys::library().map_err(|e| Error::Library(e.to_string()))?;
+    route_jack_messages();
     // SAFETY: the symbol has the C signature declared by `ClientOpen` (jack/jack.h).
     let client_open: ClientOpen = unsafe {
         *library
@@ -60,6 +61,26 @@ pub fn open(name: &str, server: &str) -> Result<Client, Error> {
     }
     // SAFETY: `raw` is a client freshly opened by libjack and owned by nobody else.
     Ok(unsafe { Client::from_raw(raw) })
+}
+
+/// libjack prints its errors and information to stderr ("Cannot connect to server socket"
+/// while probing a server that is still starting, for one); route them to `tracing` instead.
+fn route_jack_messages() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    unsafe extern "C" fn to_tracing(message: *const c_char) {
+        if !message.is_null() {
+            // SAFETY: libjack passes a NUL-terminated string valid during the call.
+            let text = unsafe { std::ffi::CStr::from_ptr(message) }.to_string_lossy();
+            tracing::debug!(target: "libjack", "{text}");
+        }
+    }
+    ONCE.call_once(|| {
+        // SAFETY: plain setters of process-wide callbacks; the function lives forever.
+        unsafe {
+            jack_sys::jack_set_error_function(Some(to_tracing));
+            jack_sys::jack_set_info_function(Some(to_tracing));
+        }
+    });
 }
 
 /// All ports whose full name (`client:port`) matches the glob `pattern`, in JACK's order.

@@ -160,8 +160,16 @@ impl Session {
 
     /// Waits for the end of the render, or the first fault. On a fault the recording is still
     /// closed properly (a WAV sink holds the frames recorded so far) before the error returns.
-    pub fn wait(mut self) -> Result<Recording, Error> {
+    pub fn wait(self) -> Result<Recording, Error> {
+        self.wait_with(|_, _| {})
+    }
+
+    /// Like [`wait`](Session::wait), calling `on_tick(recorded, total)` about every millisecond
+    /// (for progress bars).
+    pub fn wait_with(mut self, mut on_tick: impl FnMut(u64, u64)) -> Result<Recording, Error> {
         let fault = loop {
+            let (recorded, total) = self.progress();
+            on_tick(recorded, total);
             if self.finished() {
                 break None;
             }

@@ -1,0 +1,195 @@
+//! The `pycarla` command line surface (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Render MIDI into audio through any plugin (Carla, SoundFonts, SFZ, LV2, any JACK program).
+///
+/// Without an instrument option, the General MIDI SoundFont found on the system
+/// (/usr/share/sounds/sf2/FluidR3_GM.sf2) is used: through Carla if Carla is installed
+/// (`pycarla download`), else through fluidsynth. Without --server, each render gets a private,
+/// headless JACK server (dummy backend) that is stopped afterwards.
+#[derive(Debug, Parser)]
+#[command(name = "pycarla", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render MIDI files to WAV.
+    Render(RenderArgs),
+    /// Render one note (pycarla's synthesize_midi_note).
+    Note(NoteArgs),
+    /// Print the duration of MIDI files in seconds (pycarla's get_smf_duration).
+    Duration {
+        /// MIDI files.
+        #[arg(required = true)]
+        midi: Vec<PathBuf>,
+    },
+    /// List the ports of a JACK server.
+    Ports {
+        /// The server's name (default: $JACK_DEFAULT_SERVER, else "default").
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Download, verify and install Carla.
+    Download(DownloadArgs),
+    /// Run Carla with its GUI to prepare projects (pycarla's --run).
+    Run {
+        /// A project to open.
+        #[arg(long)]
+        project: Option<PathBuf>,
+    },
+}
+
+/// Which synth, and where it runs.
+#[derive(Debug, Clone, Args)]
+pub struct InstrumentArgs {
+    /// A Carla project (.carxp).
+    #[arg(long, value_name = "FILE.carxp", group = "instrument")]
+    pub project: Option<PathBuf>,
+    /// A SoundFont (.sf2 / .sf3).
+    #[arg(long, value_name = "FILE", group = "instrument")]
+    pub sf2: Option<PathBuf>,
+    /// An SFZ instrument (needs Carla).
+    #[arg(long, value_name = "FILE", group = "instrument")]
+    pub sfz: Option<PathBuf>,
+    /// An LV2 plugin URI (hosted by jalv).
+    #[arg(long, value_name = "URI", group = "instrument")]
+    pub lv2: Option<String>,
+    /// Any JACK program as the synth, e.g. "fluidsynth -a jack -m jack font.sf2"; it runs with
+    /// JACK_DEFAULT_SERVER set to the server in use.
+    #[arg(long, value_name = "CMD ARGS", group = "instrument")]
+    pub host_cmd: Option<String>,
+    /// The synth's MIDI input port (glob).
+    #[arg(long, value_name = "GLOB", default_value = "Carla:events-in")]
+    pub midi_port: String,
+    /// The synth's audio output ports (glob), one WAV channel each.
+    #[arg(long, value_name = "GLOB", default_value = "Carla:audio-out*")]
+    pub audio_ports: String,
+    /// Use this running JACK server instead of a private one; with no instrument option,
+    /// play to the synth already running there (through --midi-port / --audio-ports).
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+    /// Sample rate of the private server.
+    #[arg(long, value_name = "HZ", default_value_t = 48_000)]
+    pub sample_rate: u32,
+    /// Frames per period of the private server.
+    #[arg(long, value_name = "FRAMES", default_value_t = 1024)]
+    pub period: u32,
+}
+
+/// How the audio is written.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Seconds recorded after the last MIDI message, or "auto": until the output stays below
+    /// -90 dBFS for 0.5 s (at most 30 s).
+    #[arg(long, value_name = "SECONDS|auto", default_value = "2")]
+    pub tail: String,
+    /// Render in real time (no freewheel).
+    #[arg(long)]
+    pub realtime: bool,
+    /// WAV sample format; f32 never clips.
+    #[arg(long, value_enum, default_value_t = Format::F32)]
+    pub format: Format,
+    /// Restart the synth (and server) and render a file again after a crash, up to N times.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+    /// Only errors on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// 32-bit float.
+    F32,
+    /// 24-bit integer.
+    Wav24,
+    /// 16-bit integer.
+    Wav16,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RenderArgs {
+    /// MIDI files.
+    #[arg(required = true, value_name = "MIDI")]
+    pub midi: Vec<PathBuf>,
+    /// The WAV for one input; a directory for several (`<stem>.wav` each). Default: `<stem>.wav`
+    /// in the current directory.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Write the note-on onsets (frame, seconds, channel, note, velocity) to this CSV; for
+    /// several inputs, one `<stem>.csv` beside each WAV.
+    #[arg(long, value_name = "FILE.csv")]
+    pub onsets: Option<PathBuf>,
+    /// Render with N private servers in parallel (one worker process each).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
+    #[command(flatten)]
+    pub instrument: InstrumentArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Internal: run as a worker of `--jobs`, reporting each file on stdout.
+    #[arg(long, hide = true)]
+    pub worker: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NoteArgs {
+    /// MIDI key, 0–127.
+    pub pitch: i64,
+    /// Velocity, 0–127.
+    #[arg(long, default_value_t = 64)]
+    pub velocity: i64,
+    /// Seconds between note on and note off.
+    #[arg(long, default_value_t = 1.0)]
+    pub duration: f64,
+    /// Sustain pedal (CC64), 0–127.
+    #[arg(long, default_value_t = 0)]
+    pub sustain: i64,
+    /// Soft pedal (CC67), 0–127.
+    #[arg(long, default_value_t = 0)]
+    pub soft: i64,
+    /// Sostenuto pedal (CC66), 0–127.
+    #[arg(long, default_value_t = 0)]
+    pub sostenuto: i64,
+    /// Channel, 0–15.
+    #[arg(long, default_value_t = 0)]
+    pub channel: i64,
+    /// Program, 0–127.
+    #[arg(long, default_value_t = 0)]
+    pub program: i64,
+    /// The WAV to write.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub instrument: InstrumentArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DownloadArgs {
+    /// Carla version.
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Installation directory (default: ~/.local/share/pycarla/carla/<version>).
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+    /// Mirror to download from.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Install from a local archive instead of downloading.
+    #[arg(long, value_name = "ARCHIVE")]
+    pub from_file: Option<PathBuf>,
+    /// Expected SHA-256 of the archive.
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// Install an archive with no known hash, printing the hash computed.
+    #[arg(long)]
+    pub trust_on_first_use: bool,
+}

@@ -1,0 +1,105 @@
+//! The small commands: duration, ports, download, run.
+
+use std::path::{Path, PathBuf};
+
+use super::Outcome;
+use super::args::DownloadArgs;
+
+pub fn duration(files: &[PathBuf]) -> Outcome {
+    let mut failed = false;
+    for file in files {
+        match pycarla::get_smf_duration(file) {
+            Ok(seconds) if files.len() == 1 => println!("{seconds}"),
+            Ok(seconds) => println!("{}\t{seconds}", file.display()),
+            Err(error) => {
+                eprintln!("error: {error}");
+                failed = true;
+            }
+        }
+    }
+    if failed { Outcome::Failed } else { Outcome::Ok }
+}
+
+pub fn ports(server: Option<&str>) -> Outcome {
+    let server = server
+        .map(String::from)
+        .or_else(|| std::env::var("JACK_DEFAULT_SERVER").ok())
+        .unwrap_or_else(|| "default".to_string());
+    let listed = rt_core_ports(&server);
+    match listed {
+        Ok(ports) => {
+            for port in ports {
+                println!("{port}");
+            }
+            Outcome::Ok
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Outcome::Failed
+        }
+    }
+}
+
+fn rt_core_ports(server: &str) -> Result<Vec<String>, pycarla::rt_core::Error> {
+    let client = pycarla::rt_core::client::open("pycarla-ports", server)?;
+    pycarla::rt_core::client::matching_ports(&client, "*")
+}
+
+pub fn download(args: &DownloadArgs) -> Outcome {
+    let mut options =
+        carla_fetch::InstallOptions::new().trust_on_first_use(args.trust_on_first_use);
+    if let Some(version) = &args.version {
+        options = options.version(version.clone());
+    }
+    if let Some(dest) = &args.dest {
+        options = options.dest(dest);
+    }
+    if let Some(url) = &args.base_url {
+        options = options.base_url(url.clone());
+    }
+    if let Some(archive) = &args.from_file {
+        options = options.from_file(archive);
+    }
+    if let Some(sha256) = &args.sha256 {
+        options = options.sha256(sha256.clone());
+    }
+    match carla_fetch::install(&options) {
+        Ok(installation) => {
+            if installation.verification == carla_fetch::Verification::TrustOnFirstUse {
+                eprintln!(
+                    "warning: installed without a known hash; its SHA-256 is {} \
+                     (pass --sha256 {} next time)",
+                    installation.sha256, installation.sha256
+                );
+            }
+            println!("{}", installation.executable.display());
+            Outcome::Ok
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Outcome::Failed
+        }
+    }
+}
+
+pub fn run_carla(project: Option<&Path>) -> Outcome {
+    let Some(carla) = pycarla::find_carla() else {
+        eprintln!("error: Carla is not installed: run `pycarla download` to install it");
+        return Outcome::Failed;
+    };
+    let mut command = std::process::Command::new(carla);
+    if let Some(project) = project {
+        command.arg(project);
+    }
+    match command.status() {
+        Ok(status) if status.success() => Outcome::Ok,
+        Ok(status) => {
+            eprintln!("error: Carla exited with {status}");
+            Outcome::Failed
+        }
+        Err(error) => {
+            eprintln!("error: cannot start Carla: {error}");
+            Outcome::Failed
+        }
+    }
+}

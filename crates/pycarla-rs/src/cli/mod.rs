@@ -1,0 +1,126 @@
+//! The `pycarla` command line: argument parsing, commands, exit codes, signals.
+
+pub mod args;
+mod misc;
+mod progress;
+mod render_cmd;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use args::{Cli, Command};
+
+/// How a command ended, and the exit code that says so.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything worked.
+    Ok,
+    /// Something failed (already reported on stderr).
+    Failed,
+    /// The command line does not make sense.
+    Usage(String),
+    /// Stopped by a signal: 130 for SIGINT, 143 for SIGTERM.
+    Interrupted(u8),
+}
+
+impl Outcome {
+    fn usage(message: impl Into<String>) -> Outcome {
+        Outcome::Usage(message.into())
+    }
+
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Outcome::Ok => ExitCode::SUCCESS,
+            Outcome::Failed => ExitCode::from(1),
+            Outcome::Usage(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+            Outcome::Interrupted(code) => ExitCode::from(*code),
+        }
+    }
+}
+
+/// SIGINT and SIGTERM set flags instead of killing the process, so that a render in progress
+/// stops its children, finalizes its WAV and exits with 130 or 143.
+#[derive(Debug, Clone)]
+pub struct Signals {
+    any: Arc<AtomicBool>,
+    int: Arc<AtomicBool>,
+    term: Arc<AtomicBool>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        let signals = Signals {
+            any: Arc::new(AtomicBool::new(false)),
+            int: Arc::new(AtomicBool::new(false)),
+            term: Arc::new(AtomicBool::new(false)),
+        };
+        for (signal, flag) in [
+            (signal_hook::consts::SIGINT, &signals.int),
+            (signal_hook::consts::SIGTERM, &signals.term),
+        ] {
+            let registered = signal_hook::flag::register(signal, flag.clone())
+                .and_then(|_| signal_hook::flag::register(signal, signals.any.clone()));
+            if let Err(error) = registered {
+                tracing::warn!(%error, signal, "cannot handle the signal");
+            }
+        }
+        signals
+    }
+
+    /// The flag a render watches.
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        self.any.clone()
+    }
+
+    /// The exit code of the signal caught, if any.
+    pub fn caught(&self) -> Option<u8> {
+        if self.int.load(Ordering::Relaxed) {
+            Some(130)
+        } else if self.term.load(Ordering::Relaxed) {
+            Some(143)
+        } else {
+            None
+        }
+    }
+
+    /// `Interrupted` when a signal came, else `outcome`.
+    pub fn outcome_or(&self, outcome: Outcome) -> Outcome {
+        self.caught().map_or(outcome, Outcome::Interrupted)
+    }
+}
+
+/// Runs the command line.
+pub fn main(cli: Cli) -> ExitCode {
+    let quiet = match &cli.command {
+        Command::Render(args) => args.out.quiet,
+        Command::Note(args) => args.out.quiet,
+        _ => false,
+    };
+    init_logging(quiet);
+    let signals = Signals::install();
+    let outcome = match &cli.command {
+        Command::Render(args) => render_cmd::render(args, &signals),
+        Command::Note(args) => render_cmd::note(args, &signals),
+        Command::Duration { midi } => misc::duration(midi),
+        Command::Ports { server } => misc::ports(server.as_deref()),
+        Command::Download(args) => misc::download(args),
+        Command::Run { project } => misc::run_carla(project.as_deref()),
+    };
+    outcome.exit_code()
+}
+
+/// Logs go to stderr through `tracing`; `RUST_LOG` overrides the level (warn, or error with -q).
+fn init_logging(quiet: bool) {
+    let default = if quiet { "error" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}

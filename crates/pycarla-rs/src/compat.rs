@@ -1,0 +1,248 @@
+//! pycarla's classes in Rust: `MidiPlayer` and `AudioRecorder` that start on the same frame,
+//! with scope-based cleanup instead of context managers.
+//!
+//! ```no_run
+//! use pycarla::{AudioRecorder, MidiPlayer};
+//! # fn main() -> Result<(), pycarla::Error> {
+//! let (server, midi, audio) = ("pycarla-0", "Carla:events-in", "Carla:audio-out*");
+//! let duration = pycarla::get_smf_duration("song.mid")?;
+//! let mut player = MidiPlayer::new(server, midi);
+//! let mut recorder = AudioRecorder::new(server, audio);
+//! // pycarla: recorder.start(duration + FINAL_DECAY, condition=player.is_ready)
+//! recorder.start(Some(duration + 2.0), Some(&player))?;
+//! player.synthesize_midi_file("song.mid", false)?;
+//! recorder.wait(None, true, false)?;
+//! recorder.save_recorded("song.wav")?;
+//! # Ok(()) }
+//! ```
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rt_core::watch::WatchState;
+use rt_core::{Player, Recorder, Recording, Schedule, Sink, StartSync, client};
+use smf::{Note, Timeline};
+
+use crate::error::{Error, Result};
+
+/// How often waits look at the state.
+const POLL: Duration = Duration::from_millis(1);
+
+/// Sends MIDI to a synth's input, sample-accurately (pycarla's `MIDIPlayer`).
+#[derive(Debug)]
+pub struct MidiPlayer {
+    server: String,
+    midi_port: String,
+    sync: Arc<StartSync>,
+    watch: Arc<WatchState>,
+    player: Option<Player>,
+}
+
+impl MidiPlayer {
+    /// A player for `midi_port` (a glob, e.g. `Carla:events-in`) on `server`.
+    pub fn new(server: &str, midi_port: &str) -> Self {
+        MidiPlayer {
+            server: server.to_string(),
+            midi_port: midi_port.to_string(),
+            sync: Arc::new(StartSync::new()),
+            watch: Arc::new(WatchState::default()),
+            player: None,
+        }
+    }
+
+    /// Plays a timeline's messages; with `sync`, waits until all are sent.
+    pub fn synthesize_messages(&mut self, timeline: &Timeline, sync: bool) -> Result<()> {
+        let jack = client::open("pycarla-probe", &self.server)?;
+        let mut schedule = Schedule::new();
+        for (frame, event) in timeline.frames(jack.sample_rate()) {
+            schedule.push(frame, event.message.bytes())?;
+        }
+        drop(jack);
+        self.clear();
+        self.player = Some(Player::start(
+            &self.server,
+            &self.midi_port,
+            schedule,
+            self.sync.clone(),
+            self.watch.clone(),
+        )?);
+        self.sync.arm();
+        if sync {
+            self.wait(None, false, false)?;
+        }
+        Ok(())
+    }
+
+    /// Plays a MIDI file (pycarla's `synthesize_midi_file`).
+    pub fn synthesize_midi_file(&mut self, path: impl AsRef<Path>, sync: bool) -> Result<()> {
+        self.synthesize_messages(&Timeline::from_path(path)?, sync)
+    }
+
+    /// Plays one note with its pedals and program (pycarla's `synthesize_midi_note`).
+    pub fn synthesize_midi_note(&mut self, note: &Note, sync: bool) -> Result<()> {
+        self.synthesize_messages(&note.timeline()?, sync)
+    }
+
+    /// Whether playing has started (pycarla's `is_ready`).
+    pub fn is_ready(&self) -> bool {
+        self.sync.start().is_some()
+    }
+
+    /// Waits until every message is sent, or `timeout`; freewheel is `in_fw` meanwhile and
+    /// `out_fw` afterwards. Returns whether the timeout was reached.
+    pub fn wait(&mut self, timeout: Option<Duration>, in_fw: bool, out_fw: bool) -> Result<bool> {
+        let Some(player) = &self.player else {
+            return Ok(false);
+        };
+        client::set_freewheel(player.client(), in_fw);
+        let result = wait_until(&self.watch, timeout, || player.is_done());
+        client::set_freewheel(player.client(), out_fw);
+        if let Some(error) = player.losses() {
+            return Err(error.into());
+        }
+        result
+    }
+
+    /// Stops and forgets the current messages (pycarla's `clear`).
+    pub fn clear(&mut self) {
+        if let Some(player) = self.player.take() {
+            player.close();
+        }
+        self.sync = Arc::new(StartSync::new());
+    }
+}
+
+/// Records a synth's outputs (pycarla's `AudioRecorder`).
+#[derive(Debug)]
+pub struct AudioRecorder {
+    server: String,
+    audio_ports: String,
+    watch: Arc<WatchState>,
+    recorder: Option<Recorder>,
+    recorded: Recording,
+}
+
+impl AudioRecorder {
+    /// A recorder of the ports matching `audio_ports` (e.g. `Carla:audio-out*`) on `server`.
+    pub fn new(server: &str, audio_ports: &str) -> Self {
+        AudioRecorder {
+            server: server.to_string(),
+            audio_ports: audio_ports.to_string(),
+            watch: Arc::new(WatchState::default()),
+            recorder: None,
+            recorded: Recording::default(),
+        }
+    }
+
+    /// Starts recording `duration` seconds (`None`: until [`wait`](Self::wait) times out).
+    /// With `with_player`, recording starts on the same frame as that player's next
+    /// `synthesize_*` (pycarla's `condition=player.is_ready`); without, at the next cycle.
+    pub fn start(&mut self, duration: Option<f64>, with_player: Option<&MidiPlayer>) -> Result<()> {
+        let sample_rate = client::open("pycarla-probe", &self.server)?.sample_rate();
+        let total = match duration {
+            Some(seconds) if seconds >= 0.0 && seconds.is_finite() => {
+                smf::ExactTime::from_secs_f64(seconds).frame(sample_rate)
+            }
+            Some(seconds) => return Err(Error::Usage(format!("duration {seconds} must be ≥ 0"))),
+            None => u64::MAX,
+        };
+        let sync = match with_player {
+            Some(player) => player.sync.clone(),
+            None => Arc::new(StartSync::new()),
+        };
+        self.recorder = Some(Recorder::start(
+            &self.server,
+            &self.audio_ports,
+            total,
+            Sink::Memory,
+            None,
+            sync.clone(),
+            self.watch.clone(),
+        )?);
+        if with_player.is_none() {
+            sync.arm();
+        }
+        Ok(())
+    }
+
+    /// Waits until the recording is complete or `timeout` passes (then it stops); freewheel is
+    /// `in_fw` meanwhile and `out_fw` afterwards. Returns whether the timeout was reached.
+    pub fn wait(&mut self, timeout: Option<Duration>, in_fw: bool, out_fw: bool) -> Result<bool> {
+        let Some(recorder) = self.recorder.take() else {
+            return Ok(false);
+        };
+        client::set_freewheel(recorder.client(), in_fw);
+        let waited = wait_until(&self.watch, timeout, || recorder.is_done());
+        client::set_freewheel(recorder.client(), out_fw);
+        let losses = recorder.losses();
+        let aborted = waited.is_err();
+        self.recorded = recorder.finish(aborted)?;
+        if let Some(error) = losses {
+            return Err(error.into());
+        }
+        waited
+    }
+
+    /// The recorded audio, one buffer per channel (pycarla's `recorded`).
+    pub fn recorded(&self) -> &[Vec<f32>] {
+        &self.recorded.channels
+    }
+
+    /// Writes the recording as a 32-bit float WAV (pycarla's `save_recorded`).
+    pub fn save_recorded(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let spec = hound_spec(self.recorded.channels.len(), self.recorded.sample_rate);
+        let wav_error = |e: hound::Error| Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let mut writer = hound::WavWriter::create(path, spec).map_err(wav_error)?;
+        for frame in 0..self.recorded.frames as usize {
+            for channel in &self.recorded.channels {
+                writer.write_sample(channel[frame]).map_err(wav_error)?;
+            }
+        }
+        writer.finalize().map_err(wav_error)
+    }
+
+    /// Forgets the recorded audio (pycarla's `clear`).
+    pub fn clear(&mut self) {
+        self.recorded = Recording::default();
+    }
+}
+
+fn hound_spec(channels: usize, sample_rate: u32) -> hound::WavSpec {
+    hound::WavSpec {
+        channels: channels as u16,
+        sample_rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    }
+}
+
+/// Polls `done` until true, a fault, or the timeout (`Ok(true)`).
+fn wait_until(
+    watch: &WatchState,
+    timeout: Option<Duration>,
+    done: impl Fn() -> bool,
+) -> Result<bool> {
+    let started = Instant::now();
+    let options = rt_core::SessionOptions {
+        timeout: None,
+        freewheel: true,
+        ..rt_core::SessionOptions::new("", "", "")
+    };
+    loop {
+        if done() {
+            return Ok(false);
+        }
+        if let Some(fault) = rt_core::session_fault(watch, &options, started, (0, 0)) {
+            return Err(fault.into());
+        }
+        if timeout.is_some_and(|t| started.elapsed() > t) {
+            return Ok(true);
+        }
+        std::thread::sleep(POLL);
+    }
+}

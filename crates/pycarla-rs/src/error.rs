@@ -1,0 +1,74 @@
+use std::path::PathBuf;
+
+/// Everything a render can fail with, each with what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A MIDI file could not be read or parsed.
+    #[error("bad MIDI file: {0}")]
+    Midi(#[from] smf::Error),
+    /// Playing or recording on JACK failed.
+    #[error("{0}")]
+    Realtime(#[from] rt_core::Error),
+    /// Starting, watching or stopping jackd or the synth host failed.
+    #[error("{0}")]
+    Process(#[from] proc_supervisor::Error),
+    /// Installing Carla failed.
+    #[error("{0}")]
+    Fetch(#[from] carla_fetch::Error),
+    /// The synth host died during the render.
+    #[error("the synth host {what} died during the render ({status}); last output:\n{tail}")]
+    HostDied {
+        /// Which host.
+        what: String,
+        /// How it ended.
+        status: String,
+        /// Its last lines of output.
+        tail: String,
+    },
+    /// A program the instrument needs is not installed.
+    #[error("{program} is not installed: {hint}")]
+    Missing {
+        /// The program or file.
+        program: String,
+        /// The command that installs it.
+        hint: String,
+    },
+    /// An instrument file that does not exist.
+    #[error("instrument file {} does not exist", path.display())]
+    NoInstrumentFile {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// Reading or writing a file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Options that do not fit together.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether restarting the host (and server) and rendering again could help.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::HostDied { .. }
+                | Error::Realtime(
+                    rt_core::Error::ClientGone { .. }
+                        | rt_core::Error::ServerShutdown { .. }
+                        | rt_core::Error::Timeout { .. }
+                        | rt_core::Error::Xrun { .. }
+                )
+                | Error::Process(proc_supervisor::Error::Exited { .. })
+        )
+    }
+}

@@ -1,0 +1,246 @@
+//! What makes the sound: a Carla project, a SoundFont, an SFZ, an LV2 plugin, any JACK program,
+//! or a synth already running on the server — and how each becomes a supervised host.
+
+use std::path::{Path, PathBuf};
+
+use proc_supervisor::Host;
+
+use crate::error::{Error, Result};
+
+/// Where General MIDI SoundFonts live on Debian and friends, in order of preference.
+const GM_SOUNDFONTS: &[&str] = &[
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+];
+
+/// The synth a render plays into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Instrument {
+    /// A Carla project (`.carxp`), run by Carla in patchbay mode.
+    CarlaProject(PathBuf),
+    /// A SoundFont (`.sf2`/`.sf3`): through Carla when Carla is installed, else fluidsynth.
+    SoundFont(PathBuf),
+    /// An SFZ instrument, through Carla (its SFZ support).
+    Sfz(PathBuf),
+    /// An LV2 plugin by URI, hosted by jalv.
+    Lv2(String),
+    /// Any JACK program: the command line, its MIDI input glob and its audio outputs glob.
+    Command {
+        /// Program and arguments, split on white space.
+        command: Vec<String>,
+        /// Glob of its MIDI input port.
+        midi_port: String,
+        /// Glob of its audio output ports.
+        audio_ports: String,
+    },
+    /// A synth already running on the server: nothing is started.
+    Running {
+        /// Glob of its MIDI input port.
+        midi_port: String,
+        /// Glob of its audio output ports.
+        audio_ports: String,
+    },
+}
+
+impl Instrument {
+    /// The default instrument: the General MIDI SoundFont found on the system.
+    pub fn default_soundfont() -> Result<Instrument> {
+        GM_SOUNDFONTS
+            .iter()
+            .map(Path::new)
+            .find(|path| path.is_file())
+            .map(|path| Instrument::SoundFont(path.to_path_buf()))
+            .ok_or_else(|| Error::Missing {
+                program: "a General MIDI SoundFont".into(),
+                hint: "sudo apt-get install fluid-soundfont-gm (or pass --sf2 FILE)".into(),
+            })
+    }
+
+    /// The supervised host for this instrument (`None` for [`Instrument::Running`]); `carla` is
+    /// Carla's executable if installed. `scratch` holds generated projects.
+    pub fn host(&self, carla: Option<&Path>, scratch: &Path) -> Result<Option<Host>> {
+        let existing = |path: &Path| -> Result<PathBuf> {
+            std::fs::canonicalize(path).map_err(|_| Error::NoInstrumentFile {
+                path: path.to_path_buf(),
+            })
+        };
+        Ok(Some(match self {
+            Instrument::CarlaProject(project) => {
+                Host::carla(Some(require_carla(carla)?), existing(project)?)
+            }
+            Instrument::SoundFont(soundfont) => {
+                let soundfont = existing(soundfont)?;
+                match carla {
+                    Some(carla) => {
+                        let project = write_project(scratch, "SF2", &soundfont)?;
+                        Host::carla(Some(carla.to_path_buf()), project)
+                    }
+                    None => {
+                        require_program("fluidsynth", "sudo apt-get install fluidsynth")?;
+                        Host::fluidsynth(soundfont)
+                    }
+                }
+            }
+            Instrument::Sfz(sfz) => {
+                let sfz = existing(sfz)?;
+                let project = write_project(scratch, "SFZ", &sfz)?;
+                Host::carla(Some(require_carla(carla)?), project)
+            }
+            Instrument::Lv2(uri) => {
+                require_program("jalv", "sudo apt-get install jalv")?;
+                Host::jalv(uri.clone())
+            }
+            Instrument::Command {
+                command,
+                midi_port,
+                audio_ports,
+            } => {
+                let (program, args) = command
+                    .split_first()
+                    .ok_or_else(|| Error::Usage("--host-cmd is empty".into()))?;
+                Host::command(program, args, midi_port, audio_ports)
+            }
+            Instrument::Running { .. } => return Ok(None),
+        }))
+    }
+}
+
+fn require_carla(carla: Option<&Path>) -> Result<PathBuf> {
+    carla.map(Path::to_path_buf).ok_or_else(|| Error::Missing {
+        program: "Carla".into(),
+        hint: "run `pycarla download` to install it".into(),
+    })
+}
+
+fn require_program(program: &str, hint: &str) -> Result<()> {
+    if find_on_path(program).is_some() {
+        Ok(())
+    } else {
+        Err(Error::Missing {
+            program: program.into(),
+            hint: hint.into(),
+        })
+    }
+}
+
+/// The first executable called `name` on `PATH`.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// Carla's executable: installed by `pycarla download`, or on `PATH`.
+pub fn find_carla() -> Option<PathBuf> {
+    carla_fetch::find_installed(None)
+        .or_else(|| find_on_path("Carla"))
+        .or_else(|| find_on_path("carla"))
+}
+
+/// Writes a Carla patchbay project that plays one sample-based instrument, modelled on a
+/// project saved by Carla 2.5.9 (tests/data/carla/fluidr3-gm-patchbay.carxp).
+fn write_project(scratch: &Path, kind: &str, file: &Path) -> Result<PathBuf> {
+    let project = scratch.join(format!("generated-{}.carxp", kind.to_lowercase()));
+    let text = carla_project(kind, file);
+    std::fs::write(&project, text).map_err(|source| Error::Io {
+        path: project.clone(),
+        source,
+    })?;
+    Ok(project)
+}
+
+/// The text of a one-plugin patchbay project (`kind` is Carla's plugin type: SF2 or SFZ).
+pub fn carla_project(kind: &str, file: &Path) -> String {
+    let label = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let file = xml_escape(&file.to_string_lossy());
+    let label = xml_escape(&label);
+    format!(
+        "<?xml version='1.0' encoding='UTF-8'?>
+<!DOCTYPE CARLA-PROJECT>
+<CARLA-PROJECT VERSION='2.5'>
+ <EngineSettings>
+  <ForceStereo>false</ForceStereo>
+  <PreferPluginBridges>false</PreferPluginBridges>
+  <PreferUiBridges>true</PreferUiBridges>
+  <UIsAlwaysOnTop>true</UIsAlwaysOnTop>
+  <MaxParameters>200</MaxParameters>
+  <UIBridgesTimeout>4000</UIBridgesTimeout>
+ </EngineSettings>
+
+ <Transport>
+  <BeatsPerMinute>120</BeatsPerMinute>
+ </Transport>
+
+ <Plugin>
+  <Info>
+   <Type>{kind}</Type>
+   <Name>Instrument</Name>
+   <Filename>{file}</Filename>
+   <Label>{label}</Label>
+  </Info>
+
+  <Data>
+   <Active>Yes</Active>
+   <ControlChannel>1</ControlChannel>
+   <Options>0x0</Options>
+  </Data>
+ </Plugin>
+
+ <Patchbay>
+  <Connection>
+   <Source>Midi Input:Capture 1</Source>
+   <Target>Instrument:events-in</Target>
+  </Connection>
+  <Connection>
+   <Source>Instrument:out-left</Source>
+   <Target>Audio Output:Left</Target>
+  </Connection>
+  <Connection>
+   <Source>Instrument:out-right</Source>
+   <Target>Audio Output:Right</Target>
+  </Connection>
+ </Patchbay>
+
+ <ExternalPatchbay>
+ </ExternalPatchbay>
+</CARLA-PROJECT>
+"
+    )
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&apos;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_project_names_the_file_escaped_and_wires_the_patchbay() {
+        let text = carla_project("SF2", Path::new("/sf/a&b.sf2"));
+        assert!(text.contains("<Filename>/sf/a&amp;b.sf2</Filename>"));
+        assert!(text.contains("<Type>SF2</Type>"));
+        assert!(text.contains("<Target>Instrument:events-in</Target>"));
+        assert!(text.contains("<Source>Instrument:out-right</Source>"));
+    }
+
+    #[test]
+    fn missing_instrument_files_are_named() {
+        let err = Instrument::SoundFont("/no/such.sf2".into())
+            .host(None, Path::new("/tmp"))
+            .unwrap_err();
+        assert!(err.to_string().contains("/no/such.sf2"), "{err}");
+    }
+}
