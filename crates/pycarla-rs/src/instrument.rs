@@ -28,7 +28,7 @@ pub enum Instrument {
     Lv2(String),
     /// Any JACK program: the command line, its MIDI input glob and its audio outputs glob.
     Command {
-        /// Program and arguments, split on white space.
+        /// Program and arguments.
         command: Vec<String>,
         /// Glob of its MIDI input port.
         midi_port: String,

@@ -48,6 +48,8 @@ pub struct RenderOptions {
     pub retries: u32,
     /// Give up on one file after this long (default: a minute plus ten times its length).
     pub timeout: Option<Duration>,
+    /// How long the synth host may take to become ready.
+    pub ready_timeout: Duration,
     /// Set to stop the render early (e.g. by a signal handler).
     pub interrupt: Option<Arc<AtomicBool>>,
 }
@@ -63,6 +65,7 @@ impl Default for RenderOptions {
             server: None,
             retries: 0,
             timeout: None,
+            ready_timeout: Duration::from_secs(20),
             interrupt: None,
         }
     }
@@ -133,7 +136,7 @@ impl Renderer {
         let server = server_for(&options).start().map_err(missing_jackd)?;
         let (host, midi_port, audio_ports) = match (host, &instrument) {
             (Some(host), _) => {
-                let running = host.start(&server)?;
+                let running = host.ready_timeout(options.ready_timeout).start(&server)?;
                 let (midi, audio) = (running.midi_port_glob(), running.audio_ports_glob());
                 (Some(running), midi, audio)
             }

@@ -60,8 +60,8 @@ pub struct InstrumentArgs {
     /// An LV2 plugin URI (hosted by jalv).
     #[arg(long, value_name = "URI", group = "instrument")]
     pub lv2: Option<String>,
-    /// Any JACK program as the synth, e.g. "fluidsynth -a jack -m jack font.sf2"; it runs with
-    /// JACK_DEFAULT_SERVER set to the server in use.
+    /// Any JACK program as the synth, e.g. "fluidsynth -a jack -m jack font.sf2" (split like a
+    /// shell would, quotes included); it runs with JACK_DEFAULT_SERVER set to the server in use.
     #[arg(long, value_name = "CMD ARGS", group = "instrument")]
     pub host_cmd: Option<String>,
     /// The synth's MIDI input port (glob).
@@ -98,6 +98,9 @@ pub struct OutputArgs {
     /// Restart the synth (and server) and render a file again after a crash, up to N times.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retries: u32,
+    /// Seconds the synth host may take to become ready.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    pub ready_timeout: f64,
     /// Only errors on stderr.
     #[arg(short, long)]
     pub quiet: bool,

@@ -194,7 +194,9 @@ fn setup(
         Instrument::Lv2(uri.clone())
     } else if let Some(command) = &instrument.host_cmd {
         Instrument::Command {
-            command: command.split_whitespace().map(String::from).collect(),
+            command: shlex::split(command)
+                .filter(|words| !words.is_empty())
+                .ok_or_else(|| format!("--host-cmd {command:?}: unbalanced quotes or empty"))?,
             midi_port: instrument.midi_port.clone(),
             audio_ports: instrument.audio_ports.clone(),
         }
@@ -229,6 +231,12 @@ fn setup(
         server: instrument.server.clone(),
         retries: out.retries,
         timeout: None,
+        ready_timeout: std::time::Duration::try_from_secs_f64(out.ready_timeout).map_err(|_| {
+            format!(
+                "--ready-timeout {}: expected seconds ≥ 0",
+                out.ready_timeout
+            )
+        })?,
         interrupt: Some(signals.flag()),
     };
     Ok((chosen, options))
@@ -381,6 +389,7 @@ fn worker_args(args: &RenderArgs, dir: &Path) -> Vec<OsString> {
     };
     pair("--format", format.into());
     pair("--retries", out.retries.to_string().into());
+    pair("--ready-timeout", out.ready_timeout.to_string().into());
     if out.realtime {
         list.push("--realtime".into());
     }

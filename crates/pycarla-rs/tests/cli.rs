@@ -1,0 +1,280 @@
+//! The `pycarla` command line against real jackd, fluidsynth and the impulse instrument.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use assert_cmd::Command;
+use common::*;
+use predicates::prelude::*;
+
+fn pycarla() -> Command {
+    Command::cargo_bin("pycarla").expect("binary")
+}
+
+#[test]
+fn every_shared_file_through_fluidsynth_has_exact_length_and_sound() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<_> = SHARED.iter().map(|name| midi(name)).collect();
+    pycarla()
+        .args([
+            "render",
+            "--sf2",
+            "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+            "-o",
+        ])
+        .arg(dir.path())
+        .args(&inputs)
+        .assert()
+        .success()
+        .stderr("");
+    for input in &inputs {
+        let stem = input.file_stem().unwrap().to_string_lossy();
+        let wav = read_wav(&dir.path().join(format!("{stem}.wav")));
+        assert_eq!(wav.spec.sample_rate, 48_000);
+        assert_eq!(wav.spec.channels, 2);
+        assert_eq!(wav.spec.sample_format, hound::SampleFormat::Float);
+        for channel in &wav.channels {
+            assert_eq!(
+                channel.len() as u64,
+                expected_frames(input, 2, 48_000),
+                "{stem}"
+            );
+            assert!(channel.iter().any(|s| s.abs() > 0.01), "{stem} is silent");
+        }
+    }
+}
+
+#[test]
+fn onsets_csv_frames_equal_the_impulse_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wav, csv) = (dir.path().join("k.wav"), dir.path().join("k.csv"));
+    pycarla_with_impulses()
+        .arg(midi("k525short.mid"))
+        .arg("-o")
+        .arg(&wav)
+        .arg("--onsets")
+        .arg(&csv)
+        .args(["--period", "256", "--tail", "0.5"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("frame,seconds,channel,note,velocity"));
+    let csv_frames: BTreeSet<u64> = lines
+        .map(|line| line.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let wav = read_wav(&wav);
+    let impulses: BTreeSet<u64> = impulse_frames(&wav.channels[0]).into_iter().collect();
+    assert!(!impulses.is_empty());
+    assert_eq!(csv_frames, impulses);
+}
+
+#[test]
+fn two_jobs_give_the_same_files_as_one() {
+    let one = tempfile::tempdir().unwrap();
+    let two = tempfile::tempdir().unwrap();
+    let inputs: Vec<_> = ["test01.mid", "test06.mid", "test19.mid", "k525short.mid"]
+        .iter()
+        .map(|name| midi(name))
+        .collect();
+    for (dir, jobs) in [(&one, "1"), (&two, "2")] {
+        pycarla_with_impulses()
+            .args(["--jobs", jobs, "--tail", "0.25", "-o"])
+            .arg(dir.path())
+            .args(&inputs)
+            .assert()
+            .success();
+    }
+    for input in &inputs {
+        let name = format!("{}.wav", input.file_stem().unwrap().to_string_lossy());
+        let a = std::fs::read(one.path().join(&name)).unwrap();
+        let b = std::fs::read(two.path().join(&name)).unwrap();
+        assert!(a == b, "{name} differs between --jobs 1 and --jobs 2");
+    }
+}
+
+#[test]
+fn tail_auto_ends_after_half_a_second_of_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("t.wav");
+    pycarla_with_impulses()
+        .arg(midi("test01.mid"))
+        .args(["--tail", "auto", "-o"])
+        .arg(&wav)
+        .assert()
+        .success();
+    // The impulse instrument is silent between impulses: the file ends exactly half a second
+    // after the end of the MIDI.
+    let frames = read_wav(&wav).channels[0].len() as u64;
+    assert_eq!(
+        frames,
+        expected_frames(&midi("test01.mid"), 0, 48_000) + 24_000
+    );
+}
+
+#[test]
+fn integer_formats_and_sample_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    for (format, bits) in [("wav16", 16), ("wav24", 24)] {
+        let wav = dir.path().join(format!("{format}.wav"));
+        pycarla_with_impulses()
+            .arg(midi("test01.mid"))
+            .args([
+                "--format",
+                format,
+                "--sample-rate",
+                "44100",
+                "--tail",
+                "1",
+                "-o",
+            ])
+            .arg(&wav)
+            .assert()
+            .success();
+        let read = read_wav(&wav);
+        assert_eq!(read.spec.bits_per_sample, bits);
+        assert_eq!(read.spec.sample_rate, 44_100);
+        assert_eq!(
+            read.channels[0].len() as u64,
+            expected_frames(&midi("test01.mid"), 1, 44_100)
+        );
+    }
+}
+
+#[test]
+fn one_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("c4.wav");
+    pycarla()
+        .args([
+            "note",
+            "60",
+            "--velocity",
+            "100",
+            "--duration",
+            "0.5",
+            "--tail",
+            "1",
+        ])
+        .arg("--host-cmd")
+        .arg(impulse_instrument())
+        .arg("-o")
+        .arg(&wav)
+        .assert()
+        .success();
+    let read = read_wav(&wav);
+    assert_eq!(read.channels[0].len(), 72_000);
+    assert_eq!(impulse_frames(&read.channels[0]), [0]);
+    assert!((read.channels[0][0] - 100.0 / 127.0).abs() < 1e-6);
+}
+
+#[test]
+fn duration_prints_seconds() {
+    pycarla()
+        .arg("duration")
+        .arg(midi("test01.mid"))
+        .assert()
+        .success()
+        .stdout("3.96875\n");
+    pycarla()
+        .arg("duration")
+        .arg(midi("test01.mid"))
+        .arg(midi("test06.mid"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("test01.mid\t3.96875\n"))
+        .stdout(predicate::str::contains("test06.mid\t32.02604166666"));
+}
+
+// Error paths: exit code non-zero, one line saying what failed, for which file, what to do.
+
+#[test]
+fn bad_midi_in_a_batch_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.mid");
+    std::fs::write(&garbage, b"this is not MIDI").unwrap();
+    let out = dir.path().join("out");
+    pycarla_with_impulses()
+        .args(["--tail", "0.1", "-o"])
+        .arg(&out)
+        .arg(&garbage)
+        .arg(midi("test01.mid"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("garbage.mid").and(predicate::str::contains("MThd")));
+    assert!(
+        out.join("test01.wav").is_file(),
+        "the good file is still rendered"
+    );
+    assert!(!out.join("garbage.wav").exists());
+}
+
+#[test]
+fn missing_midi_file_is_named() {
+    pycarla_with_impulses()
+        .arg("/nonexistent/song.mid")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("/nonexistent/song.mid"));
+}
+
+#[test]
+fn missing_soundfont_is_named() {
+    pycarla()
+        .args(["render", "--sf2", "/nonexistent/piano.sf2"])
+        .arg(midi("test01.mid"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("/nonexistent/piano.sf2"));
+}
+
+#[test]
+fn missing_jackd_says_how_to_install_it() {
+    let dir = tempfile::tempdir().unwrap();
+    pycarla()
+        .env("PATH", dir.path())
+        .args(["render", "--sf2", "/usr/share/sounds/sf2/FluidR3_GM.sf2"])
+        .arg(midi("test01.mid"))
+        .arg("-o")
+        .arg(dir.path().join("x.wav"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("apt-get install"));
+}
+
+#[test]
+fn host_that_never_becomes_ready_times_out_with_its_output() {
+    pycarla()
+        .args([
+            "render",
+            "--host-cmd",
+            "sh -c 'echo warming-up >&2; sleep 30'",
+        ])
+        .args(["--ready-timeout", "1"])
+        .arg(midi("test01.mid"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not ready").and(predicate::str::contains("warming-up")));
+}
+
+#[test]
+fn jobs_with_server_is_a_usage_error() {
+    pycarla()
+        .args(["render", "--server", "x", "--jobs", "2"])
+        .arg(midi("test01.mid"))
+        .arg(midi("test06.mid"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--jobs"));
+}
+
+#[test]
+fn bad_tail_is_a_usage_error() {
+    pycarla()
+        .args(["render", "--tail=-1"])
+        .arg(midi("test01.mid"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--tail"));
+}
