@@ -9,6 +9,7 @@
 //!   only while the exit has not been recorded, so a signal never reaches a recycled pid.
 //! - The exit status is stored as soon as it is known: [`Supervised::exit_status`] never blocks,
 //!   and an unexpected exit is seen at once.
+//! - The child starts with an empty signal mask and default dispositions for SIGTERM & co.
 //! - Stopping sends SIGTERM to the group (jackd then leaves JACK's server registry cleanly),
 //!   waits up to a deadline, then sends SIGKILL.
 
@@ -71,6 +72,8 @@ impl Supervised {
         stop_timeout: Duration,
     ) -> Result<Self> {
         use std::os::unix::process::CommandExt;
+        // SAFETY: the hook runs between fork and exec and makes only async-signal-safe calls.
+        unsafe { command.pre_exec(clean_signals) };
         command
             .process_group(0)
             .stdin(Stdio::piped())
@@ -240,12 +243,9 @@ impl Drop for Supervised {
 /// The watcher: waits for the exit without reaping, cleans the group, reaps, publishes.
 fn watch(mut child: Child, shared: &Shared) {
     let pid = Pid::from_raw(child.id() as i32);
-    loop {
-        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
-            Err(nix::errno::Errno::EINTR) => continue,
-            _ => break,
-        }
-    }
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
+    // Any other error (none is expected for our own child) falls through to the reaping wait.
+    while let Err(nix::errno::Errno::EINTR) = waitid(Id::Pid(pid), flags) {}
     let mut state = shared.lock();
     // The leader is a zombie: its group id is still reserved. Whatever it left running in
     // its group (plugin bridges, ...) belongs to it and goes too.
@@ -258,6 +258,25 @@ fn watch(mut child: Child, shared: &Shared) {
     });
     drop(state);
     shared.exited.notify_all();
+}
+
+/// In the child, before exec: an empty signal mask and default dispositions for the stop
+/// signals. Children inherit the spawning thread's mask (libjack blocks signals in threads that
+/// open clients; a CLI may block them for `sigwait`) and ignored dispositions survive exec:
+/// either would make the child deaf to our SIGTERM.
+fn clean_signals() -> std::io::Result<()> {
+    use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, pthread_sigmask, signal};
+    pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
+    for stop in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
+        // SAFETY: installing the default disposition; no handler code is involved.
+        unsafe { signal(stop, SigHandler::SigDfl) }?;
+    }
+    Ok(())
 }
 
 /// `Command` for `program` with `JACK_DEFAULT_SERVER=server`: every child talks to our server.

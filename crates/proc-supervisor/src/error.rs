@@ -84,6 +84,18 @@ pub enum Error {
         /// The last jackd's output.
         tail: String,
     },
+    /// JACK's registry of servers is full (at most 8; a server killed with SIGKILL keeps its
+    /// slot until a server of the same name starts).
+    #[error(
+        "cannot start JACK server `{name}`: too many JACK servers are registered (at most 8; a server \
+         killed with SIGKILL keeps its slot until one starts under its name); jackd said:\n{tail}"
+    )]
+    RegistryFull {
+        /// The name asked for.
+        name: String,
+        /// jackd's output.
+        tail: String,
+    },
     /// A server to attach to does not answer.
     #[error("cannot reach JACK server `{name}`: {source}")]
     Unreachable {

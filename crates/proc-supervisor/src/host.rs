@@ -21,6 +21,9 @@ use crate::server::RunningServer;
 /// The General MIDI SoundFont of Debian's `fluid-soundfont-gm`.
 pub const DEFAULT_SOUNDFONT: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
 
+/// How long a stopped host's JACK client may take to leave the server.
+const CLIENT_GONE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Which program, and how it names its ports.
 #[derive(Clone, Debug)]
 enum Kind {
@@ -247,6 +250,7 @@ impl Host {
             child: None,
             config_dir: None,
             last_exit: None,
+            last_tail: String::new(),
         };
         host.launch(Some(server))?;
         Ok(host)
@@ -260,6 +264,7 @@ impl Host {
             child: None,
             config_dir: None,
             last_exit: None,
+            last_tail: String::new(),
         };
         host.launch(None)?;
         Ok(host)
@@ -383,6 +388,7 @@ pub struct RunningHost {
     child: Option<Supervised>,
     config_dir: Option<tempfile::TempDir>,
     last_exit: Option<ExitStatus>,
+    last_tail: String,
 }
 
 impl RunningHost {
@@ -397,73 +403,85 @@ impl RunningHost {
             .map(String::as_str)
             .collect();
         let mut child = Supervised::spawn(command, config.what(), &markers, config.stop_timeout)?;
+        let started = Instant::now();
+        if let Err(error) = self.await_ready(&child, server, started) {
+            child.stop();
+            self.wait_client_gone();
+            return Err(error);
+        }
+        tracing::debug!(what = %child.what(), pid = child.pid(), elapsed = ?started.elapsed(), "host ready");
+        if !self.config.min_wait.is_zero() {
+            std::thread::sleep(self.config.min_wait);
+            if let Err(error) = child.check() {
+                self.wait_client_gone();
+                return Err(error);
+            }
+        }
+        self.child = Some(child);
+        self.config_dir = config_dir;
+        self.last_exit = None;
+        Ok(())
+    }
+
+    /// Waits until the ports exist and the ready lines were printed; fails on exit, failure
+    /// line, dead server or deadline. Leaves the child running either way.
+    fn await_ready(
+        &self,
+        child: &Supervised,
+        server: Option<&RunningServer>,
+        started: Instant,
+    ) -> Result<()> {
+        let config = &self.config;
+        let ready_count = config.ready_lines.len();
+        let marker_count = ready_count + config.failure_lines.len();
+        let failed = |child: &Supervised| {
+            (ready_count..marker_count)
+                .find_map(|index| child.hit(index))
+                .map(|line| Error::Failed {
+                    what: child.what().to_string(),
+                    pid: child.pid(),
+                    line,
+                    tail: child.tail(),
+                })
+        };
         let globs = [config.midi_port_glob(), config.audio_ports_glob()];
         let globs: Vec<&str> = globs.iter().map(String::as_str).collect();
-        let started = Instant::now();
         let deadline = started + config.ready_timeout;
         let mut backoff = Backoff::new();
-        let failure = |child: &Supervised| {
-            (config.ready_lines.len()..markers.len()).find_map(|index| child.hit(index))
-        };
-        let ready_line_missing = |child: &Supervised| {
-            (0..config.ready_lines.len())
-                .find(|&index| child.hit(index).is_none())
-                .map(|index| format!("a line `{}`", config.ready_lines[index]))
-        };
         let mut probe: Option<Probe> = None;
         loop {
             if let Some(status) = child.exit_status() {
                 return Err(child.exited_error(status));
             }
-            if let Some(server) = server
-                && let Err(error) = server.check()
-            {
-                child.stop();
-                return Err(error);
+            if let Some(server) = server {
+                // Not `check`: for an attached server it would open a second probing client
+                // while ours holds the lock.
+                server.check_process()?;
             }
-            if let Some(line) = failure(&child) {
-                child.stop();
-                return Err(Error::Failed {
-                    what: child.what().to_string(),
-                    pid: child.pid(),
-                    line,
-                    tail: child.tail(),
-                });
+            if let Some(error) = failed(child) {
+                return Err(error);
             }
             if probe.is_none() {
                 probe = Probe::open(&self.server).ok();
             }
             let missing = match &probe {
-                Some(probe) => match probe.missing(&globs) {
-                    Ok(missing) => missing,
-                    Err(source) => {
-                        child.stop();
-                        return Err(jack_error(&self.server, source));
-                    }
-                },
+                Some(probe) => probe
+                    .missing(&globs)
+                    .map_err(|source| jack_error(&self.server, source))?,
                 None => globs.clone(),
             };
             let waiting_for = if missing.is_empty() {
-                ready_line_missing(&child)
+                (0..ready_count)
+                    .find(|&index| child.hit(index).is_none())
+                    .map(|index| format!("a line `{}`", config.ready_lines[index]))
             } else {
                 Some(format!("ports {}", quote_all(&missing)))
             };
             let Some(waiting_for) = waiting_for else {
-                // The ready line and a failure line can arrive together: failure wins.
-                if let Some(line) = failure(&child) {
-                    child.stop();
-                    return Err(Error::Failed {
-                        what: child.what().to_string(),
-                        pid: child.pid(),
-                        line,
-                        tail: child.tail(),
-                    });
-                }
-                break;
+                // The ready line and a failure line may arrive together: failure wins.
+                return failed(child).map_or(Ok(()), Err);
             };
             if Instant::now() >= deadline {
-                drop(probe);
-                child.stop();
                 return Err(Error::Timeout {
                     what: child.what().to_string(),
                     pid: child.pid(),
@@ -474,16 +492,33 @@ impl RunningHost {
             }
             backoff.sleep(deadline);
         }
-        drop(probe);
-        tracing::debug!(what = %child.what(), pid = child.pid(), elapsed = ?started.elapsed(), "host ready");
-        if !config.min_wait.is_zero() {
-            std::thread::sleep(config.min_wait);
-            child.check()?;
+    }
+
+    /// Waits (briefly) until the host's ports have left the server.
+    ///
+    /// JACK removes a dead client asynchronously. Until it has, a new host registering the same
+    /// client name gets another one (`fluidsynth-01`), and jackd 1.9.21 asked to stop in the
+    /// meantime hangs (it then needs SIGKILL, which leaks its registry slot).
+    fn wait_client_gone(&self) {
+        let deadline = Instant::now() + CLIENT_GONE_TIMEOUT;
+        let Ok(probe) = Probe::open(&self.server) else {
+            return; // No server, no client.
+        };
+        let globs = [self.config.midi_port_glob(), self.config.audio_ports_glob()];
+        let mut backoff = Backoff::new();
+        loop {
+            let remaining = globs
+                .iter()
+                .any(|glob| probe.matching(glob).is_ok_and(|ports| !ports.is_empty()));
+            if !remaining {
+                return;
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(server = %self.server, "the stopped host's ports are still registered");
+                return;
+            }
+            backoff.sleep(deadline);
         }
-        self.child = Some(child);
-        self.config_dir = config_dir;
-        self.last_exit = None;
-        Ok(())
     }
 
     /// The host's process id; `None` after [`stop`](Self::stop).
@@ -536,7 +571,7 @@ impl RunningHost {
         }
     }
 
-    /// The last lines the host wrote (stdout and stderr).
+    /// The last lines the host wrote, stdout and stderr (kept after a stop).
     pub fn tail(&self) -> String {
         self.child
             .as_ref()
@@ -574,6 +609,8 @@ impl RunningHost {
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             self.last_exit = child.stop();
+            self.last_tail = child.tail();
+            self.wait_client_gone();
         }
         self.config_dir = None;
     }

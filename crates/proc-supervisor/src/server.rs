@@ -179,6 +179,7 @@ impl JackServer {
                 name: name.clone(),
                 child: None,
                 last_exit: None,
+                last_tail: String::new(),
             });
         }
         if let Mode::Args(args) = &self.mode
@@ -210,6 +211,7 @@ impl JackServer {
                         name,
                         child: Some(child),
                         last_exit: None,
+                        last_tail: String::new(),
                     });
                 }
                 Launch::NameTaken(tail) | Launch::RegistryFull(tail) if prefix.is_some() => {
@@ -217,13 +219,7 @@ impl JackServer {
                     last_tail = tail;
                 }
                 Launch::NameTaken(_) => return Err(Error::NameTaken { name }),
-                Launch::RegistryFull(tail) => {
-                    return Err(Error::NoFreeName {
-                        prefix: name,
-                        last: 0,
-                        tail,
-                    });
-                }
+                Launch::RegistryFull(tail) => return Err(Error::RegistryFull { name, tail }),
             }
         }
         let (prefix, last) = prefix.unwrap_or_default();
@@ -330,6 +326,7 @@ pub struct RunningServer {
     name: String,
     child: Option<Supervised>,
     last_exit: Option<ExitStatus>,
+    last_tail: String,
 }
 
 impl RunningServer {
@@ -380,7 +377,19 @@ impl RunningServer {
         }
     }
 
-    /// The last lines jackd wrote (empty for an attached server).
+    /// `Err` if the jackd we started has ended; `Ok` for an attached server (no JACK call, so
+    /// it may run while one of our probing clients is open).
+    pub(crate) fn check_process(&self) -> Result<()> {
+        match &self.child {
+            Some(child) => child.check(),
+            None if self.is_owned() => Err(Error::Stopped {
+                what: format!("jackd `{}`", self.name),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The last lines jackd wrote (kept after a stop; empty for an attached server).
     pub fn tail(&self) -> String {
         self.child
             .as_ref()
@@ -393,6 +402,7 @@ impl RunningServer {
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             self.last_exit = child.stop();
+            self.last_tail = child.tail();
         }
     }
 
@@ -415,9 +425,8 @@ impl RunningServer {
             Launch::NameTaken(_) => Err(Error::NameTaken {
                 name: self.name.clone(),
             }),
-            Launch::RegistryFull(tail) => Err(Error::NoFreeName {
-                prefix: self.name.clone(),
-                last: 0,
+            Launch::RegistryFull(tail) => Err(Error::RegistryFull {
+                name: self.name.clone(),
                 tail,
             }),
         }

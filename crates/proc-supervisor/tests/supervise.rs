@@ -129,6 +129,13 @@ fn jalv_hosts_the_mda_piano() {
     assert_eq!(ports.audio_out, ["jalv:left_out", "jalv:right_out"]);
     piano.kill();
     assert!(!piano.is_alive());
+    // jackd exited by itself on SIGTERM (no SIGKILL: its registry slot is free again).
+    let status = piano.server().exit_status().expect("stopped");
+    assert!(
+        status.success(),
+        "jackd: {status}\n{}",
+        piano.server().tail()
+    );
     assert_nothing_left(&pids);
 }
 
@@ -166,6 +173,13 @@ fn a_host_killed_from_outside_is_detected_within_a_second_and_restarts() {
     synth.check().expect("running again");
     synth.kill_host();
     assert!(synth.server().is_alive() && !synth.host().is_alive());
+    synth.kill();
+    let status = synth.server().exit_status().expect("stopped");
+    assert!(
+        status.success(),
+        "jackd: {status}\n{}",
+        synth.server().tail()
+    );
     drop(synth);
     assert_nothing_left(&[server_pid, host_pid, new_pid]);
 }
@@ -379,6 +393,13 @@ fn an_attached_server_is_used_but_never_stopped() {
     assert_eq!(attached.pid(), None);
     assert!(attached.is_alive());
     assert!(matches!(attached.restart(), Err(Error::NotOwned { .. })));
+    // A host on the attached server (readiness must not probe the server twice at once).
+    let dir = tempfile::tempdir().unwrap();
+    let host = Host::carla(Some(fake_carla()), project(&dir, ""))
+        .start(&attached)
+        .expect("host on an attached server");
+    let host_pid = host.pid().unwrap();
+    drop(host);
     attached.stop();
     drop(attached);
     assert!(
@@ -392,5 +413,44 @@ fn an_attached_server_is_used_but_never_stopped() {
         .start()
         .unwrap_err();
     assert!(matches!(error, Error::Unreachable { .. }), "{error}");
-    assert_nothing_left(&[pid]);
+    assert_nothing_left(&[pid, host_pid]);
+}
+
+#[test]
+fn children_hear_sigterm_even_when_the_spawning_thread_blocks_it() {
+    use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
+    let _serial = serial();
+    // As libjack does in threads that open clients, and a CLI may do for sigwait.
+    let (pids, host_status, server_status) = std::thread::spawn(|| {
+        let mut blocked = SigSet::empty();
+        blocked.add(Signal::SIGTERM);
+        blocked.add(Signal::SIGINT);
+        pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&blocked), None).expect("mask");
+        let dir = tempfile::tempdir().unwrap();
+        let mut carla = Supervisor::start(
+            &JackServer::dummy().stop_timeout(Duration::from_secs(2)),
+            &Host::carla(Some(fake_carla()), project(&dir, ""))
+                .stop_timeout(Duration::from_secs(2)),
+        )
+        .expect("fake Carla");
+        let pids = [carla.server().pid().unwrap(), carla.host().pid().unwrap()];
+        carla.kill();
+        (
+            pids,
+            carla.host().exit_status().unwrap(),
+            carla.server().exit_status().unwrap(),
+        )
+    })
+    .join()
+    .expect("thread");
+    assert_eq!(
+        host_status.signal(),
+        Some(15),
+        "host ended by SIGTERM, not SIGKILL"
+    );
+    assert!(
+        server_status.success(),
+        "jackd exited by itself: {server_status}"
+    );
+    assert_nothing_left(&pids);
 }

@@ -27,7 +27,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let results = pycarla::render_batch(Instrument::default_soundfont()?, &jobs, &options)?;
     for ((midi, wav), result) in jobs.iter().zip(results) {
         match result {
-            Ok(report) => println!("{} -> {} ({} frames)", midi.display(), wav.display(), report.frames),
+            Ok(report) => println!(
+                "{} -> {} ({} frames)",
+                midi.display(),
+                wav.display(),
+                report.frames
+            ),
             Err(error) => eprintln!("{}: {error}", midi.display()),
         }
     }

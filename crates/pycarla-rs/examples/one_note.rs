@@ -18,6 +18,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut renderer = Renderer::new(Instrument::default_soundfont()?, RenderOptions::default())?;
     let report = renderer.render_timeline(&note.timeline()?, &output, None::<&str>, |_, _| {})?;
-    println!("{output}: {} frames, {} channels", report.frames, report.channels);
+    println!(
+        "{output}: {} frames, {} channels",
+        report.frames, report.channels
+    );
     Ok(())
 }

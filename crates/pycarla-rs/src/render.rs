@@ -267,7 +267,7 @@ impl Renderer {
         };
         let started = Instant::now();
         let recording = Session::start(&options, schedule, total, sink)?
-            .wait_with(|done, total| on_tick(done, total))
+            .wait_with(&mut *on_tick)
             .map_err(|error| self.explain(error))?;
         Ok(RenderReport {
             output: output.to_path_buf(),
