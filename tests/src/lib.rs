@@ -5,9 +5,8 @@
 //! the user's own JACK server is never touched.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+
+use proc_supervisor::{Host, JackServer, RunningHost, RunningServer};
 
 /// The real MIDI files shared by the tests (see `tests/data/midi/SOURCES.md`).
 pub fn midi_dir() -> PathBuf {
@@ -25,179 +24,65 @@ pub fn midi_files() -> Vec<PathBuf> {
     files
 }
 
-/// A unique name for this test process.
-pub fn unique_name(tag: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "pyc-test-{tag}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 /// libjack keeps per-process global state for the server it talks to, so one process must
 /// only talk to one server at a time: tests that start a server hold this lock.
 static ONE_SERVER_PER_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// A private `jackd -d dummy` for one test, stopped by PID (SIGTERM, so that it leaves its slot
-/// in JACK's registry of servers) on drop.
+/// A private `jackd -d dummy` (48 kHz) for one test, supervised by proc-supervisor: stopped on
+/// drop (hosts first), never the user's own server.
 #[derive(Debug)]
 pub struct TestServer {
     /// The server's name (pass it to clients, or as `JACK_DEFAULT_SERVER`).
     pub name: String,
-    child: Child,
+    server: RunningServer,
     _lock: std::sync::MutexGuard<'static, ()>,
 }
 
 impl TestServer {
-    /// Starts `jackd -n <unique> -d dummy -r 48000 -p <period>` and waits until it takes clients.
+    /// Starts a server with `period` frames per cycle and waits until it takes clients.
     pub fn start(period: u32) -> TestServer {
         let lock = ONE_SERVER_PER_PROCESS
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let name = unique_name("jack");
-        let mut child = with_clean_signals(&mut Command::new("jackd"))
-            .args([
-                "--no-realtime",
-                "-n",
-                &name,
-                "-d",
-                "dummy",
-                "-r",
-                "48000",
-                "-p",
-            ])
-            .arg(period.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("jackd is missing: run `cargo xtask setup` (sudo apt-get install jackd2)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while rt_core::client::open("probe", &name).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                let mut stderr = String::new();
-                let _ =
-                    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr);
-                panic!("jackd {name} exited ({status}): {stderr}");
-            }
-            assert!(Instant::now() < deadline, "jackd {name} did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let server = JackServer::dummy()
+            .sample_rate(48_000)
+            .period(period)
+            .name_pool("pyc-test", 16)
+            .start()
+            .unwrap_or_else(|e| panic!("{e} (run `cargo xtask setup` to install jackd2)"));
         TestServer {
-            name,
-            child,
+            name: server.name().to_string(),
+            server,
             _lock: lock,
         }
     }
 
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// Starts a synth host on this server and waits until its ports exist.
+    pub fn host(&self, host: Host) -> RunningHost {
+        host.start(&self.server)
+            .unwrap_or_else(|e| panic!("starting a synth host: {e}"))
     }
 
-    /// Starts a child that joins this server (`JACK_DEFAULT_SERVER`), killed with the handle.
-    pub fn spawn(&self, command: &mut Command) -> ChildGuard {
-        let child = with_clean_signals(command)
-            .env("JACK_DEFAULT_SERVER", &self.name)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawning a synth host");
-        ChildGuard(child)
-    }
-
-    /// Waits until a port matching `pattern` exists.
-    pub fn wait_for_port(&self, pattern: &str) {
-        let client = rt_core::client::open("port-probe", &self.name).expect("probe client");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while rt_core::client::matching_ports(&client, pattern)
-            .expect("pattern")
-            .is_empty()
-        {
-            assert!(Instant::now() < deadline, "no port {pattern} appeared");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+    /// The supervised server (to kill or inspect it).
+    pub fn server(&self) -> &RunningServer {
+        &self.server
     }
 }
 
-impl TestServer {
-    /// Waits (up to two seconds) until only the server's own ports remain: jackd answers a
-    /// SIGTERM that follows a client's death by milliseconds only after about six seconds.
-    fn wait_for_clients_to_leave(&self) {
-        let Ok(client) = rt_core::client::open("quiet-probe", &self.name) else {
-            return;
-        };
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < deadline
-            && rt_core::client::matching_ports(&client, "*")
-                .unwrap_or_default()
-                .iter()
-                .any(|port| !port.starts_with("system:") && !port.starts_with("quiet-probe:"))
-        {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
+/// The impulse instrument as a synth host (client `Carla`, ports `Carla:events-in`,
+/// `Carla:audio-out1/2`).
+pub fn impulse_host() -> Host {
+    Host::command(
+        fixture_binary("impulse-instrument"),
+        Vec::<String>::new(),
+        "Carla:events-in",
+        "Carla:audio-out*",
+    )
 }
 
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.wait_for_clients_to_leave();
-        terminate(&mut self.child);
-    }
-}
-
-/// Children inherit the spawning thread's signal mask, and libjack blocks signals in threads
-/// that open clients: without this a child would ignore SIGTERM.
-pub fn with_clean_signals(command: &mut Command) -> &mut Command {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            let mut set = std::mem::zeroed::<libc::sigset_t>();
-            libc::sigemptyset(&mut set);
-            libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-            for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT] {
-                libc::signal(signal, libc::SIG_DFL);
-            }
-            Ok(())
-        })
-    }
-}
-
-/// SIGTERM, up to ten seconds to exit, then SIGKILL; always reaped.
-pub fn terminate(child: &mut Child) {
-    // SAFETY: plain kill(2) on our own child's pid.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    eprintln!(
-        "fixture: pid {} ignored SIGTERM for 10 s; SIGKILL",
-        child.id()
-    );
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// A child process killed and reaped on drop.
-#[derive(Debug)]
-pub struct ChildGuard(pub Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        terminate(&mut self.0);
-    }
-}
-
-/// The impulse instrument fixture's executable (built beside the test binaries).
-pub fn impulse_instrument() -> Command {
-    Command::new(fixture_binary("impulse-instrument"))
+/// fluidsynth with the General MIDI SoundFont as a synth host.
+pub fn fluidsynth_host() -> Host {
+    Host::fluidsynth("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 }
 
 /// A binary of this package: tests run from `target/<profile>/deps/`, binaries sit one up.

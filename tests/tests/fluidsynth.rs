@@ -1,33 +1,18 @@
 //! A real SoundFont synth (fluidsynth with FluidR3 GM) through the player and recorder: every
 //! shared MIDI file renders to exactly round((duration + tail) · sr) frames, not silent.
 
-use std::process::Command;
-
-use pycarla_integration::{TestServer, midi_files, schedule_of};
+use pycarla_integration::{TestServer, fluidsynth_host, midi_files, schedule_of};
 use rt_core::{Session, SessionOptions, Sink};
-
-const SOUNDFONT: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
 
 #[test]
 fn every_shared_file_renders_exact_length_and_sound() {
     let server = TestServer::start(1024);
-    let _synth = server.spawn(Command::new("fluidsynth").args([
-        "-a",
-        "jack",
-        "-m",
-        "jack",
-        "-o",
-        "audio.jack.id=FS",
-        "-o",
-        "midi.jack.id=FS",
-        "-o",
-        "audio.jack.autoconnect=0",
-        "-o",
-        "midi.autoconnect=0",
-        SOUNDFONT,
-    ]));
-    server.wait_for_port("FS:right");
-    let mut options = SessionOptions::new(&server.name, "FS:midi*", "FS:*[lr][ei]*");
+    let synth = server.host(fluidsynth_host());
+    let mut options = SessionOptions::new(
+        &server.name,
+        &synth.midi_port_glob(),
+        &synth.audio_ports_glob(),
+    );
     options.timeout = Some(std::time::Duration::from_secs(120));
     for file in midi_files() {
         let timeline = smf::Timeline::from_path(&file).unwrap();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use jack::{AudioIn, Client, Control, MidiOut, ProcessHandler, ProcessScope};
-use pycarla_integration::{TestServer, impulse_instrument, midi_dir, schedule_of};
+use pycarla_integration::{TestServer, impulse_host, midi_dir, schedule_of};
 use rt_core::player::{PlayerProcess, PlayerStatus};
 use rt_core::recorder::{RecorderProcess, RecorderStatus};
 use rt_core::watch::{Watch, WatchState};
@@ -72,8 +72,7 @@ impl ProcessHandler for Allocating {
 #[test]
 fn player_and_recorder_callbacks_do_not_allocate() {
     let server = TestServer::start(256);
-    let _instrument = server.spawn(&mut impulse_instrument());
-    server.wait_for_port("Carla:audio-out2");
+    let _instrument = server.host(impulse_host());
 
     // The counter works: an allocating callback is caught.
     {

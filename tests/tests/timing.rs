@@ -3,7 +3,7 @@
 //! every period size, in freewheel and in realtime.
 
 use pycarla_integration::{
-    TestServer, expected_impulses, impulse_instrument, impulse_mismatches, midi_files, schedule_of,
+    TestServer, expected_impulses, impulse_host, impulse_mismatches, midi_files, schedule_of,
 };
 use rt_core::{Session, SessionOptions, Sink};
 
@@ -11,8 +11,7 @@ const SAMPLE_RATE: u32 = 48_000;
 
 fn check_all_files(period: u32, freewheel: bool, files: &[std::path::PathBuf]) {
     let server = TestServer::start(period);
-    let _instrument = server.spawn(&mut impulse_instrument());
-    server.wait_for_port("Carla:audio-out2");
+    let _instrument = server.host(impulse_host());
     let mut options = SessionOptions::new(&server.name, "Carla:events-in", "Carla:audio-out*");
     options.freewheel = freewheel;
     options.timeout = Some(std::time::Duration::from_secs(120));

@@ -237,7 +237,7 @@ fn wait_until(
         if done() {
             return Ok(false);
         }
-        if let Some(fault) = rt_core::session_fault(watch, &options, started, (0, 0)) {
+        if let Some(fault) = rt_core::session_fault(watch, &options, started, (0, 0), 0) {
             return Err(fault.into());
         }
         if timeout.is_some_and(|t| started.elapsed() > t) {

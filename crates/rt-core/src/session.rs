@@ -67,6 +67,8 @@ pub struct Session {
     sync: Arc<StartSync>,
     options: SessionOptions,
     started: Instant,
+    /// xruns seen before the render was armed (while clients joined the graph) do not count.
+    xruns_before: u64,
 }
 
 impl Session {
@@ -112,17 +114,19 @@ impl Session {
                 watch.clone(),
             )?),
         };
-        let session = Session {
+        let mut session = Session {
             player,
             recorder,
             watch,
             sync,
             options: options.clone(),
             started: Instant::now(),
+            xruns_before: 0,
         };
         if options.freewheel {
             client::set_freewheel(session.any_client(), true);
         }
+        session.xruns_before = session.watch.xruns.load(Ordering::Acquire);
         session.sync.arm();
         Ok(session)
     }
@@ -173,7 +177,14 @@ impl Session {
             if self.finished() {
                 break None;
             }
-            if let Some(fault) = fault(&self.watch, &self.options, self.started, self.progress()) {
+            let progress = self.progress();
+            if let Some(fault) = fault(
+                &self.watch,
+                &self.options,
+                self.started,
+                progress,
+                self.xruns_before,
+            ) {
                 break Some(fault);
             }
             std::thread::sleep(POLL);
@@ -221,6 +232,7 @@ pub fn fault(
     options: &SessionOptions,
     started: Instant,
     (done_frames, total_frames): (u64, u64),
+    xruns_before: u64,
 ) -> Option<Error> {
     if watch.shutdown.load(Ordering::Acquire) {
         let reason = watch
@@ -238,7 +250,10 @@ pub fn fault(
             .unwrap_or_default();
         return Some(Error::ClientGone { client });
     }
-    let xruns = watch.xruns.load(Ordering::Relaxed);
+    let xruns = watch
+        .xruns
+        .load(Ordering::Relaxed)
+        .saturating_sub(xruns_before);
     if options.fail_on_xrun && !options.freewheel && xruns > 0 {
         return Some(Error::Xrun { count: xruns });
     }
