@@ -51,5 +51,5 @@ mod supervisor;
 
 pub use error::{Error, Result};
 pub use host::{DEFAULT_SOUNDFONT, Host, HostPorts, RunningHost};
-pub use server::{JackServer, RunningServer};
+pub use server::{DEFAULT_PORT_MAX, JackServer, RunningServer};
 pub use supervisor::Supervisor;

@@ -44,10 +44,18 @@ enum Naming {
 }
 
 /// What to run.
+/// Ports of a private dummy server: room for a synth with 32 stereo outputs and the clients
+/// around it, at under half the memory of jackd's default.
+pub const DEFAULT_PORT_MAX: u32 = 128;
+
 #[derive(Clone, Debug)]
 enum Mode {
-    /// `jackd --no-realtime -n NAME -d dummy -r RATE -p PERIOD`.
-    Dummy { rate: u32, period: u32 },
+    /// `jackd --no-realtime --port-max PORTS -n NAME -d dummy -r RATE -p PERIOD`.
+    Dummy {
+        rate: u32,
+        period: u32,
+        port_max: u32,
+    },
     /// `jackd -n NAME ARGS…`.
     Args(Vec<String>),
     /// A server somebody else runs: never started nor stopped by us.
@@ -91,6 +99,7 @@ impl JackServer {
         JackServer::new(Mode::Dummy {
             rate: 48_000,
             period: 1024,
+            port_max: DEFAULT_PORT_MAX,
         })
     }
 
@@ -109,6 +118,16 @@ impl JackServer {
     pub fn sample_rate(mut self, rate: u32) -> Self {
         if let Mode::Dummy { rate: r, .. } = &mut self.mode {
             *r = rate;
+        }
+        self
+    }
+
+    /// Most ports the dummy server holds (`jackd --port-max`). Every client maps the server's
+    /// shared memory, which grows with it: jackd's own default makes each client's resident
+    /// memory about 110 MB, 128 ports about 47 MB.
+    pub fn port_max(mut self, ports: u32) -> Self {
+        if let Mode::Dummy { port_max, .. } = &mut self.mode {
+            *port_max = ports;
         }
         self
     }
@@ -233,8 +252,14 @@ impl JackServer {
     fn args(&self, name: &str) -> Vec<String> {
         let mut args = Vec::new();
         match &self.mode {
-            Mode::Dummy { rate, period } => {
-                args.extend(["--no-realtime", "-n", name, "-d", "dummy", "-r"].map(String::from));
+            Mode::Dummy {
+                rate,
+                period,
+                port_max,
+            } => {
+                args.extend(["--no-realtime", "--port-max"].map(String::from));
+                args.push(port_max.to_string());
+                args.extend(["-n", name, "-d", "dummy", "-r"].map(String::from));
                 args.push(rate.to_string());
                 args.push("-p".into());
                 args.push(period.to_string());
@@ -453,6 +478,8 @@ mod tests {
             args,
             [
                 "--no-realtime",
+                "--port-max",
+                "128",
                 "-n",
                 "x",
                 "-d",

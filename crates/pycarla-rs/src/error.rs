@@ -17,7 +17,9 @@ pub enum Error {
     #[error("{0}")]
     Fetch(#[from] carla_fetch::Error),
     /// The synth host died during the render.
-    #[error("the synth host {what} died during the render ({status}); last output:\n{tail}")]
+    #[error(
+        "the synth host {what} died during the render ({status}); rerun with --retries N to restart it and render again; last output:\n{tail}"
+    )]
     HostDied {
         /// Which host.
         what: String,

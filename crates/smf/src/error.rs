@@ -15,6 +15,16 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// A file larger than any real MIDI file (and than is safe to read whole).
+    #[error("{} is {size} bytes; MIDI files above {max} bytes are refused", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit ([`crate::MAX_FILE_SIZE`]).
+        max: u64,
+    },
     /// A parse error in a file read from disk.
     #[error("{}: {source}", path.display())]
     InFile {

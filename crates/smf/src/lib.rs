@@ -40,6 +40,10 @@ pub use note::Note;
 pub use time::{Division, ExactTime, SmpteFps};
 pub use timeline::{Event, Format, Timeline};
 
+/// The largest file [`Timeline::from_path`] reads: 64 MiB, a hundred times the largest MIDI
+/// files of public datasets; anything bigger is a mistake or an attack.
+pub const MAX_FILE_SIZE: u64 = 64 << 20;
+
 /// The duration of the MIDI file at `path` in seconds, as pycarla's `get_smf_duration` (mido's
 /// `MidiFile.length`): the time of the last message of the merged tracks, meta messages included.
 ///

@@ -45,10 +45,19 @@ impl Timeline {
     /// Reads and parses the file at `path`; errors name the file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let io_error = |source| Error::Io {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let size = std::fs::metadata(path).map_err(io_error)?.len();
+        if size > crate::MAX_FILE_SIZE {
+            return Err(Error::TooLarge {
+                path: path.to_path_buf(),
+                size,
+                max: crate::MAX_FILE_SIZE,
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io_error)?;
         Timeline::parse(&bytes).map_err(|source| Error::InFile {
             path: path.to_path_buf(),
             source: Box::new(source),

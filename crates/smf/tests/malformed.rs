@@ -206,3 +206,15 @@ fn tempo_in_a_later_track_applies_to_all() {
     let timeline = Timeline::parse(&bytes).unwrap();
     assert_eq!(timeline.events()[0].time.seconds(), 1.5);
 }
+
+#[test]
+fn files_above_the_size_limit_are_refused_before_reading() {
+    let dir = std::env::temp_dir().join(format!("smf-huge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("huge.mid");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(smf::MAX_FILE_SIZE + 1).unwrap(); // sparse: no disk used
+    let err = Timeline::from_path(&path).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+}
