@@ -139,8 +139,29 @@ fn ci() -> Result<(), String> {
     cargo(&["test", "--workspace", "--doc"])
 }
 
+/// The criterion micro-benchmarks, then the end-to-end report (`target/bench/report.md`).
 fn bench() -> Result<(), String> {
-    cargo(&["bench", "-p", "pycarla-benches"])
+    cargo(&["bench", "-p", "pycarla-benches"])?;
+    cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "pycarla-rs",
+        "--bin",
+        "pycarla",
+        "-p",
+        "pycarla-integration",
+        "--bin",
+        "impulse-instrument",
+        "-p",
+        "pycarla-benches",
+        "--bin",
+        "bench-report",
+    ])?;
+    let release = workspace_root().join("target/release");
+    run(Command::new(release.join("bench-report"))
+        .env("PYCARLA_BIN", release.join("pycarla"))
+        .env("IMPULSE_BIN", release.join("impulse-instrument")))
 }
 
 fn demo() -> Result<(), String> {

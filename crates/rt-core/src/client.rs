@@ -108,8 +108,9 @@ pub fn require_ports(client: &Client, pattern: &str) -> Result<Vec<String>, Erro
     Ok(ports)
 }
 
-/// A process-unique client name, so parallel renders on one server never clash.
-pub(crate) fn unique_client_name(role: &str) -> String {
+/// A process-unique client name (`pycarla-<role>-<pid>-<n>`), so parallel renders on one
+/// server never clash.
+pub fn unique_client_name(role: &str) -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     format!(
         "pycarla-{role}-{}-{}",

@@ -21,6 +21,38 @@ pub struct Player {
     synth_client: String,
 }
 
+/// A player whose client is open but not yet active (see [`Player::open`]).
+#[derive(Debug)]
+pub struct PlayerSetup {
+    jack: Client,
+    process: PlayerProcess,
+    watch: Watch,
+    own: String,
+    target: String,
+    player: (Arc<PlayerStatus>, usize, String),
+}
+
+impl PlayerSetup {
+    /// Activates the client and connects it to the synth.
+    pub fn activate(self) -> Result<Player, Error> {
+        let active = self
+            .jack
+            .activate_async(self.watch, self.process)
+            .map_err(jack_error("activating the player"))?;
+        active
+            .as_client()
+            .connect_ports_by_name(&self.own, &self.target)
+            .map_err(jack_error("connecting the player to the synth"))?;
+        let (status, events, synth_client) = self.player;
+        Ok(Player {
+            active,
+            status,
+            events,
+            synth_client,
+        })
+    }
+}
+
 impl Player {
     /// Activates a player of `schedule` on `server`, connected to the first port matching
     /// `midi_port`. Nothing plays before `sync` is armed.
@@ -31,6 +63,18 @@ impl Player {
         sync: Arc<StartSync>,
         watch: Arc<WatchState>,
     ) -> Result<Player, Error> {
+        Player::open(server, midi_port, schedule, sync, watch)?.activate()
+    }
+
+    /// Opens the client and registers its port, without activating it: a server in freewheel
+    /// refuses new clients, so a session opens every client first.
+    pub fn open(
+        server: &str,
+        midi_port: &str,
+        schedule: Schedule,
+        sync: Arc<StartSync>,
+        watch: Arc<WatchState>,
+    ) -> Result<PlayerSetup, Error> {
         let jack = client::open(&unique_client_name("play"), server)?;
         let target = client::require_ports(&jack, midi_port)?.remove(0);
         let synth_client = client::client_of(&target).to_string();
@@ -41,18 +85,13 @@ impl Player {
         let status = Arc::new(PlayerStatus::default());
         let events = schedule.len();
         let process = PlayerProcess::new(port, schedule, sync, status.clone());
-        let active = jack
-            .activate_async(Watch::new(watch, vec![synth_client.clone()]), process)
-            .map_err(jack_error("activating the player"))?;
-        active
-            .as_client()
-            .connect_ports_by_name(&own, &target)
-            .map_err(jack_error("connecting the player to the synth"))?;
-        Ok(Player {
-            active,
-            status,
-            events,
-            synth_client,
+        Ok(PlayerSetup {
+            jack,
+            process,
+            watch: Watch::new(watch, vec![synth_client.clone()]),
+            own,
+            target,
+            player: (status, events, synth_client),
         })
     }
 

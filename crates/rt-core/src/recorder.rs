@@ -52,11 +52,64 @@ impl StopOnSilence {
 /// frame into a [`Sink`]. Dropping it deactivates the client and closes the sink.
 #[derive(Debug)]
 pub struct Recorder {
-    active: AsyncClient<Watch, RecorderProcess>,
+    /// The active client and the drain thread; taken by `finish` (or `Drop`).
+    running: Option<(AsyncClient<Watch, RecorderProcess>, Drain)>,
     status: Arc<RecorderStatus>,
-    drain: Drain,
     total: u64,
     synth_clients: Vec<String>,
+}
+
+/// A recorder whose client is open but not yet active (see [`Recorder::open`]).
+#[derive(Debug)]
+pub struct RecorderSetup {
+    jack: Client,
+    process: RecorderProcess,
+    watch: Watch,
+    consumer: rtrb::Consumer<f32>,
+    sink: Sink,
+    silence: Option<StopOnSilence>,
+    connections: Vec<(String, String)>,
+    recorder: (Arc<RecorderStatus>, u64, Vec<String>, usize, u32),
+}
+
+impl RecorderSetup {
+    /// Starts the drain thread, activates the client and connects the synth's outputs to it.
+    pub fn activate(self) -> Result<Recorder, Error> {
+        let (status, total, synth_clients, channels, sample_rate) = self.recorder;
+        let drain = Drain::spawn(
+            self.consumer,
+            channels,
+            sample_rate,
+            self.sink,
+            self.silence,
+            status.clone(),
+        )?;
+        let activated = self
+            .jack
+            .activate_async(self.watch, self.process)
+            .map_err(jack_error("activating the recorder"));
+        let active = match activated {
+            Ok(active) => active,
+            Err(error) => {
+                drain.abort.store(true, Ordering::Release);
+                let _ = drain.join();
+                return Err(error);
+            }
+        };
+        let recorder = Recorder {
+            running: Some((active, drain)),
+            status,
+            total,
+            synth_clients,
+        };
+        for (source, own) in &self.connections {
+            if let Err(error) = recorder.client().connect_ports_by_name(source, own) {
+                let _ = recorder.finish(true);
+                return Err(jack_error("connecting the synth to the recorder")(error));
+            }
+        }
+        Ok(recorder)
+    }
 }
 
 impl Recorder {
@@ -71,6 +124,20 @@ impl Recorder {
         sync: Arc<StartSync>,
         watch: Arc<WatchState>,
     ) -> Result<Recorder, Error> {
+        Recorder::open(server, audio_ports, total, sink, silence, sync, watch)?.activate()
+    }
+
+    /// Opens the client and registers its ports, without activating it: a server in freewheel
+    /// refuses new clients, so a session opens every client first.
+    pub fn open(
+        server: &str,
+        audio_ports: &str,
+        total: u64,
+        sink: Sink,
+        silence: Option<StopOnSilence>,
+        sync: Arc<StartSync>,
+        watch: Arc<WatchState>,
+    ) -> Result<RecorderSetup, Error> {
         let jack = client::open(&unique_client_name("rec"), server)?;
         let sources = client::require_ports(&jack, audio_ports)?;
         let mut ports = Vec::with_capacity(sources.len());
@@ -82,20 +149,12 @@ impl Recorder {
         }
         let own: Vec<String> = ports.iter().filter_map(|p| p.name().ok()).collect();
         let channels = sources.len();
-        // Room for a quarter second of audio or 16 periods, whichever is larger: the drain
-        // thread polls every half millisecond, and in freewheel the callback waits for it.
+        // Room for a second of audio or 16 periods, whichever is larger: the drain thread naps
+        // a millisecond when the ring is empty, and in freewheel the callback waits for it.
         // Whole frames only, so that both slices of any chunk hold whole frames.
-        let frames = (jack.sample_rate() / 4).max(jack.buffer_size() * 16) as usize;
+        let frames = jack.sample_rate().max(jack.buffer_size() * 16) as usize;
         let (producer, consumer) = rtrb::RingBuffer::new(frames * channels);
         let status = Arc::new(RecorderStatus::default());
-        let drain = Drain::spawn(
-            consumer,
-            channels,
-            jack.sample_rate(),
-            sink,
-            silence,
-            status.clone(),
-        )?;
         let mut synth_clients: Vec<String> = sources
             .iter()
             .map(|p| client::client_of(p).to_string())
@@ -103,27 +162,25 @@ impl Recorder {
         synth_clients.dedup();
         let process =
             RecorderProcess::new(ports, producer, total, sync, status.clone(), watch.clone());
-        let active = jack
-            .activate_async(Watch::new(watch, synth_clients.clone()), process)
-            .map_err(jack_error("activating the recorder"))?;
-        for (source, own) in sources.iter().zip(&own) {
-            active
-                .as_client()
-                .connect_ports_by_name(source, own)
-                .map_err(jack_error("connecting the synth to the recorder"))?;
-        }
-        Ok(Recorder {
-            active,
-            status,
-            drain,
-            total,
-            synth_clients,
+        Ok(RecorderSetup {
+            process,
+            watch: Watch::new(watch, synth_clients.clone()),
+            consumer,
+            sink,
+            silence,
+            connections: sources.into_iter().zip(own).collect(),
+            recorder: (status, total, synth_clients, channels, jack.sample_rate()),
+            jack,
         })
     }
 
     /// The JACK client, e.g. to set freewheel.
     pub fn client(&self) -> &Client {
-        self.active.as_client()
+        self.running
+            .as_ref()
+            .expect("running until finished")
+            .0
+            .as_client()
     }
 
     /// The synth clients recorded from.
@@ -154,14 +211,33 @@ impl Recorder {
 
     /// Stops the callback, deactivates the client and closes the sink; with `abort` (the server
     /// or synth died) whatever is in the ring is still written, then the sink is finalized.
-    pub fn finish(self, abort: bool) -> Result<Recording, Error> {
+    pub fn finish(mut self, abort: bool) -> Result<Recording, Error> {
+        self.close(abort)
+    }
+
+    fn close(&mut self, abort: bool) -> Result<Recording, Error> {
+        let Some((active, drain)) = self.running.take() else {
+            return Ok(Recording::default());
+        };
+        tracing::debug!(
+            waits = self.status.waits.load(Ordering::Relaxed),
+            "cycles in which the recorder waited for the drain thread"
+        );
         self.stop();
         if abort {
-            self.drain.abort.store(true, Ordering::Release);
+            drain.abort.store(true, Ordering::Release);
         }
-        let _ = self.active.deactivate();
-        self.drain.abort.store(true, Ordering::Release);
-        self.drain.join()
+        let _ = active.deactivate();
+        drain.abort.store(true, Ordering::Release);
+        drain.join()
+    }
+}
+
+impl Drop for Recorder {
+    /// A recorder dropped without [`finish`](Recorder::finish) still stops its client and its
+    /// drain thread (and finalizes its WAV).
+    fn drop(&mut self) {
+        let _ = self.close(true);
     }
 }
 
@@ -170,6 +246,13 @@ impl Recorder {
 /// drain thread is presumed stuck and frames are counted lost rather than hanging the server.
 const FREEWHEEL_SPIN_LIMIT: u64 = 1 << 28;
 
+/// How long the drain thread naps when the ring is empty: long enough not to disturb the JACK
+/// chain with wake-ups, short against the ring's second of audio.
+const DRAIN_NAP: Duration = Duration::from_millis(1);
+
+/// Bytes buffered before the drain thread writes to the WAV file.
+const WAV_BUFFER_BYTES: usize = 1 << 20;
+
 /// What the recorder reports to other threads.
 #[derive(Debug, Default)]
 pub struct RecorderStatus {
@@ -177,6 +260,8 @@ pub struct RecorderStatus {
     pub recorded: AtomicU64,
     /// Frames lost to a full ring.
     pub lost: AtomicU64,
+    /// Cycles in which the callback waited for the drain thread (freewheel only).
+    pub waits: AtomicU64,
     /// The callback has recorded all it will.
     pub finished: AtomicBool,
     /// Asks the callback to stop at the next cycle (a recording of unbounded length, or abort).
@@ -217,6 +302,9 @@ impl RecorderProcess {
     /// Waits for room for `samples` samples, in freewheel only; returns the room there is.
     fn room_for(&self, samples: usize) -> usize {
         let mut spins = 0;
+        if self.ring.slots() < samples {
+            self.status.waits.fetch_add(1, Ordering::Relaxed);
+        }
         while self.ring.slots() < samples
             && self.watch.freewheel.load(Ordering::Relaxed)
             && spins < FREEWHEEL_SPIN_LIMIT
@@ -312,14 +400,18 @@ pub struct Recording {
 
 /// The thread that empties the ring. It ends when the callback has finished and the ring is
 /// empty, or when `abort` is set (the server died) and the ring is empty.
+///
+/// Public so that its throughput can be benchmarked without a server.
 #[derive(Debug)]
-pub(crate) struct Drain {
+pub struct Drain {
     handle: JoinHandle<Result<Recording, Error>>,
-    pub(crate) abort: Arc<AtomicBool>,
+    abort: Arc<AtomicBool>,
 }
 
 impl Drain {
-    pub(crate) fn spawn(
+    /// Starts draining `ring` (interleaved `channels`) into `sink`; `status.finished` tells it
+    /// that no more audio will come.
+    pub fn spawn(
         mut ring: rtrb::Consumer<f32>,
         channels: usize,
         sample_rate: u32,
@@ -346,7 +438,7 @@ impl Drain {
                         if done {
                             break;
                         }
-                        std::thread::sleep(Duration::from_micros(500));
+                        std::thread::sleep(DRAIN_NAP);
                         continue;
                     }
                     let chunk = ring.read_chunk(available).expect("slots checked");
@@ -372,7 +464,7 @@ impl Drain {
                         if done {
                             break;
                         }
-                        std::thread::sleep(Duration::from_micros(500));
+                        std::thread::sleep(DRAIN_NAP);
                     }
                 }
                 output.finish(frames, sample_rate)
@@ -381,7 +473,8 @@ impl Drain {
         Ok(Drain { handle, abort })
     }
 
-    pub(crate) fn join(self) -> Result<Recording, Error> {
+    /// Waits for the drain to end and returns the recording.
+    pub fn join(self) -> Result<Recording, Error> {
         self.handle.join().expect("the drain thread does not panic")
     }
 }
@@ -418,7 +511,12 @@ impl Output {
                     bits_per_sample,
                     sample_format,
                 };
-                let writer = hound::WavWriter::create(path, spec)
+                // A large buffer: one write(2) per ~64 periods of stereo audio rather than per
+                // period, so the disk thread takes less CPU from the JACK chain in freewheel.
+                let file = std::fs::File::create(path)
+                    .map_err(|source| wav_error(path, hound::Error::IoError(source)))?;
+                let buffered = std::io::BufWriter::with_capacity(WAV_BUFFER_BYTES, file);
+                let writer = hound::WavWriter::new(buffered, spec)
                     .map_err(|source| wav_error(path, source))?;
                 Output::Wav {
                     writer,

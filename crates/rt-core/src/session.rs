@@ -8,14 +8,14 @@ use jack::Client;
 
 use crate::client;
 use crate::error::Error;
-use crate::player::Player;
-use crate::recorder::{Recorder, Recording, Sink, StopOnSilence};
+use crate::player::{Player, PlayerSetup};
+use crate::recorder::{Recorder, RecorderSetup, Recording, Sink, StopOnSilence};
 use crate::schedule::Schedule;
 use crate::sync::StartSync;
 use crate::watch::WatchState;
 
 /// How often the waiting thread looks at the render's state.
-const POLL: Duration = Duration::from_millis(1);
+const POLL: Duration = Duration::from_millis(5);
 
 /// Where to play and record, and how.
 #[derive(Clone, Debug)]
@@ -61,6 +61,8 @@ impl SessionOptions {
 /// A render in progress. Dropping it stops the clients (and freewheel, when it was asked for).
 #[derive(Debug)]
 pub struct Session {
+    /// An inactive client that switches freewheel (closed last).
+    control: Client,
     player: Option<Player>,
     recorder: Option<Recorder>,
     watch: Arc<WatchState>,
@@ -92,9 +94,13 @@ impl Session {
     ) -> Result<Session, Error> {
         let watch = Arc::new(WatchState::default());
         let sync = Arc::new(StartSync::new());
+        // Freewheel starts once every client is active and connected: a freewheeling jackd
+        // 1.9.21 refuses new clients and fails activations (measured). Each activation and
+        // connection waits for a cycle boundary, so setup costs about five periods.
+        let control = client::open(&client::unique_client_name("ctl"), &options.server)?;
         let recorder = match &options.audio_ports {
             None => None,
-            Some(pattern) => Some(Recorder::start(
+            Some(pattern) => Some(Recorder::open(
                 &options.server,
                 pattern,
                 total,
@@ -106,7 +112,7 @@ impl Session {
         };
         let player = match &options.midi_port {
             None => None,
-            Some(pattern) => Some(Player::start(
+            Some(pattern) => Some(Player::open(
                 &options.server,
                 pattern,
                 schedule,
@@ -114,7 +120,13 @@ impl Session {
                 watch.clone(),
             )?),
         };
+        let recorder = recorder.map(RecorderSetup::activate).transpose()?;
+        let player = player.map(PlayerSetup::activate).transpose()?;
+        if options.freewheel {
+            client::set_freewheel(&control, true);
+        }
         let mut session = Session {
+            control,
             player,
             recorder,
             watch,
@@ -123,20 +135,9 @@ impl Session {
             started: Instant::now(),
             xruns_before: 0,
         };
-        if options.freewheel {
-            client::set_freewheel(session.any_client(), true);
-        }
         session.xruns_before = session.watch.xruns.load(Ordering::Acquire);
         session.sync.arm();
         Ok(session)
-    }
-
-    fn any_client(&self) -> &Client {
-        match (&self.player, &self.recorder) {
-            (Some(player), _) => player.client(),
-            (_, Some(recorder)) => recorder.client(),
-            _ => unreachable!("a session has a player or a recorder"),
-        }
     }
 
     /// Frames recorded so far and frames asked for.
@@ -207,7 +208,7 @@ impl Session {
             && !self.watch.shutdown.load(Ordering::Acquire)
             && (self.player.is_some() || self.recorder.is_some())
         {
-            client::set_freewheel(self.any_client(), self.options.freewheel_after);
+            client::set_freewheel(&self.control, self.options.freewheel_after);
         }
         if let Some(player) = self.player.take() {
             player.close();

@@ -1,0 +1,528 @@
+//! `cargo xtask bench`'s end-to-end report: pycarla-rs against the JACK limit, in one run on one
+//! machine. Writes `target/bench/report.md` and `target/bench/report.json`.
+//!
+//! Needs release builds of `pycarla` and the impulse-instrument test fixture, named by the
+//! environment variables `PYCARLA_BIN` and `IMPULSE_BIN` (xtask sets them).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use proc_supervisor::JackServer;
+use pycarla::{Instrument, RenderOptions, Renderer, Tail};
+
+const SAMPLE_RATE: u32 = 48_000;
+const SOUNDFONT: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
+
+struct Row {
+    key: String,
+    label: String,
+    value: f64,
+    unit: &'static str,
+    target: String,
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let midi_dir = root.join("tests/data/midi");
+    let impulse = PathBuf::from(std::env::var("IMPULSE_BIN").expect("IMPULSE_BIN"));
+    let pycarla_bin = PathBuf::from(std::env::var("PYCARLA_BIN").expect("PYCARLA_BIN"));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let mut rows: Vec<Row> = Vec::new();
+    let mut push = |key: &str, label: String, value: f64, unit: &'static str, target: &str| {
+        eprintln!("{label}: {value:.3} {unit}");
+        rows.push(Row {
+            key: key.into(),
+            label,
+            value,
+            unit,
+            target: target.into(),
+        });
+    };
+    let test03 = midi_dir.join("test03.mid");
+    // `BENCH_ONLY=1,2` runs only those sections (for profiling); the report then holds only them.
+    let only: Option<Vec<u32>> = std::env::var("BENCH_ONLY").ok().map(|list| {
+        list.split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect()
+    });
+    let runs = |section: u32| only.as_ref().is_none_or(|list| list.contains(&section));
+
+    // 1. The JACK limit.
+    let mut limits = Vec::new();
+    for period in [128u32, 1024].into_iter().filter(|_| runs(1) || runs(2)) {
+        let limit = jack_limit(period, Graph::Unconnected);
+        let chained = jack_limit(period, Graph::Render(&impulse));
+        limits.push((limit, chained));
+        push(
+            &format!("jack_limit_p{period}"),
+            format!("JACK limit: 3 empty clients in freewheel, period {period}"),
+            limit,
+            "× realtime",
+            "",
+        );
+        push(
+            &format!("jack_limit_graph_p{period}"),
+            format!(
+                "JACK limit: a render's graph, empty player → impulse instrument → empty recorder, period {period}"
+            ),
+            chained,
+            "× realtime",
+            "",
+        );
+    }
+
+    // 2. The impulse instrument through pycarla-rs.
+    for (period, &(limit, chained)) in [128u32, 1024].into_iter().zip(&limits).filter(|_| runs(2)) {
+        let (whole, speed) = best_speed(
+            impulse_instrument(&impulse),
+            period,
+            &test03,
+            scratch.path(),
+        );
+        push(
+            &format!("impulse_whole_p{period}"),
+            format!("pycarla-rs, impulse instrument, test03.mid, period {period}: whole render"),
+            whole,
+            "× realtime",
+            "",
+        );
+        push(
+            &format!("impulse_p{period}"),
+            format!("… steady state (first to last recorded frame), period {period}"),
+            speed,
+            "× realtime",
+            "",
+        );
+        push(
+            &format!("impulse_ratio_p{period}"),
+            format!("… ratio to the JACK limit (unconnected clients), period {period}"),
+            speed / limit,
+            "",
+            "≥ 0.8",
+        );
+        push(
+            &format!("impulse_ratio_graph_p{period}"),
+            format!("… ratio to the render-graph JACK limit, period {period}"),
+            speed / chained,
+            "",
+            "≥ 0.8",
+        );
+    }
+
+    // 3. fluidsynth.
+    for period in [128u32, 1024].into_iter().filter(|_| runs(3)) {
+        let (speed, _) = best_speed(
+            Instrument::SoundFont(SOUNDFONT.into()),
+            period,
+            &test03,
+            scratch.path(),
+        );
+        push(
+            &format!("fluidsynth_p{period}"),
+            format!("pycarla-rs, fluidsynth + FluidR3 GM, test03.mid, period {period}"),
+            speed,
+            "× realtime",
+            "",
+        );
+    }
+
+    // 4. Peak memory of a render streamed to disk.
+    if runs(4) {
+        let (peak_rss, peak_private) =
+            peak_memory(&pycarla_bin, &test03, &scratch.path().join("rss.wav"));
+        push(
+        "peak_rss_mb",
+        "Peak RSS of `pycarla render` (test03.mid, fluidsynth, to disk), JACK shared memory included".into(),
+        peak_rss,
+        "MB",
+        "≤ 40",
+    );
+        push(
+            "peak_private_mb",
+            "… of which private (anonymous) memory, peak".into(),
+            peak_private,
+            "MB",
+            "",
+        );
+    }
+
+    // 5. Startup.
+    if runs(5) {
+        let startup = startup_seconds(scratch.path());
+        push(
+            "startup_s",
+            "Startup: server + fluidsynth ready + first recorded frame (median of 3)".into(),
+            startup,
+            "s",
+            "≤ 0.3",
+        );
+    }
+
+    // 6. Batch.
+    if runs(6) {
+        let speedup = batch_speedup(&pycarla_bin, &test03, scratch.path());
+        push(
+            "batch_speedup",
+            "Batch of 4 files (fluidsynth), --jobs 2 over --jobs 1".into(),
+            speedup,
+            "×",
+            "≥ 1.8",
+        );
+    }
+
+    // 7. Timing.
+    if runs(7) {
+        let (worst, checked) = worst_onset_error(&impulse, &midi_dir, scratch.path());
+        push(
+            "max_onset_error_frames",
+            format!("Largest onset error, all shared files, periods 64–4096 ({checked} onsets)"),
+            worst,
+            "frames",
+            "0",
+        );
+    }
+
+    write_report(&root.join("target/bench"), &rows);
+}
+
+fn impulse_instrument(path: &Path) -> Instrument {
+    Instrument::Command {
+        command: vec![path.display().to_string()],
+        midi_port: "Carla:events-in".into(),
+        audio_ports: "Carla:audio-out*".into(),
+    }
+}
+
+/// How the three clients of a limit measurement are arranged.
+#[derive(Clone, Copy)]
+enum Graph<'a> {
+    /// Three clients of this process, unconnected (JACK may run them in parallel).
+    Unconnected,
+    /// A render's graph: an empty client → the impulse instrument (its own process) → an empty
+    /// client, so the only difference from a render is the player's and recorder's work.
+    Render(&'a Path),
+}
+
+/// Freewheel cycles a second of a server with three clients that do nothing, as × realtime
+/// (the best of three one-second windows).
+fn jack_limit(period: u32, graph: Graph) -> f64 {
+    let server = JackServer::dummy().period(period).start().expect("jackd");
+    let _instrument = match graph {
+        Graph::Render(impulse) => Some(
+            proc_supervisor::Host::command(
+                impulse,
+                Vec::<String>::new(),
+                "Carla:events-in",
+                "Carla:audio-out*",
+            )
+            .start(&server)
+            .expect("impulse instrument"),
+        ),
+        Graph::Unconnected => None,
+    };
+    let cycles = Arc::new(AtomicU64::new(0));
+    let mut clients = Vec::new();
+    let count = matches!(graph, Graph::Unconnected)
+        .then_some(3)
+        .unwrap_or(2);
+    for index in 0..count {
+        let client =
+            rt_core::client::open(&format!("empty-{index}"), server.name()).expect("client");
+        if let Graph::Render(_) = graph {
+            if index == 0 {
+                client
+                    .register_port("midi_out", jack::MidiOut::default())
+                    .expect("port");
+            } else {
+                client
+                    .register_port("in_1", jack::AudioIn::default())
+                    .expect("port");
+                client
+                    .register_port("in_2", jack::AudioIn::default())
+                    .expect("port");
+            }
+        }
+        let counter = (index == 0).then(|| cycles.clone());
+        let handler = jack::contrib::ClosureProcessHandler::new(
+            move |_: &jack::Client, _: &jack::ProcessScope| {
+                if let Some(counter) = &counter {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                jack::Control::Continue
+            },
+        );
+        clients.push(client.activate_async((), handler).expect("activate"));
+    }
+    if let Graph::Render(_) = graph {
+        let (player, recorder) = (
+            clients[0].as_client().name().to_string(),
+            clients[1].as_client().name().to_string(),
+        );
+        let jack = clients[0].as_client();
+        jack.connect_ports_by_name(&format!("{player}:midi_out"), "Carla:events-in")
+            .expect("connect");
+        for i in 1..=2 {
+            jack.connect_ports_by_name(
+                &format!("Carla:audio-out{i}"),
+                &format!("{recorder}:in_{i}"),
+            )
+            .expect("connect");
+        }
+    }
+    rt_core::client::set_freewheel(clients[0].as_client(), true);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut best = 0f64;
+    for _ in 0..3 {
+        let (start, t0) = (cycles.load(Ordering::Relaxed), Instant::now());
+        std::thread::sleep(Duration::from_secs(1));
+        let (end, elapsed) = (cycles.load(Ordering::Relaxed), t0.elapsed());
+        best = best.max((end - start) as f64 / elapsed.as_secs_f64());
+    }
+    rt_core::client::set_freewheel(clients[0].as_client(), false);
+    drop(clients);
+    best * f64::from(period) / f64::from(SAMPLE_RATE)
+}
+
+/// The best × realtime of three renders of `midi` (server and host already running): of the
+/// whole render (setup of the clients included), and of its steady state (from the first
+/// recorded frame to the last).
+fn best_speed(instrument: Instrument, period: u32, midi: &Path, scratch: &Path) -> (f64, f64) {
+    let options = RenderOptions {
+        period,
+        tail: Tail::Seconds(2.0),
+        ..RenderOptions::default()
+    };
+    let mut renderer = Renderer::new(instrument, options).expect("renderer");
+    let timeline = smf::Timeline::from_path(midi).expect("midi");
+    let wav = scratch.join("speed.wav");
+    let (mut whole, mut steady) = (0f64, 0f64);
+    for _ in 0..3 {
+        let started = Instant::now();
+        let mut first: Option<(Instant, u64)> = None;
+        let mut last = (started, 0u64);
+        let report = renderer
+            .render_timeline(&timeline, &wav, None::<&Path>, |done, _| {
+                if done > 0 {
+                    let now = Instant::now();
+                    first.get_or_insert((now, done));
+                    if done > last.1 {
+                        last = (now, done);
+                    }
+                }
+            })
+            .expect("render");
+        whole = whole.max(report.times_realtime());
+        if let Some((t0, f0)) = first {
+            let seconds = (last.1 - f0) as f64 / f64::from(SAMPLE_RATE);
+            steady = steady.max(seconds / last.0.duration_since(t0).as_secs_f64());
+        }
+    }
+    (whole, steady)
+}
+
+/// Peak resident memory of a CLI render, in MB: `VmHWM` (JACK's shared memory included) and
+/// the largest `RssAnon` (private memory), sampled from /proc until the process exits. (wait4's
+/// `ru_maxrss` would count the synth host, a descendant, too.)
+fn peak_memory(pycarla: &Path, midi: &Path, wav: &Path) -> (f64, f64) {
+    let mut child = Command::new(pycarla)
+        .args(["render", "-q", "--sf2", SOUNDFONT])
+        .arg(midi)
+        .arg("-o")
+        .arg(wav)
+        .spawn()
+        .expect("pycarla");
+    let field = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let (mut hwm_kb, mut private_kb) = (0u64, 0u64);
+    while child.try_wait().expect("wait").is_none() {
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            hwm_kb = hwm_kb.max(field(&text, "VmHWM:"));
+            private_kb = private_kb.max(field(&text, "RssAnon:"));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    (hwm_kb as f64 / 1024.0, private_kb as f64 / 1024.0)
+}
+
+/// From before starting the server to the first recorded frame of a note through fluidsynth.
+fn startup_seconds(scratch: &Path) -> f64 {
+    let note = smf::Note::default().timeline().expect("note");
+    let mut times: Vec<f64> = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let mut first = None;
+            let mut renderer = Renderer::new(
+                Instrument::SoundFont(SOUNDFONT.into()),
+                RenderOptions::default(),
+            )
+            .expect("renderer");
+            eprintln!(
+                "  renderer ready after {:.3} s",
+                started.elapsed().as_secs_f64()
+            );
+            renderer
+                .render_timeline(&note, scratch.join("note.wav"), None::<&Path>, |done, _| {
+                    if done > 0 && first.is_none() {
+                        first = Some(started.elapsed());
+                    }
+                })
+                .expect("render");
+            first.expect("frames recorded").as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    // Where the time goes: the server alone, and the server plus the host.
+    let server_alone = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let server = JackServer::dummy().start().expect("jackd");
+            let elapsed = started.elapsed().as_secs_f64();
+            drop(server);
+            elapsed
+        })
+        .fold(f64::INFINITY, f64::min);
+    let with_host = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let server = JackServer::dummy().start().expect("jackd");
+            let host = proc_supervisor::Host::fluidsynth(SOUNDFONT)
+                .start(&server)
+                .expect("fluidsynth");
+            let elapsed = started.elapsed().as_secs_f64();
+            drop(host);
+            drop(server);
+            elapsed
+        })
+        .fold(f64::INFINITY, f64::min);
+    eprintln!(
+        "startup breakdown: jackd ready {server_alone:.3} s; + fluidsynth ready {with_host:.3} s"
+    );
+    times[1]
+}
+
+/// Wall time of four copies of `midi` with --jobs 1 over --jobs 2.
+fn batch_speedup(pycarla: &Path, midi: &Path, scratch: &Path) -> f64 {
+    let inputs: Vec<PathBuf> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|name| {
+            let copy = scratch.join(format!("{name}.mid"));
+            std::fs::copy(midi, &copy).expect("copy");
+            copy
+        })
+        .collect();
+    let run = |jobs: &str| {
+        let out = scratch.join(format!("batch-{jobs}"));
+        let started = Instant::now();
+        let status = Command::new(pycarla)
+            .args(["render", "-q", "--sf2", SOUNDFONT, "--jobs", jobs, "-o"])
+            .arg(&out)
+            .args(&inputs)
+            .status()
+            .expect("pycarla");
+        assert!(status.success(), "batch with --jobs {jobs}");
+        started.elapsed().as_secs_f64()
+    };
+    let one = run("1");
+    let two = run("2");
+    eprintln!("batch: --jobs 1 {one:.2} s, --jobs 2 {two:.2} s");
+    one / two
+}
+
+/// The largest distance between an onset's expected frame and its impulse, over every shared
+/// file and periods 64–4096; a missing or extra impulse counts as an infinite error.
+fn worst_onset_error(impulse: &Path, midi_dir: &Path, scratch: &Path) -> (f64, usize) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(midi_dir)
+        .expect("midi dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mid"))
+        .collect();
+    files.sort();
+    let (mut worst, mut checked) = (0f64, 0usize);
+    for period in [64u32, 128, 256, 512, 1024, 2048, 4096] {
+        let options = RenderOptions {
+            period,
+            tail: Tail::Seconds(0.5),
+            ..RenderOptions::default()
+        };
+        let mut renderer = Renderer::new(impulse_instrument(impulse), options).expect("renderer");
+        for file in &files {
+            let timeline = smf::Timeline::from_path(file).expect("midi");
+            let wav = scratch.join("timing.wav");
+            renderer
+                .render_file(file, &wav, None::<&Path>)
+                .expect("render");
+            let expected: BTreeSet<u64> = timeline
+                .frames(SAMPLE_RATE)
+                .filter(|(_, e)| e.message.note_on().is_some())
+                .map(|(f, _)| f)
+                .collect();
+            let mut reader = hound::WavReader::open(&wav).expect("wav");
+            let got: BTreeSet<u64> = reader
+                .samples::<f32>()
+                .step_by(2)
+                .enumerate()
+                .filter(|(_, s)| *s.as_ref().expect("sample") != 0.0)
+                .map(|(i, _)| i as u64)
+                .collect();
+            if got.len() != expected.len() {
+                worst = f64::INFINITY;
+            }
+            for (want, have) in expected.iter().zip(&got) {
+                worst = worst.max(want.abs_diff(*have) as f64);
+            }
+            checked += expected.len();
+        }
+    }
+    (worst, checked)
+}
+
+fn write_report(dir: &Path, rows: &[Row]) {
+    std::fs::create_dir_all(dir).expect("target/bench");
+    let host = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let mut md = format!(
+        "# pycarla-rs benchmark report\n\nOne run, one machine ({host}, {} cores). Reproduce: `cargo xtask bench`.\n\n| measure | value | target |\n|---|---|---|\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let mut json = String::from("{\n");
+    for (i, row) in rows.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "| {} | {:.3} {} | {} |",
+            row.label, row.value, row.unit, row.target
+        );
+        let value = if row.value.is_finite() {
+            format!("{}", row.value)
+        } else {
+            "null".into()
+        };
+        let _ = writeln!(
+            json,
+            "  \"{}\": {{\"value\": {value}, \"unit\": \"{}\", \"target\": \"{}\"}}{}",
+            row.key,
+            row.unit,
+            row.target,
+            if i + 1 < rows.len() { "," } else { "" }
+        );
+    }
+    json.push_str("}\n");
+    std::fs::write(dir.join("report.md"), md).expect("report.md");
+    std::fs::write(dir.join("report.json"), json).expect("report.json");
+    eprintln!("wrote {}", dir.join("report.md").display());
+}
