@@ -17,7 +17,7 @@ fn spawn_render(midi_name: &str, wav: &Path, extra: &[&str]) -> Child {
         .arg("render")
         .arg("--host-cmd")
         .arg(impulse_instrument())
-        .args(["--realtime", "--period", "256", "--tail", "0.5"])
+        .args(["--realtime", "--period", "1024", "--tail", "0.5"])
         .args(extra)
         .arg(midi(midi_name))
         .arg("-o")
@@ -29,11 +29,19 @@ fn spawn_render(midi_name: &str, wav: &Path, extra: &[&str]) -> Child {
         .expect("pycarla")
 }
 
-/// Waits until the render has written some audio, and returns (jackd pid, host pid).
+/// Realtime renders at full speed need the CPU: one at a time in this test binary.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Waits until the render has written audio to disk (the WAV's write buffer holds 1 MiB, about
+/// 2.7 s of stereo float), and returns (jackd pid, host pid).
 fn wait_mid_render(render: &Child, wav: &Path) -> (u32, u32) {
     assert!(
         eventually(20.0, || std::fs::metadata(wav)
-            .is_ok_and(|m| m.len() > 200_000)),
+            .is_ok_and(|m| m.len() > 1_000_000)),
         "the render never got going"
     );
     let children = children_of(render.id());
@@ -83,6 +91,7 @@ fn valid_partial_wav(wav: &Path, full: u64) -> u64 {
 
 #[test]
 fn host_killed_mid_render_ends_within_a_second_with_a_valid_partial_wav() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("t.wav");
     let render = spawn_render("test06.mid", &wav, &[]);
@@ -103,6 +112,7 @@ fn host_killed_mid_render_ends_within_a_second_with_a_valid_partial_wav() {
 
 #[test]
 fn host_killed_mid_render_with_retries_renders_the_whole_file_again() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("t.wav");
     let render = spawn_render("test01.mid", &wav, &["--retries", "1"]);
@@ -121,6 +131,7 @@ fn host_killed_mid_render_with_retries_renders_the_whole_file_again() {
 
 #[test]
 fn jackd_killed_mid_render_is_reported_and_nothing_is_left() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("t.wav");
     let render = spawn_render("test06.mid", &wav, &[]);
@@ -136,6 +147,7 @@ fn jackd_killed_mid_render_is_reported_and_nothing_is_left() {
 
 #[test]
 fn jackd_killed_mid_render_with_retries_renders_the_whole_file_again() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("t.wav");
     let render = spawn_render("test01.mid", &wav, &["--retries", "1"]);
@@ -150,6 +162,7 @@ fn jackd_killed_mid_render_with_retries_renders_the_whole_file_again() {
 
 #[test]
 fn sigint_and_sigterm_stop_children_finalize_the_wav_and_exit_130_or_143() {
+    let _serial = serial();
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
         let dir = tempfile::tempdir().unwrap();
         let wav = dir.path().join("t.wav");
