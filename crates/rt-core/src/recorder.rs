@@ -425,6 +425,7 @@ impl Drain {
         let handle = std::thread::Builder::new()
             .name("pycarla-drain".into())
             .spawn(move || {
+                lower_priority();
                 let mut frames = 0u64;
                 let mut quiet_run = 0u64;
                 let mut silent_end = false;
@@ -575,6 +576,16 @@ impl Output {
                 })
             }
         }
+    }
+}
+
+/// Makes the calling thread yield to others (nice 10): in freewheel the JACK threads are not
+/// realtime, and on a machine with few cores the disk thread must not delay their wake-ups.
+fn lower_priority() {
+    // SAFETY: setpriority on the calling thread's own id (Linux: per-thread nice value).
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
     }
 }
 
