@@ -5,6 +5,8 @@
 //! - `ci`: formatting, clippy with warnings denied, every test (unit, doc, integration).
 //! - `test-integration`: only the tests against real JACK servers and synths.
 //! - `bench`: the criterion micro-benchmarks.
+//! - `fuzz [SECONDS]`: fuzz the SMF parser (cargo-fuzz, libFuzzer) for a bounded time (60 s),
+//!   seeded with the shared MIDI files.
 //! - `demo`: set up if needed, then render a bundled MIDI file to a WAV.
 
 use std::path::{Path, PathBuf};
@@ -38,7 +40,8 @@ fn main() -> ExitCode {
         Some("test-integration") => cargo(&["test", "-p", "pycarla-integration"]),
         Some("bench") => bench(),
         Some("demo") => demo(),
-        _ => Err("usage: cargo xtask <setup|ci|test-integration|bench|demo>".to_string()),
+        Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
+        _ => Err("usage: cargo xtask <setup|ci|test-integration|bench|fuzz [SECONDS]|demo>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -162,6 +165,36 @@ fn bench() -> Result<(), String> {
     run(Command::new(release.join("bench-report"))
         .env("PYCARLA_BIN", release.join("pycarla"))
         .env("IMPULSE_BIN", release.join("impulse-instrument")))
+}
+
+/// Fuzzes `smf::Timeline::parse` for `seconds` (default 60), seeded from tests/data/midi.
+/// libFuzzer needs nightly compiler flags; `RUSTC_BOOTSTRAP=1` lets the stable toolchain accept
+/// them, so no other toolchain is needed.
+fn fuzz(seconds: Option<&str>) -> Result<(), String> {
+    let seconds: u64 = seconds.unwrap_or("60").parse().map_err(|_| "fuzz takes seconds".to_string())?;
+    let has_cargo_fuzz = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_cargo_fuzz {
+        cargo(&["install", "cargo-fuzz", "--locked"])?;
+    }
+    let root = workspace_root();
+    let corpus = root.join("fuzz/corpus/smf_parse");
+    std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+    for entry in std::fs::read_dir(root.join("tests/data/midi")).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|e| e == "mid") {
+            let seed = corpus.join(path.file_name().expect("a file"));
+            std::fs::copy(&path, seed).map_err(|e| e.to_string())?;
+        }
+    }
+    run(Command::new("cargo")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args(["fuzz", "run", "smf_parse", "--fuzz-dir", "fuzz"])
+        .arg(&corpus)
+        .arg("--")
+        .arg(format!("-max_total_time={seconds}")))
 }
 
 fn demo() -> Result<(), String> {
