@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use jack::{AudioIn, Client, Control, MidiOut, ProcessHandler, ProcessScope};
 use pycarla_integration::{TestServer, impulse_host, midi_dir, schedule_of};
-use rt_core::player::{PlayerProcess, PlayerStatus};
-use rt_core::recorder::{RecorderProcess, RecorderStatus};
+use rt_core::mailbox::mailbox;
+use rt_core::player::{PlayerJob, PlayerProcess, PlayerStatus};
+use rt_core::recorder::{RecorderJob, RecorderProcess, RecorderStatus};
 use rt_core::watch::{Watch, WatchState};
 use rt_core::{StartSync, client};
 
@@ -89,9 +90,9 @@ fn player_and_recorder_callbacks_do_not_allocate() {
     let timeline = smf::Timeline::from_path(midi_dir().join("test19.mid")).unwrap();
     let schedule = schedule_of(&timeline, 48_000);
     let total = timeline.duration().frame(48_000) + 4_800;
-    let sync = Arc::new(StartSync::new());
     let watch = Arc::new(WatchState::default());
 
+    // The processes as a session builds them: no job yet, a mailbox for jobs.
     let rec_client = client::open("rec", &server.name).unwrap();
     let ports = vec![
         rec_client
@@ -101,16 +102,8 @@ fn player_and_recorder_callbacks_do_not_allocate() {
             .register_port("in_2", AudioIn::default())
             .unwrap(),
     ];
-    let (producer, mut consumer) = rtrb::RingBuffer::new(1 << 20);
-    let rec_status = Arc::new(RecorderStatus::default());
-    let recorder = RecorderProcess::new(
-        ports,
-        producer,
-        total,
-        sync.clone(),
-        rec_status.clone(),
-        watch.clone(),
-    );
+    let (mut rec_postman, rec_mailbox) = mailbox();
+    let recorder = RecorderProcess::new(ports, None, Some(rec_mailbox), watch.clone());
     let recorder = rec_client
         .activate_async(
             Watch::new(watch.clone(), vec!["Carla".into()]),
@@ -127,13 +120,12 @@ fn player_and_recorder_callbacks_do_not_allocate() {
             )
             .unwrap();
     }
-
     let play_client = client::open("play", &server.name).unwrap();
     let port = play_client
         .register_port("midi_out", MidiOut::default())
         .unwrap();
-    let play_status = Arc::new(PlayerStatus::default());
-    let player = PlayerProcess::new(port, schedule.clone(), sync.clone(), play_status.clone());
+    let (mut play_postman, play_mailbox) = mailbox();
+    let player = PlayerProcess::new(port, None, Some(play_mailbox));
     let player = play_client
         .activate_async(
             Watch::new(watch.clone(), vec!["Carla".into()]),
@@ -146,23 +138,48 @@ fn player_and_recorder_callbacks_do_not_allocate() {
         .connect_ports_by_name(&format!("{play_name}:midi_out"), "Carla:events-in")
         .unwrap();
 
-    client::set_freewheel(player.as_client(), true);
-    sync.arm();
-    let mut drained = 0usize;
-    while !rec_status.finished.load(Ordering::Acquire) || !consumer.is_empty() {
-        let n = consumer.slots();
-        if n > 0 {
-            consumer.read_chunk(n).unwrap().commit_all();
-            drained += n;
+    // Two renders: the second swaps jobs inside the callbacks (the first ones go back out).
+    for _ in 0..2 {
+        let sync = Arc::new(StartSync::new());
+        let (producer, mut consumer) = rtrb::RingBuffer::new(1 << 20);
+        let rec_status = Arc::new(RecorderStatus::default());
+        let play_status = Arc::new(PlayerStatus::default());
+        rec_postman
+            .send(RecorderJob::new(
+                producer,
+                total,
+                sync.clone(),
+                rec_status.clone(),
+            ))
+            .unwrap();
+        play_postman
+            .send(PlayerJob::new(
+                schedule.clone(),
+                sync.clone(),
+                play_status.clone(),
+            ))
+            .unwrap();
+        while !(rec_postman.delivered() && play_postman.delivered()) {
+            std::thread::yield_now();
         }
-        std::thread::yield_now();
+        client::set_freewheel(player.as_client(), true);
+        sync.arm();
+        let mut drained = 0usize;
+        while !rec_status.finished.load(Ordering::Acquire) || !consumer.is_empty() {
+            let n = consumer.slots();
+            if n > 0 {
+                consumer.read_chunk(n).unwrap().commit_all();
+                drained += n;
+            }
+            std::thread::yield_now();
+        }
+        client::set_freewheel(player.as_client(), false);
+        assert_eq!(drained as u64, total * 2, "every frame recorded");
+        assert_eq!(play_status.played.load(Ordering::Relaxed), schedule.len());
     }
-    client::set_freewheel(player.as_client(), false);
     drop(player.deactivate());
     drop(recorder.deactivate());
 
-    assert_eq!(drained as u64, total * 2, "every frame recorded");
-    assert_eq!(play_status.played.load(Ordering::Relaxed), schedule.len());
     assert!(CALLBACKS.load(Ordering::Relaxed) > 1_000, "callbacks ran");
     assert_eq!(
         ALLOCATIONS_IN_CALLBACK.load(Ordering::Relaxed),

@@ -108,7 +108,8 @@ impl RenderReport {
 #[derive(Debug)]
 pub struct Renderer {
     options: RenderOptions,
-    // Field order matters: the host stops before its server.
+    // Field order matters: the clients close before the host stops, the host before the server.
+    session: Option<Session>,
     host: Option<RunningHost>,
     server: RunningServer,
     midi_port: String,
@@ -152,6 +153,7 @@ impl Renderer {
         let sample_rate = rt_core::client::open("pycarla-probe", server.name())?.sample_rate();
         Ok(Renderer {
             options,
+            session: None,
             host,
             server,
             midi_port,
@@ -240,21 +242,10 @@ impl Renderer {
             ),
         };
         let seconds = total as f64 / f64::from(sr);
-        let options = SessionOptions {
-            server: self.server.name().to_string(),
-            midi_port: Some(self.midi_port.clone()),
-            audio_ports: Some(self.audio_ports.clone()),
-            freewheel: !self.options.realtime,
-            freewheel_after: false,
-            timeout: Some(
-                self.options
-                    .timeout
-                    .unwrap_or(Duration::from_secs_f64(60.0 + 10.0 * seconds)),
-            ),
-            fail_on_xrun: true,
-            stop_on_silence: silence,
-            interrupt: self.options.interrupt.clone(),
-        };
+        let timeout = self
+            .options
+            .timeout
+            .unwrap_or(Duration::from_secs_f64(60.0 + 10.0 * seconds));
         if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| Error::Io {
                 path: dir.to_path_buf(),
@@ -266,23 +257,43 @@ impl Renderer {
             format: self.options.format,
         };
         let started = Instant::now();
-        let recording = Session::start(&options, schedule, total, sink)?
-            .wait_with(&mut *on_tick)
-            .map_err(|error| self.explain(error))?;
+        let session = self.session()?;
+        session.set_stop_on_silence(silence);
+        session.set_timeout(Some(timeout));
+        let channels = session.channels();
+        let rendered = session.render(schedule, total, sink, &mut *on_tick);
+        let recording = rendered.map_err(|error| {
+            // A session whose synth or server is gone cannot render again.
+            self.session = None;
+            self.explain(error)
+        })?;
         Ok(RenderReport {
             output: output.to_path_buf(),
             frames: recording.frames,
-            channels: self.channel_count(),
+            channels,
             sample_rate: sr,
             elapsed: started.elapsed(),
             attempts: 1,
         })
     }
 
-    fn channel_count(&self) -> usize {
-        rt_core::client::open("pycarla-probe", self.server.name())
-            .and_then(|probe| rt_core::client::matching_ports(&probe, &self.audio_ports))
-            .map_or(0, |ports| ports.len())
+    /// The player and recorder, kept across renders (set up once: about five periods).
+    fn session(&mut self) -> Result<&mut Session> {
+        if self.session.is_none() {
+            let options = SessionOptions {
+                server: self.server.name().to_string(),
+                midi_port: Some(self.midi_port.clone()),
+                audio_ports: Some(self.audio_ports.clone()),
+                freewheel: !self.options.realtime,
+                freewheel_after: false,
+                timeout: None,
+                fail_on_xrun: true,
+                stop_on_silence: None,
+                interrupt: self.options.interrupt.clone(),
+            };
+            self.session = Some(Session::new(&options)?);
+        }
+        Ok(self.session.as_mut().expect("just set"))
     }
 
     /// Fails early when the host or server is already gone.
@@ -332,6 +343,7 @@ impl Renderer {
     }
 
     fn restart(&mut self) -> Result<()> {
+        self.session = None;
         if self.server.check().is_err() {
             if let Some(host) = &mut self.host {
                 host.stop();

@@ -30,6 +30,7 @@
 
 pub mod client;
 mod error;
+pub mod mailbox;
 pub mod player;
 pub mod recorder;
 pub mod schedule;

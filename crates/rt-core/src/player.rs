@@ -7,6 +7,7 @@ use jack::{AsyncClient, Client, Control, MidiOut, Port, ProcessHandler, ProcessS
 
 use crate::client::{self, jack_error, unique_client_name};
 use crate::error::Error;
+use crate::mailbox::Mailbox;
 use crate::schedule::{self, Schedule};
 use crate::sync::StartSync;
 use crate::watch::{Watch, WatchState};
@@ -84,7 +85,8 @@ impl Player {
         let own = port.name().map_err(jack_error("naming the MIDI output"))?;
         let status = Arc::new(PlayerStatus::default());
         let events = schedule.len();
-        let process = PlayerProcess::new(port, schedule, sync, status.clone());
+        let job = PlayerJob::new(schedule, sync, status.clone());
+        let process = PlayerProcess::new(port, Some(job), None);
         Ok(PlayerSetup {
             jack,
             process,
@@ -136,31 +138,45 @@ pub struct PlayerStatus {
     pub lost: AtomicU64,
 }
 
-/// The player's process handler. Owns the schedule and its output port; allocation-free.
+/// One render's work for the player: a schedule, how far it has been played, the start it
+/// follows and where it reports.
 #[derive(Debug)]
-pub struct PlayerProcess {
-    port: Port<MidiOut>,
+pub struct PlayerJob {
     schedule: Schedule,
     cursor: usize,
     sync: Arc<StartSync>,
     status: Arc<PlayerStatus>,
 }
 
-impl PlayerProcess {
-    /// A player of `schedule` on `port`, starting with `sync`.
-    pub fn new(
-        port: Port<MidiOut>,
-        schedule: Schedule,
-        sync: Arc<StartSync>,
-        status: Arc<PlayerStatus>,
-    ) -> Self {
-        PlayerProcess {
-            port,
+impl PlayerJob {
+    /// A job playing `schedule` from `sync`'s start, reporting into `status`.
+    pub fn new(schedule: Schedule, sync: Arc<StartSync>, status: Arc<PlayerStatus>) -> Box<Self> {
+        Box::new(PlayerJob {
             schedule,
             cursor: 0,
             sync,
             status,
-        }
+        })
+    }
+}
+
+/// The player's process handler. Owns its output port and the current job; takes new jobs
+/// from its mailbox between cycles. Allocation-free.
+#[derive(Debug)]
+pub struct PlayerProcess {
+    port: Port<MidiOut>,
+    job: Option<Box<PlayerJob>>,
+    mailbox: Option<Mailbox<PlayerJob>>,
+}
+
+impl PlayerProcess {
+    /// A player on `port` with a first `job`, and a `mailbox` for later ones.
+    pub fn new(
+        port: Port<MidiOut>,
+        job: Option<Box<PlayerJob>>,
+        mailbox: Option<Mailbox<PlayerJob>>,
+    ) -> Self {
+        PlayerProcess { port, job, mailbox }
     }
 }
 
@@ -168,14 +184,20 @@ impl ProcessHandler for PlayerProcess {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
         // The writer clears the port buffer: every cycle, so that nothing is ever sent twice.
         let mut writer = self.port.writer(scope);
-        let n = scope.n_frames();
-        let Some(cycle) = self.sync.relative(scope.last_frame_time(), n) else {
+        if let Some(mailbox) = &mut self.mailbox {
+            mailbox.collect(&mut self.job);
+        }
+        let Some(job) = self.job.as_deref_mut() else {
             return Control::Continue;
         };
-        let due = schedule::due(self.schedule.frames(), self.cursor, cycle, n);
+        let n = scope.n_frames();
+        let Some(cycle) = job.sync.relative(scope.last_frame_time(), n) else {
+            return Control::Continue;
+        };
+        let due = schedule::due(job.schedule.frames(), job.cursor, cycle, n);
         let mut lost = 0;
         for index in due.clone() {
-            let (frame, bytes) = self.schedule.get(index);
+            let (frame, bytes) = job.schedule.get(index);
             let event = RawMidi {
                 time: schedule::offset(frame, cycle),
                 bytes,
@@ -184,11 +206,11 @@ impl ProcessHandler for PlayerProcess {
                 lost += 1;
             }
         }
-        self.cursor = due.end;
+        job.cursor = due.end;
         if lost > 0 {
-            self.status.lost.fetch_add(lost, Ordering::Relaxed);
+            job.status.lost.fetch_add(lost, Ordering::Relaxed);
         }
-        self.status.played.store(self.cursor, Ordering::Release);
+        job.status.played.store(job.cursor, Ordering::Release);
         Control::Continue
     }
 }

@@ -11,6 +11,7 @@ use jack::{AsyncClient, AudioIn, Client, Control, Port, ProcessHandler, ProcessS
 
 use crate::client::{self, jack_error, unique_client_name};
 use crate::error::Error;
+use crate::mailbox::Mailbox;
 use crate::schedule;
 use crate::sync::StartSync;
 use crate::watch::{Watch, WatchState};
@@ -160,8 +161,8 @@ impl Recorder {
             .map(|p| client::client_of(p).to_string())
             .collect();
         synth_clients.dedup();
-        let process =
-            RecorderProcess::new(ports, producer, total, sync, status.clone(), watch.clone());
+        let job = RecorderJob::new(producer, total, sync, status.clone());
+        let process = RecorderProcess::new(ports, Some(job), None, watch.clone());
         Ok(RecorderSetup {
             process,
             watch: Watch::new(watch, synth_clients.clone()),
@@ -268,45 +269,40 @@ pub struct RecorderStatus {
     pub stop: AtomicBool,
 }
 
-/// The recorder's process handler: allocation-free, lock-free, no system calls.
+/// One render's work for the recorder: the ring to fill, how many frames, the start it
+/// follows and where it reports.
 #[derive(Debug)]
-pub struct RecorderProcess {
-    ports: Vec<Port<AudioIn>>,
+pub struct RecorderJob {
     ring: rtrb::Producer<f32>,
     total: u64,
     sync: Arc<StartSync>,
     status: Arc<RecorderStatus>,
-    watch: Arc<WatchState>,
 }
 
-impl RecorderProcess {
-    /// Records `total` frames (`u64::MAX`: until stopped) of `ports` into `ring`, interleaved.
+impl RecorderJob {
+    /// A job recording `total` frames (`u64::MAX`: until stopped) into `ring`, interleaved.
     pub fn new(
-        ports: Vec<Port<AudioIn>>,
         ring: rtrb::Producer<f32>,
         total: u64,
         sync: Arc<StartSync>,
         status: Arc<RecorderStatus>,
-        watch: Arc<WatchState>,
-    ) -> Self {
-        RecorderProcess {
-            ports,
+    ) -> Box<Self> {
+        Box::new(RecorderJob {
             ring,
             total,
             sync,
             status,
-            watch,
-        }
+        })
     }
 
     /// Waits for room for `samples` samples, in freewheel only; returns the room there is.
-    fn room_for(&self, samples: usize) -> usize {
+    fn room_for(&self, samples: usize, watch: &WatchState) -> usize {
         let mut spins = 0;
         if self.ring.slots() < samples {
             self.status.waits.fetch_add(1, Ordering::Relaxed);
         }
         while self.ring.slots() < samples
-            && self.watch.freewheel.load(Ordering::Relaxed)
+            && watch.freewheel.load(Ordering::Relaxed)
             && spins < FREEWHEEL_SPIN_LIMIT
         {
             std::hint::spin_loop();
@@ -316,43 +312,77 @@ impl RecorderProcess {
     }
 }
 
+/// The recorder's process handler: allocation-free, lock-free, no system calls. Owns its input
+/// ports and the current job; takes new jobs from its mailbox between cycles.
+#[derive(Debug)]
+pub struct RecorderProcess {
+    ports: Vec<Port<AudioIn>>,
+    job: Option<Box<RecorderJob>>,
+    mailbox: Option<Mailbox<RecorderJob>>,
+    watch: Arc<WatchState>,
+}
+
+impl RecorderProcess {
+    /// A recorder of `ports` with a first `job`, and a `mailbox` for later ones.
+    pub fn new(
+        ports: Vec<Port<AudioIn>>,
+        job: Option<Box<RecorderJob>>,
+        mailbox: Option<Mailbox<RecorderJob>>,
+        watch: Arc<WatchState>,
+    ) -> Self {
+        RecorderProcess {
+            ports,
+            job,
+            mailbox,
+            watch,
+        }
+    }
+}
+
 impl ProcessHandler for RecorderProcess {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
-        if self.status.finished.load(Ordering::Relaxed) {
+        if let Some(mailbox) = &mut self.mailbox {
+            mailbox.collect(&mut self.job);
+        }
+        let Some(job) = self.job.as_deref_mut() else {
+            return Control::Continue;
+        };
+        if job.status.finished.load(Ordering::Relaxed) {
             return Control::Continue;
         }
         let n = scope.n_frames();
-        let Some(cycle) = self.sync.relative(scope.last_frame_time(), n) else {
+        let Some(cycle) = job.sync.relative(scope.last_frame_time(), n) else {
             return Control::Continue;
         };
         let channels = self.ports.len();
-        let wanted = schedule::frames_to_record(cycle, n, self.total) as usize;
-        let fit = wanted.min(self.room_for(wanted * channels) / channels.max(1));
-        if let Ok(mut chunk) = self.ring.write_chunk_uninit(fit * channels) {
+        let wanted = schedule::frames_to_record(cycle, n, job.total) as usize;
+        let fit = wanted.min(job.room_for(wanted * channels, &self.watch) / channels.max(1));
+        if let Ok(mut chunk) = job.ring.write_chunk_uninit(fit * channels) {
             let (first, second) = chunk.as_mut_slices();
             for (channel, port) in self.ports.iter().enumerate() {
                 let input = port.as_slice(scope);
-                for (frame, &sample) in input[..fit].iter().enumerate() {
+                for (frame, &sample) in input.iter().take(fit).enumerate() {
                     let position = frame * channels + channel;
-                    match first.get_mut(position) {
-                        Some(slot) => *slot = std::mem::MaybeUninit::new(sample),
-                        None => second[position - first.len()] = std::mem::MaybeUninit::new(sample),
+                    let slot = match first.get_mut(position) {
+                        Some(slot) => Some(slot),
+                        None => second.get_mut(position - first.len()),
+                    };
+                    if let Some(slot) = slot {
+                        *slot = std::mem::MaybeUninit::new(sample);
                     }
                 }
             }
             // SAFETY: every slot of both slices was written above (fit frames × channels).
             unsafe { chunk.commit_all() };
         }
-        self.status
-            .recorded
-            .fetch_add(fit as u64, Ordering::Release);
+        job.status.recorded.fetch_add(fit as u64, Ordering::Release);
         if fit < wanted {
-            self.status
+            job.status
                 .lost
                 .fetch_add((wanted - fit) as u64, Ordering::Relaxed);
         }
-        if cycle + n as u64 >= self.total || self.status.stop.load(Ordering::Relaxed) {
-            self.status.finished.store(true, Ordering::Release);
+        if cycle + u64::from(n) >= job.total || job.status.stop.load(Ordering::Relaxed) {
+            job.status.finished.store(true, Ordering::Release);
         }
         Control::Continue
     }
@@ -472,6 +502,12 @@ impl Drain {
             })
             .expect("spawning the drain thread");
         Ok(Drain { handle, abort })
+    }
+
+    /// Tells the drain to end once the ring is empty, even if the callback never finishes (the
+    /// server died).
+    pub fn abort(&self) {
+        self.abort.store(true, Ordering::Release);
     }
 
     /// Waits for the drain to end and returns the recording.

@@ -1,21 +1,32 @@
-//! One render: a player and a recorder started on the same frame, watched until done or failed.
+//! A player and a recorder kept active and connected to a synth across renders.
+//!
+//! Activating a client or connecting a port takes effect at a cycle boundary, so setting up the
+//! two clients costs about five periods (a tenth of a second at 1024 frames) — more than a
+//! short file takes to render in freewheel. A session pays it once; each render then hands the
+//! callbacks a new job through their mailboxes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use jack::Client;
+use jack::{AsyncClient, AudioIn, Client, MidiOut};
 
-use crate::client;
+use crate::client::{self, jack_error, unique_client_name};
 use crate::error::Error;
-use crate::player::{Player, PlayerSetup};
-use crate::recorder::{Recorder, RecorderSetup, Recording, Sink, StopOnSilence};
+use crate::mailbox::{Postman, mailbox};
+use crate::player::{PlayerJob, PlayerProcess, PlayerStatus};
+use crate::recorder::{
+    Drain, RecorderJob, RecorderProcess, RecorderStatus, Recording, Sink, StopOnSilence,
+};
 use crate::schedule::Schedule;
 use crate::sync::StartSync;
-use crate::watch::WatchState;
+use crate::watch::{Watch, WatchState};
 
 /// How often the waiting thread looks at the render's state.
 const POLL: Duration = Duration::from_millis(5);
+
+/// How long a job may take to reach a callback (a few periods in realtime mode).
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where to play and record, and how.
 #[derive(Clone, Debug)]
@@ -27,17 +38,17 @@ pub struct SessionOptions {
     /// Glob of the synth's audio outputs, one recorded channel each; `None` plays without
     /// recording.
     pub audio_ports: Option<String>,
-    /// Run the server in freewheel mode during the render (offline, as fast as the synth goes).
+    /// Run the server in freewheel mode during each render (offline, as fast as the synth goes).
     pub freewheel: bool,
-    /// Freewheel state to leave the server in afterwards.
+    /// Freewheel state to leave the server in after each render.
     pub freewheel_after: bool,
-    /// Give up after this long.
+    /// Give up on a render after this long.
     pub timeout: Option<Duration>,
     /// Fail on xruns (realtime mode only; freewheel has none).
     pub fail_on_xrun: bool,
-    /// End the recording early once the audio stays quiet.
+    /// End recordings early once the audio stays quiet.
     pub stop_on_silence: Option<StopOnSilence>,
-    /// Set from outside (e.g. a signal handler) to stop the render early.
+    /// Set from outside (e.g. a signal handler) to stop a render early.
     pub interrupt: Option<Arc<AtomicBool>>,
 }
 
@@ -58,176 +69,311 @@ impl SessionOptions {
     }
 }
 
-/// A render in progress. Dropping it stops the clients (and freewheel, when it was asked for).
+/// The player's side of a session.
+#[derive(Debug)]
+struct PlayerSide {
+    client: AsyncClient<Watch, PlayerProcess>,
+    postman: Postman<PlayerJob>,
+}
+
+/// The recorder's side of a session.
+#[derive(Debug)]
+struct RecorderSide {
+    client: AsyncClient<Watch, RecorderProcess>,
+    postman: Postman<RecorderJob>,
+    channels: usize,
+}
+
+/// Player and recorder clients, active and connected to the synth, ready for renders.
+/// Dropping it deactivates and closes them.
 #[derive(Debug)]
 pub struct Session {
-    /// An inactive client that switches freewheel (closed last).
+    /// An inactive client that switches freewheel.
     control: Client,
-    player: Option<Player>,
-    recorder: Option<Recorder>,
+    player: Option<PlayerSide>,
+    recorder: Option<RecorderSide>,
     watch: Arc<WatchState>,
-    sync: Arc<StartSync>,
     options: SessionOptions,
-    started: Instant,
-    /// xruns seen before the render was armed (while clients joined the graph) do not count.
-    xruns_before: u64,
+    sample_rate: u32,
 }
 
 impl Session {
-    /// Plays `schedule` and records `total` frames (`u64::MAX`: until stopped or silent) into
-    /// `sink`, waiting for the end.
+    /// One render with a session of its own: plays `schedule` and records `total` frames
+    /// (`u64::MAX`: until silent, interrupted or timed out) into `sink`.
     pub fn run(
         options: &SessionOptions,
         schedule: &Schedule,
         total: u64,
         sink: Sink,
     ) -> Result<Recording, Error> {
-        Session::start(options, schedule.clone(), total, sink)?.wait()
+        Session::new(options)?.render(schedule.clone(), total, sink, |_, _| {})
     }
 
-    /// Activates the clients, connects them, sets freewheel and arms the start.
-    pub fn start(
-        options: &SessionOptions,
-        schedule: Schedule,
-        total: u64,
-        sink: Sink,
-    ) -> Result<Session, Error> {
+    /// Opens, activates and connects the player and the recorder.
+    pub fn new(options: &SessionOptions) -> Result<Session, Error> {
         let watch = Arc::new(WatchState::default());
-        let sync = Arc::new(StartSync::new());
-        // Freewheel starts once every client is active and connected: a freewheeling jackd
-        // 1.9.21 refuses new clients and fails activations (measured). Each activation and
-        // connection waits for a cycle boundary, so setup costs about five periods.
-        let control = client::open(&client::unique_client_name("ctl"), &options.server)?;
-        let recorder = match &options.audio_ports {
-            None => None,
-            Some(pattern) => Some(Recorder::open(
-                &options.server,
-                pattern,
-                total,
-                sink,
-                options.stop_on_silence,
-                sync.clone(),
-                watch.clone(),
-            )?),
-        };
-        let player = match &options.midi_port {
-            None => None,
-            Some(pattern) => Some(Player::open(
-                &options.server,
-                pattern,
-                schedule,
-                sync.clone(),
-                watch.clone(),
-            )?),
-        };
-        let recorder = recorder.map(RecorderSetup::activate).transpose()?;
-        let player = player.map(PlayerSetup::activate).transpose()?;
-        if options.freewheel {
-            client::set_freewheel(&control, true);
-        }
-        let mut session = Session {
+        let control = client::open(&unique_client_name("ctl"), &options.server)?;
+        let sample_rate = control.sample_rate();
+        // Each activation and connection waits for a cycle boundary: set up both clients at
+        // once (three periods instead of five).
+        let started = Instant::now();
+        let (recorder, player) = std::thread::scope(|scope| {
+            let recorder = scope.spawn(|| {
+                options
+                    .audio_ports
+                    .as_deref()
+                    .map(|pattern| open_recorder(&options.server, pattern, &watch))
+                    .transpose()
+            });
+            let player = options
+                .midi_port
+                .as_deref()
+                .map(|pattern| open_player(&options.server, pattern, &watch))
+                .transpose();
+            let recorder = recorder
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (recorder, player)
+        });
+        let (recorder, player) = (recorder?, player?);
+        tracing::debug!(elapsed = ?started.elapsed(), "player and recorder ready");
+        Ok(Session {
             control,
             player,
             recorder,
             watch,
-            sync,
             options: options.clone(),
-            started: Instant::now(),
-            xruns_before: 0,
-        };
-        session.xruns_before = session.watch.xruns.load(Ordering::Acquire);
-        session.sync.arm();
-        Ok(session)
+            sample_rate,
+        })
     }
 
-    /// Frames recorded so far and frames asked for.
-    pub fn progress(&self) -> (u64, u64) {
-        self.recorder.as_ref().map_or((0, 0), Recorder::progress)
+    /// The server's sample rate.
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
     }
 
-    /// The JACK frame the render started on, once started.
-    pub fn start_frame(&self) -> Option<u32> {
-        self.sync.start()
+    /// Sets when the next renders end early on silence (`--tail auto`).
+    pub fn set_stop_on_silence(&mut self, rule: Option<StopOnSilence>) {
+        self.options.stop_on_silence = rule;
     }
 
-    /// Stops the recording at the next cycle; [`wait`](Session::wait) then returns what was
-    /// recorded.
-    pub fn stop(&self) {
-        if let Some(recorder) = &self.recorder {
-            recorder.stop();
+    /// Sets how long the next renders may take.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.options.timeout = timeout;
+    }
+
+    /// Channels recorded (the synth's audio outputs that matched).
+    pub fn channels(&self) -> usize {
+        self.recorder.as_ref().map_or(0, |r| r.channels)
+    }
+
+    /// Plays `schedule` (frames from the start) and records `total` frames into `sink`, both
+    /// from the same start frame; `on_tick(recorded, total)` is called as it goes. On a fault
+    /// the sink is still closed properly (a WAV holds the frames recorded so far) and the error
+    /// returned; the session is then unusable if the synth or server is gone.
+    pub fn render(
+        &mut self,
+        schedule: Schedule,
+        total: u64,
+        sink: Sink,
+        mut on_tick: impl FnMut(u64, u64),
+    ) -> Result<Recording, Error> {
+        let started = Instant::now();
+        if let Some(fault) = self.fault(started, (0, total), 0) {
+            return Err(fault);
         }
-    }
+        let sync = Arc::new(StartSync::new());
+        let events = schedule.len();
+        let player_status = Arc::new(PlayerStatus::default());
+        let recorder_status = Arc::new(RecorderStatus::default());
 
-    fn finished(&self) -> bool {
-        self.player.as_ref().is_none_or(Player::is_done)
-            && self.recorder.as_ref().is_none_or(Recorder::is_done)
-    }
-
-    /// Waits for the end of the render, or the first fault. On a fault the recording is still
-    /// closed properly (a WAV sink holds the frames recorded so far) before the error returns.
-    pub fn wait(self) -> Result<Recording, Error> {
-        self.wait_with(|_, _| {})
-    }
-
-    /// Like [`wait`](Session::wait), calling `on_tick(recorded, total)` about every millisecond
-    /// (for progress bars).
-    pub fn wait_with(mut self, mut on_tick: impl FnMut(u64, u64)) -> Result<Recording, Error> {
-        let fault = loop {
-            let (recorded, total) = self.progress();
-            on_tick(recorded, total);
-            if self.finished() {
-                break None;
-            }
-            let progress = self.progress();
-            if let Some(fault) = fault(
-                &self.watch,
-                &self.options,
-                self.started,
-                progress,
-                self.xruns_before,
-            ) {
-                break Some(fault);
-            }
-            std::thread::sleep(POLL);
-        };
-        let losses = self
-            .player
-            .as_ref()
-            .and_then(Player::losses)
-            .or_else(|| self.recorder.as_ref().and_then(Recorder::losses));
-        let recording = self.close(fault.is_some());
-        match fault.or(losses) {
-            Some(error) => Err(error),
-            None => recording,
+        let mut drain = None;
+        if let Some(recorder) = &mut self.recorder {
+            let channels = recorder.channels;
+            // Room for a second of audio or 16 periods, whichever is larger: the drain thread
+            // naps a millisecond when the ring is empty, and in freewheel the callback waits
+            // for it. Whole frames only, so that both slices of any chunk hold whole frames.
+            let frames = self.sample_rate.max(self.control.buffer_size() * 16) as usize;
+            let (producer, consumer) = rtrb::RingBuffer::new(frames * channels);
+            drain = Some(Drain::spawn(
+                consumer,
+                channels,
+                self.sample_rate,
+                sink,
+                self.options.stop_on_silence,
+                recorder_status.clone(),
+            )?);
+            let job = RecorderJob::new(producer, total, sync.clone(), recorder_status.clone());
+            let _ = recorder.postman.send(job);
         }
-    }
+        if let Some(player) = &mut self.player {
+            let job = PlayerJob::new(schedule, sync.clone(), player_status.clone());
+            let _ = player.postman.send(job);
+        }
+        if self.options.freewheel {
+            client::set_freewheel(&self.control, true);
+        }
+        // Both callbacks must hold their jobs before the start is armed, or one of them would
+        // begin late.
+        let delivered = self.wait_for_delivery();
+        let xruns_before = self.watch.xruns.load(Ordering::Acquire);
+        if delivered.is_ok() {
+            sync.arm();
+        }
 
-    /// Stops freewheel, the callbacks and the drain; returns the recording.
-    fn close(&mut self, aborted: bool) -> Result<Recording, Error> {
-        if self.options.freewheel
-            && !self.watch.shutdown.load(Ordering::Acquire)
-            && (self.player.is_some() || self.recorder.is_some())
-        {
+        let progress = || (recorder_status.recorded.load(Ordering::Relaxed), total);
+        let outcome = delivered.and_then(|()| {
+            loop {
+                on_tick(progress().0, total);
+                let played =
+                    self.player.is_none() || player_status.played.load(Ordering::Acquire) >= events;
+                let recorded =
+                    self.recorder.is_none() || recorder_status.finished.load(Ordering::Acquire);
+                if played && recorded {
+                    break Ok(());
+                }
+                if let Some(fault) = self.fault(started, progress(), xruns_before) {
+                    break Err(fault);
+                }
+                std::thread::sleep(POLL);
+            }
+        });
+
+        recorder_status.stop.store(true, Ordering::Release);
+        if self.options.freewheel && !self.watch.shutdown.load(Ordering::Acquire) {
             client::set_freewheel(&self.control, self.options.freewheel_after);
         }
-        if let Some(player) = self.player.take() {
-            player.close();
-        }
-        match self.recorder.take() {
-            Some(recorder) => recorder.finish(aborted),
+        let recording = match drain {
+            Some(drain) => {
+                if outcome.is_err() {
+                    // The callback may never run again (dead server): finish with what came.
+                    drain.abort();
+                }
+                drain.join()
+            }
             None => Ok(Recording::default()),
+        };
+        outcome?;
+        let lost = player_status.lost.load(Ordering::Relaxed);
+        if lost > 0 {
+            return Err(Error::MidiOverflow { lost });
         }
+        let frames = recorder_status.lost.load(Ordering::Relaxed);
+        if frames > 0 {
+            return Err(Error::RingOverflow { frames });
+        }
+        recording
+    }
+
+    fn wait_for_delivery(&self) -> Result<(), Error> {
+        let deadline = Instant::now() + DELIVERY_TIMEOUT;
+        loop {
+            let player = self.player.as_ref().is_none_or(|p| p.postman.delivered());
+            let recorder = self.recorder.as_ref().is_none_or(|r| r.postman.delivered());
+            if player && recorder {
+                return Ok(());
+            }
+            if let Some(fault) = self.fault(Instant::now(), (0, 0), u64::MAX) {
+                return Err(fault);
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Timeout {
+                    seconds: DELIVERY_TIMEOUT.as_secs_f64(),
+                    done_frames: 0,
+                    total_frames: 0,
+                });
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
+    fn fault(&self, started: Instant, progress: (u64, u64), xruns_before: u64) -> Option<Error> {
+        fault(&self.watch, &self.options, started, progress, xruns_before)
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = self.close(true);
+        if self.options.freewheel && !self.watch.shutdown.load(Ordering::Acquire) {
+            client::set_freewheel(&self.control, self.options.freewheel_after);
+        }
+        if let Some(player) = self.player.take() {
+            let _ = player.client.deactivate();
+        }
+        if let Some(recorder) = self.recorder.take() {
+            let _ = recorder.client.deactivate();
+        }
     }
 }
 
+fn open_player(server: &str, pattern: &str, watch: &Arc<WatchState>) -> Result<PlayerSide, Error> {
+    let jack = client::open(&unique_client_name("play"), server)?;
+    let target = client::require_ports(&jack, pattern)?.remove(0);
+    let port = jack
+        .register_port("midi_out", MidiOut::default())
+        .map_err(jack_error("registering the MIDI output"))?;
+    let own = port.name().map_err(jack_error("naming the MIDI output"))?;
+    let (postman, mailbox) = mailbox();
+    let watched = vec![client::client_of(&target).to_string()];
+    let active = jack
+        .activate_async(
+            Watch::new(watch.clone(), watched),
+            PlayerProcess::new(port, None, Some(mailbox)),
+        )
+        .map_err(jack_error("activating the player"))?;
+    active
+        .as_client()
+        .connect_ports_by_name(&own, &target)
+        .map_err(jack_error("connecting the player to the synth"))?;
+    Ok(PlayerSide {
+        client: active,
+        postman,
+    })
+}
+
+fn open_recorder(
+    server: &str,
+    pattern: &str,
+    watch: &Arc<WatchState>,
+) -> Result<RecorderSide, Error> {
+    let jack = client::open(&unique_client_name("rec"), server)?;
+    let sources = client::require_ports(&jack, pattern)?;
+    let mut ports = Vec::with_capacity(sources.len());
+    for index in 0..sources.len() {
+        ports.push(
+            jack.register_port(&format!("in_{}", index + 1), AudioIn::default())
+                .map_err(jack_error("registering a recorder input"))?,
+        );
+    }
+    let own: Vec<String> = ports.iter().filter_map(|p| p.name().ok()).collect();
+    let mut watched: Vec<String> = sources
+        .iter()
+        .map(|p| client::client_of(p).to_string())
+        .collect();
+    watched.dedup();
+    let (postman, mailbox) = mailbox();
+    let channels = sources.len();
+    let active = jack
+        .activate_async(
+            Watch::new(watch.clone(), watched),
+            RecorderProcess::new(ports, None, Some(mailbox), watch.clone()),
+        )
+        .map_err(jack_error("activating the recorder"))?;
+    for (source, own) in sources.iter().zip(&own) {
+        active
+            .as_client()
+            .connect_ports_by_name(source, own)
+            .map_err(jack_error("connecting the synth to the recorder"))?;
+    }
+    Ok(RecorderSide {
+        client: active,
+        postman,
+        channels,
+    })
+}
+
 /// The first reason to stop waiting besides success: what the notification threads saw, an
-/// interrupt from outside, or the timeout.
+/// interrupt from outside, or the timeout. xruns count from `xruns_before` on.
 pub fn fault(
     watch: &WatchState,
     options: &SessionOptions,
