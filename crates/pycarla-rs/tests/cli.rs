@@ -278,3 +278,114 @@ fn bad_tail_is_a_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("--tail"));
 }
+
+#[test]
+fn default_path_through_carla_when_carla_is_installed() {
+    // A `Carla` on PATH that is really the impulse instrument (it takes Carla's command line,
+    // registers Carla's ports and prints "Carla ready!"): a SoundFont then goes through Carla,
+    // with a generated project, and every note still lands on its frame.
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(impulse_instrument(), bin.path().join("Carla")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (wav, csv) = (dir.path().join("c.wav"), dir.path().join("c.csv"));
+    pycarla()
+        .env("PATH", path)
+        .env("XDG_DATA_HOME", dir.path()) // no Carla installed by `pycarla download`
+        .args([
+            "render",
+            "--sf2",
+            "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+            "--tail",
+            "0.5",
+        ])
+        .arg(midi("test01.mid"))
+        .arg("-o")
+        .arg(&wav)
+        .arg("--onsets")
+        .arg(&csv)
+        .assert()
+        .success();
+    let onsets: BTreeSet<u64> = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let impulses: BTreeSet<u64> = impulse_frames(&read_wav(&wav).channels[0])
+        .into_iter()
+        .collect();
+    assert_eq!(onsets, impulses, "rendered through the Carla path");
+}
+
+#[test]
+fn download_installs_a_verified_local_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("Carla-2.5.10");
+    std::fs::create_dir_all(&tree).unwrap();
+    let exe = tree.join("Carla");
+    std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+    std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&exe)
+        .status()
+        .unwrap();
+    let archive = dir.path().join("carla.tar.xz");
+    let status = std::process::Command::new("tar")
+        .arg("-cJf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("Carla-2.5.10")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let dest = dir.path().join("install");
+    // Without a hash: refused, with what to do.
+    pycarla()
+        .args(["download", "--version", "2.5.10", "--from-file"])
+        .arg(&archive)
+        .arg("--dest")
+        .arg(&dest)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--sha256"));
+    assert!(!dest.exists());
+    // With the wrong hash: refused.
+    pycarla()
+        .args([
+            "download",
+            "--version",
+            "2.5.10",
+            "--sha256",
+            &"0".repeat(64),
+            "--from-file",
+        ])
+        .arg(&archive)
+        .arg("--dest")
+        .arg(&dest)
+        .assert()
+        .code(1);
+    assert!(!dest.exists());
+    // Trust on first use: installed, the hash printed, the executable's path on stdout.
+    pycarla()
+        .args([
+            "download",
+            "--version",
+            "2.5.10",
+            "--trust-on-first-use",
+            "--from-file",
+        ])
+        .arg(&archive)
+        .arg("--dest")
+        .arg(&dest)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Carla"))
+        .stderr(predicate::str::contains("SHA-256"));
+    assert!(dest.is_dir());
+}

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// (`pycarla download`), else through fluidsynth. Without --server, each render gets a private,
 /// headless JACK server (dummy backend) that is stopped afterwards.
 #[derive(Debug, Parser)]
-#[command(name = "pycarla", version, propagate_version = true)]
+#[command(name = "pycarla", version)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -195,4 +195,14 @@ pub struct DownloadArgs {
     /// Install an archive with no known hash, printing the hash computed.
     #[arg(long)]
     pub trust_on_first_use: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        // clap checks names, groups and flags of every subcommand (e.g. `download --version`
+        // must not clash with an automatic version flag).
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }
