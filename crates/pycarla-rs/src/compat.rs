@@ -29,23 +29,28 @@ use crate::error::{Error, Result};
 /// How often waits look at the state.
 const POLL: Duration = Duration::from_millis(1);
 
+/// How long a take may take to reach its callback.
+const DELIVERY: Duration = Duration::from_secs(5);
+
 /// Sends MIDI to a synth's input, sample-accurately (pycarla's `MIDIPlayer`).
 #[derive(Debug)]
 pub struct MidiPlayer {
     server: String,
     midi_port: String,
-    sync: Arc<StartSync>,
+    /// The start of the next take, shared with a recorder started "with" this player.
+    next: Arc<StartSync>,
     watch: Arc<WatchState>,
     player: Option<Player>,
 }
 
 impl MidiPlayer {
-    /// A player for `midi_port` (a glob, e.g. `Carla:events-in`) on `server`.
+    /// A player for `midi_port` (a glob, e.g. `Carla:events-in`) on `server`; its JACK client
+    /// is opened at the first message.
     pub fn new(server: &str, midi_port: &str) -> Self {
         MidiPlayer {
             server: server.to_string(),
             midi_port: midi_port.to_string(),
-            sync: Arc::new(StartSync::new()),
+            next: Arc::new(StartSync::new()),
             watch: Arc::new(WatchState::default()),
             player: None,
         }
@@ -53,21 +58,22 @@ impl MidiPlayer {
 
     /// Plays a timeline's messages; with `sync`, waits until all are sent.
     pub fn synthesize_messages(&mut self, timeline: &Timeline, sync: bool) -> Result<()> {
-        let jack = client::open("pycarla-probe", &self.server)?;
+        if self.player.is_none() {
+            self.player = Some(Player::open(
+                &self.server,
+                &self.midi_port,
+                self.watch.clone(),
+            )?);
+        }
+        let player = self.player.as_mut().expect("just opened");
         let mut schedule = Schedule::new();
-        for (frame, event) in timeline.frames(jack.sample_rate()) {
+        for (frame, event) in timeline.frames(player.client().sample_rate()) {
             schedule.push(frame, event.message.bytes())?;
         }
-        drop(jack);
-        self.clear();
-        self.player = Some(Player::start(
-            &self.server,
-            &self.midi_port,
-            schedule,
-            self.sync.clone(),
-            self.watch.clone(),
-        )?);
-        self.sync.arm();
+        let take = std::mem::replace(&mut self.next, Arc::new(StartSync::new()));
+        player.play(schedule, take.clone())?;
+        delivered(&self.watch, || player.delivered())?;
+        take.arm();
         if sync {
             self.wait(None, false, false)?;
         }
@@ -84,9 +90,11 @@ impl MidiPlayer {
         self.synthesize_messages(&note.timeline()?, sync)
     }
 
-    /// Whether playing has started (pycarla's `is_ready`).
+    /// Whether the current take has started playing (pycarla's `is_ready`).
     pub fn is_ready(&self) -> bool {
-        self.sync.start().is_some()
+        self.player
+            .as_ref()
+            .is_some_and(|p| p.played() > 0 || p.is_done())
     }
 
     /// Waits until every message is sent, or `timeout`; freewheel is `in_fw` meanwhile and
@@ -104,12 +112,11 @@ impl MidiPlayer {
         result
     }
 
-    /// Stops and forgets the current messages (pycarla's `clear`).
+    /// Forgets the current messages and closes the client (pycarla's `clear`).
     pub fn clear(&mut self) {
         if let Some(player) = self.player.take() {
             player.close();
         }
-        self.sync = Arc::new(StartSync::new());
     }
 }
 
@@ -124,7 +131,8 @@ pub struct AudioRecorder {
 }
 
 impl AudioRecorder {
-    /// A recorder of the ports matching `audio_ports` (e.g. `Carla:audio-out*`) on `server`.
+    /// A recorder of the ports matching `audio_ports` (e.g. `Carla:audio-out*`) on `server`;
+    /// its JACK client is opened at the first [`start`](Self::start).
     pub fn new(server: &str, audio_ports: &str) -> Self {
         AudioRecorder {
             server: server.to_string(),
@@ -139,27 +147,27 @@ impl AudioRecorder {
     /// With `with_player`, recording starts on the same frame as that player's next
     /// `synthesize_*` (pycarla's `condition=player.is_ready`); without, at the next cycle.
     pub fn start(&mut self, duration: Option<f64>, with_player: Option<&MidiPlayer>) -> Result<()> {
-        let sample_rate = client::open("pycarla-probe", &self.server)?.sample_rate();
+        if self.recorder.is_none() {
+            self.recorder = Some(Recorder::open(
+                &self.server,
+                &self.audio_ports,
+                self.watch.clone(),
+            )?);
+        }
+        let recorder = self.recorder.as_mut().expect("just opened");
         let total = match duration {
             Some(seconds) if seconds >= 0.0 && seconds.is_finite() => {
-                smf::ExactTime::from_secs_f64(seconds).frame(sample_rate)
+                smf::ExactTime::from_secs_f64(seconds).frame(recorder.client().sample_rate())
             }
             Some(seconds) => return Err(Error::Usage(format!("duration {seconds} must be ≥ 0"))),
             None => u64::MAX,
         };
         let sync = match with_player {
-            Some(player) => player.sync.clone(),
+            Some(player) => player.next.clone(),
             None => Arc::new(StartSync::new()),
         };
-        self.recorder = Some(Recorder::start(
-            &self.server,
-            &self.audio_ports,
-            total,
-            Sink::Memory,
-            None,
-            sync.clone(),
-            self.watch.clone(),
-        )?);
+        recorder.record(total, Sink::Memory, None, sync.clone())?;
+        delivered(&self.watch, || recorder.delivered())?;
         if with_player.is_none() {
             sync.arm();
         }
@@ -169,15 +177,14 @@ impl AudioRecorder {
     /// Waits until the recording is complete or `timeout` passes (then it stops); freewheel is
     /// `in_fw` meanwhile and `out_fw` afterwards. Returns whether the timeout was reached.
     pub fn wait(&mut self, timeout: Option<Duration>, in_fw: bool, out_fw: bool) -> Result<bool> {
-        let Some(recorder) = self.recorder.take() else {
+        let Some(recorder) = self.recorder.as_mut() else {
             return Ok(false);
         };
         client::set_freewheel(recorder.client(), in_fw);
         let waited = wait_until(&self.watch, timeout, || recorder.is_done());
         client::set_freewheel(recorder.client(), out_fw);
         let losses = recorder.losses();
-        let aborted = waited.is_err();
-        self.recorded = recorder.finish(aborted)?;
+        self.recorded = recorder.finish(waited.is_err())?;
         if let Some(error) = losses {
             return Err(error.into());
         }
@@ -222,6 +229,19 @@ fn hound_spec(channels: usize, sample_rate: u32) -> hound::WavSpec {
 }
 
 /// Polls `done` until true, a fault, or the timeout (`Ok(true)`).
+/// Waits until a callback holds its new take.
+fn delivered(watch: &WatchState, done: impl Fn() -> bool) -> Result<()> {
+    if wait_until(watch, Some(DELIVERY), done)? {
+        return Err(rt_core::Error::Timeout {
+            seconds: DELIVERY.as_secs_f64(),
+            done_frames: 0,
+            total_frames: 0,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 fn wait_until(
     watch: &WatchState,
     timeout: Option<Duration>,

@@ -117,6 +117,12 @@ pub enum Error {
         /// hound's error.
         source: hound::Error,
     },
+    /// A new take was started before the callback took the previous one.
+    #[error("the {what} is still busy with its previous take")]
+    Busy {
+        /// Which client.
+        what: &'static str,
+    },
     /// The stop was asked for from outside (e.g. SIGINT).
     #[error("render interrupted after {done_frames} frames")]
     Interrupted {

@@ -39,8 +39,8 @@ pub mod sync;
 pub mod watch;
 
 pub use error::Error;
-pub use player::{Player, PlayerSetup};
-pub use recorder::{Recorder, RecorderSetup, Recording, Sink, StopOnSilence, WavFormat};
+pub use player::Player;
+pub use recorder::{Recorder, Recording, Sink, StopOnSilence, WavFormat};
 pub use schedule::Schedule;
 pub use session::{Session, SessionOptions, fault as session_fault};
 pub use sync::StartSync;

@@ -7,75 +7,27 @@ use jack::{AsyncClient, Client, Control, MidiOut, Port, ProcessHandler, ProcessS
 
 use crate::client::{self, jack_error, unique_client_name};
 use crate::error::Error;
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Mailbox, Postman, mailbox};
 use crate::schedule::{self, Schedule};
 use crate::sync::StartSync;
 use crate::watch::{Watch, WatchState};
 
-/// An active player: a JACK client with one MIDI output connected to the synth's MIDI input,
-/// playing its schedule from the shared start frame. Dropping it deactivates the client.
+/// A player: a JACK client with one MIDI output connected to the synth's MIDI input, kept
+/// active across takes. Each [`play`](Player::play) mails its callback a new schedule, played
+/// from that take's start frame. Dropping it deactivates the client.
 #[derive(Debug)]
 pub struct Player {
-    active: AsyncClient<Watch, PlayerProcess>,
+    client: AsyncClient<Watch, PlayerProcess>,
+    postman: Postman<PlayerJob>,
+    synth_client: String,
     status: Arc<PlayerStatus>,
     events: usize,
-    synth_client: String,
-}
-
-/// A player whose client is open but not yet active (see [`Player::open`]).
-#[derive(Debug)]
-pub struct PlayerSetup {
-    jack: Client,
-    process: PlayerProcess,
-    watch: Watch,
-    own: String,
-    target: String,
-    player: (Arc<PlayerStatus>, usize, String),
-}
-
-impl PlayerSetup {
-    /// Activates the client and connects it to the synth.
-    pub fn activate(self) -> Result<Player, Error> {
-        let active = self
-            .jack
-            .activate_async(self.watch, self.process)
-            .map_err(jack_error("activating the player"))?;
-        active
-            .as_client()
-            .connect_ports_by_name(&self.own, &self.target)
-            .map_err(jack_error("connecting the player to the synth"))?;
-        let (status, events, synth_client) = self.player;
-        Ok(Player {
-            active,
-            status,
-            events,
-            synth_client,
-        })
-    }
 }
 
 impl Player {
-    /// Activates a player of `schedule` on `server`, connected to the first port matching
-    /// `midi_port`. Nothing plays before `sync` is armed.
-    pub fn start(
-        server: &str,
-        midi_port: &str,
-        schedule: Schedule,
-        sync: Arc<StartSync>,
-        watch: Arc<WatchState>,
-    ) -> Result<Player, Error> {
-        Player::open(server, midi_port, schedule, sync, watch)?.activate()
-    }
-
-    /// Opens the client and registers its port, without activating it: a server in freewheel
-    /// refuses new clients, so a session opens every client first.
-    pub fn open(
-        server: &str,
-        midi_port: &str,
-        schedule: Schedule,
-        sync: Arc<StartSync>,
-        watch: Arc<WatchState>,
-    ) -> Result<PlayerSetup, Error> {
+    /// Activates a player on `server` connected to the first port matching `midi_port`; it
+    /// plays nothing until [`play`](Player::play).
+    pub fn open(server: &str, midi_port: &str, watch: Arc<WatchState>) -> Result<Player, Error> {
         let jack = client::open(&unique_client_name("play"), server)?;
         let target = client::require_ports(&jack, midi_port)?.remove(0);
         let synth_client = client::client_of(&target).to_string();
@@ -83,23 +35,43 @@ impl Player {
             .register_port("midi_out", MidiOut::default())
             .map_err(jack_error("registering the MIDI output"))?;
         let own = port.name().map_err(jack_error("naming the MIDI output"))?;
-        let status = Arc::new(PlayerStatus::default());
-        let events = schedule.len();
-        let job = PlayerJob::new(schedule, sync, status.clone());
-        let process = PlayerProcess::new(port, Some(job), None);
-        Ok(PlayerSetup {
-            jack,
-            process,
-            watch: Watch::new(watch, vec![synth_client.clone()]),
-            own,
-            target,
-            player: (status, events, synth_client),
+        let (postman, mailbox) = mailbox();
+        let process = PlayerProcess::new(port, None, Some(mailbox));
+        let client = jack
+            .activate_async(Watch::new(watch, vec![synth_client.clone()]), process)
+            .map_err(jack_error("activating the player"))?;
+        client
+            .as_client()
+            .connect_ports_by_name(&own, &target)
+            .map_err(jack_error("connecting the player to the synth"))?;
+        Ok(Player {
+            client,
+            postman,
+            synth_client,
+            status: Arc::new(PlayerStatus::default()),
+            events: 0,
         })
+    }
+
+    /// Mails the callback `schedule`, to be played from `sync`'s start (nothing plays before it
+    /// is armed). Arm only once [`delivered`](Player::delivered).
+    pub fn play(&mut self, schedule: Schedule, sync: Arc<StartSync>) -> Result<(), Error> {
+        self.status = Arc::new(PlayerStatus::default());
+        self.events = schedule.len();
+        let job = PlayerJob::new(schedule, sync, self.status.clone());
+        self.postman
+            .send(job)
+            .map_err(|_| Error::Busy { what: "player" })
+    }
+
+    /// Whether the callback holds the last schedule sent.
+    pub fn delivered(&self) -> bool {
+        self.postman.delivered()
     }
 
     /// The JACK client, e.g. to set freewheel.
     pub fn client(&self) -> &Client {
-        self.active.as_client()
+        self.client.as_client()
     }
 
     /// The synth's client name.
@@ -107,17 +79,17 @@ impl Player {
         &self.synth_client
     }
 
-    /// Events played so far.
+    /// Events of the current take played so far.
     pub fn played(&self) -> usize {
         self.status.played.load(Ordering::Acquire)
     }
 
-    /// Whether every event has been played.
+    /// Whether every event of the current take has been played.
     pub fn is_done(&self) -> bool {
         self.played() >= self.events
     }
 
-    /// Events lost to full MIDI buffers, as an error.
+    /// Events of the current take lost to full MIDI buffers, as an error.
     pub fn losses(&self) -> Option<Error> {
         let lost = self.status.lost.load(Ordering::Relaxed);
         (lost > 0).then_some(Error::MidiOverflow { lost })
@@ -125,7 +97,7 @@ impl Player {
 
     /// Deactivates and closes the client.
     pub fn close(self) {
-        let _ = self.active.deactivate();
+        let _ = self.client.deactivate();
     }
 }
 

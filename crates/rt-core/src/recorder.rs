@@ -11,7 +11,7 @@ use jack::{AsyncClient, AudioIn, Client, Control, Port, ProcessHandler, ProcessS
 
 use crate::client::{self, jack_error, unique_client_name};
 use crate::error::Error;
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Mailbox, Postman, mailbox};
 use crate::schedule;
 use crate::sync::StartSync;
 use crate::watch::{Watch, WatchState};
@@ -49,96 +49,39 @@ impl StopOnSilence {
     }
 }
 
-/// An active recorder: one input per synth output, connected, recording from the shared start
-/// frame into a [`Sink`]. Dropping it deactivates the client and closes the sink.
+/// A recorder: one input per synth output, connected, kept active across takes. Each
+/// [`record`](Recorder::record) mails its callback a new ring and frame count, recorded from
+/// that take's start frame into a [`Sink`] by a drain thread. Dropping it ends the current
+/// take (finalizing its WAV) and deactivates the client.
 #[derive(Debug)]
 pub struct Recorder {
-    /// The active client and the drain thread; taken by `finish` (or `Drop`).
-    running: Option<(AsyncClient<Watch, RecorderProcess>, Drain)>,
+    client: Option<AsyncClient<Watch, RecorderProcess>>,
+    postman: Postman<RecorderJob>,
+    channels: usize,
+    synth_clients: Vec<String>,
+    take: Option<Take>,
+}
+
+/// The current take: its drain thread and what its callback reports.
+#[derive(Debug)]
+struct Take {
+    drain: Drain,
     status: Arc<RecorderStatus>,
     total: u64,
-    synth_clients: Vec<String>,
 }
 
-/// A recorder whose client is open but not yet active (see [`Recorder::open`]).
-#[derive(Debug)]
-pub struct RecorderSetup {
-    jack: Client,
-    process: RecorderProcess,
-    watch: Watch,
-    consumer: rtrb::Consumer<f32>,
-    sink: Sink,
-    silence: Option<StopOnSilence>,
-    connections: Vec<(String, String)>,
-    recorder: (Arc<RecorderStatus>, u64, Vec<String>, usize, u32),
-}
-
-impl RecorderSetup {
-    /// Starts the drain thread, activates the client and connects the synth's outputs to it.
-    pub fn activate(self) -> Result<Recorder, Error> {
-        let (status, total, synth_clients, channels, sample_rate) = self.recorder;
-        let drain = Drain::spawn(
-            self.consumer,
-            channels,
-            sample_rate,
-            self.sink,
-            self.silence,
-            status.clone(),
-        )?;
-        let activated = self
-            .jack
-            .activate_async(self.watch, self.process)
-            .map_err(jack_error("activating the recorder"));
-        let active = match activated {
-            Ok(active) => active,
-            Err(error) => {
-                drain.abort.store(true, Ordering::Release);
-                let _ = drain.join();
-                return Err(error);
-            }
-        };
-        let recorder = Recorder {
-            running: Some((active, drain)),
-            status,
-            total,
-            synth_clients,
-        };
-        for (source, own) in &self.connections {
-            if let Err(error) = recorder.client().connect_ports_by_name(source, own) {
-                let _ = recorder.finish(true);
-                return Err(jack_error("connecting the synth to the recorder")(error));
-            }
-        }
-        Ok(recorder)
-    }
-}
+/// How long [`Recorder::finish`] waits for the callback to notice a stop before it stops
+/// waiting for it (the server may be gone).
+const FINISH_GRACE: Duration = Duration::from_secs(1);
 
 impl Recorder {
     /// Activates a recorder on `server` of every port matching `audio_ports` (one channel each,
-    /// in JACK's port order), for `total` frames (`u64::MAX`: until stopped).
-    pub fn start(
-        server: &str,
-        audio_ports: &str,
-        total: u64,
-        sink: Sink,
-        silence: Option<StopOnSilence>,
-        sync: Arc<StartSync>,
-        watch: Arc<WatchState>,
-    ) -> Result<Recorder, Error> {
-        Recorder::open(server, audio_ports, total, sink, silence, sync, watch)?.activate()
-    }
-
-    /// Opens the client and registers its ports, without activating it: a server in freewheel
-    /// refuses new clients, so a session opens every client first.
+    /// in JACK's port order); it records nothing until [`record`](Recorder::record).
     pub fn open(
         server: &str,
         audio_ports: &str,
-        total: u64,
-        sink: Sink,
-        silence: Option<StopOnSilence>,
-        sync: Arc<StartSync>,
         watch: Arc<WatchState>,
-    ) -> Result<RecorderSetup, Error> {
+    ) -> Result<Recorder, Error> {
         let jack = client::open(&unique_client_name("rec"), server)?;
         let sources = client::require_ports(&jack, audio_ports)?;
         let mut ports = Vec::with_capacity(sources.len());
@@ -149,39 +92,88 @@ impl Recorder {
             );
         }
         let own: Vec<String> = ports.iter().filter_map(|p| p.name().ok()).collect();
-        let channels = sources.len();
-        // Room for a second of audio or 16 periods, whichever is larger: the drain thread naps
-        // a millisecond when the ring is empty, and in freewheel the callback waits for it.
-        // Whole frames only, so that both slices of any chunk hold whole frames.
-        let frames = jack.sample_rate().max(jack.buffer_size() * 16) as usize;
-        let (producer, consumer) = rtrb::RingBuffer::new(frames * channels);
-        let status = Arc::new(RecorderStatus::default());
         let mut synth_clients: Vec<String> = sources
             .iter()
             .map(|p| client::client_of(p).to_string())
             .collect();
         synth_clients.dedup();
-        let job = RecorderJob::new(producer, total, sync, status.clone());
-        let process = RecorderProcess::new(ports, Some(job), None, watch.clone());
-        Ok(RecorderSetup {
-            process,
-            watch: Watch::new(watch, synth_clients.clone()),
+        let (postman, mailbox) = mailbox();
+        let process = RecorderProcess::new(ports, None, Some(mailbox), watch.clone());
+        let client = jack
+            .activate_async(Watch::new(watch, synth_clients.clone()), process)
+            .map_err(jack_error("activating the recorder"))?;
+        for (source, own) in sources.iter().zip(&own) {
+            client
+                .as_client()
+                .connect_ports_by_name(source, own)
+                .map_err(jack_error("connecting the synth to the recorder"))?;
+        }
+        Ok(Recorder {
+            client: Some(client),
+            postman,
+            channels: sources.len(),
+            synth_clients,
+            take: None,
+        })
+    }
+
+    /// Starts a take of `total` frames (`u64::MAX`: until stopped) from `sync`'s start into
+    /// `sink`, ending early on `silence`. Arm only once [`delivered`](Recorder::delivered).
+    pub fn record(
+        &mut self,
+        total: u64,
+        sink: Sink,
+        silence: Option<StopOnSilence>,
+        sync: Arc<StartSync>,
+    ) -> Result<(), Error> {
+        if self.take.is_some() {
+            return Err(Error::Busy { what: "recorder" });
+        }
+        let (sample_rate, period) = (self.client().sample_rate(), self.client().buffer_size());
+        // Room for a second of audio or 16 periods, whichever is larger: the drain thread naps
+        // a millisecond when the ring is empty, and in freewheel the callback waits for it.
+        // Whole frames only, so that both slices of any chunk hold whole frames.
+        let frames = sample_rate.max(period * 16) as usize;
+        let (producer, consumer) = rtrb::RingBuffer::new(frames * self.channels);
+        let status = Arc::new(RecorderStatus::default());
+        let drain = Drain::spawn(
             consumer,
+            self.channels,
+            sample_rate,
             sink,
             silence,
-            connections: sources.into_iter().zip(own).collect(),
-            recorder: (status, total, synth_clients, channels, jack.sample_rate()),
-            jack,
-        })
+            status.clone(),
+        )?;
+        let job = RecorderJob::new(producer, total, sync, status.clone());
+        if self.postman.send(job).is_err() {
+            drain.abort();
+            let _ = drain.join();
+            return Err(Error::Busy { what: "recorder" });
+        }
+        self.take = Some(Take {
+            drain,
+            status,
+            total,
+        });
+        Ok(())
+    }
+
+    /// Whether the callback holds the current take.
+    pub fn delivered(&self) -> bool {
+        self.postman.delivered()
     }
 
     /// The JACK client, e.g. to set freewheel.
     pub fn client(&self) -> &Client {
-        self.running
+        self.client
             .as_ref()
-            .expect("running until finished")
-            .0
+            .expect("active until dropped")
             .as_client()
+    }
+
+    /// Channels recorded.
+    pub fn channels(&self) -> usize {
+        self.channels
     }
 
     /// The synth clients recorded from.
@@ -189,56 +181,66 @@ impl Recorder {
         &self.synth_clients
     }
 
-    /// Frames recorded so far, and frames asked for.
+    /// Frames of the current take recorded so far, and frames asked for.
     pub fn progress(&self) -> (u64, u64) {
-        (self.status.recorded.load(Ordering::Relaxed), self.total)
+        self.take.as_ref().map_or((0, 0), |take| {
+            (take.status.recorded.load(Ordering::Relaxed), take.total)
+        })
     }
 
-    /// Whether the recording is complete (all frames, or stopped, or silence reached).
+    /// Whether the current take is complete (all frames, stopped, or silence reached).
     pub fn is_done(&self) -> bool {
-        self.status.finished.load(Ordering::Acquire)
+        self.take
+            .as_ref()
+            .is_none_or(|take| take.status.finished.load(Ordering::Acquire))
     }
 
-    /// Asks the callback to stop at the next cycle.
+    /// Asks the callback to stop the current take at the next cycle.
     pub fn stop(&self) {
-        self.status.stop.store(true, Ordering::Release);
+        if let Some(take) = &self.take {
+            take.status.stop.store(true, Ordering::Release);
+        }
     }
 
-    /// Frames lost to a full ring, as an error.
+    /// Frames of the current take lost to a full ring, as an error.
     pub fn losses(&self) -> Option<Error> {
-        let frames = self.status.lost.load(Ordering::Relaxed);
+        let frames = self
+            .take
+            .as_ref()
+            .map_or(0, |take| take.status.lost.load(Ordering::Relaxed));
         (frames > 0).then_some(Error::RingOverflow { frames })
     }
 
-    /// Stops the callback, deactivates the client and closes the sink; with `abort` (the server
-    /// or synth died) whatever is in the ring is still written, then the sink is finalized.
-    pub fn finish(mut self, abort: bool) -> Result<Recording, Error> {
-        self.close(abort)
-    }
-
-    fn close(&mut self, abort: bool) -> Result<Recording, Error> {
-        let Some((active, drain)) = self.running.take() else {
+    /// Ends the current take and closes its sink (a WAV holds what was recorded). With `abort`
+    /// (the server or synth died) the drain does not wait for the callback.
+    pub fn finish(&mut self, abort: bool) -> Result<Recording, Error> {
+        let Some(take) = self.take.take() else {
             return Ok(Recording::default());
         };
         tracing::debug!(
-            waits = self.status.waits.load(Ordering::Relaxed),
+            waits = take.status.waits.load(Ordering::Relaxed),
             "cycles in which the recorder waited for the drain thread"
         );
-        self.stop();
-        if abort {
-            drain.abort.store(true, Ordering::Release);
+        take.status.stop.store(true, Ordering::Release);
+        if !abort {
+            let deadline = std::time::Instant::now() + FINISH_GRACE;
+            while !take.status.finished.load(Ordering::Acquire)
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
         }
-        let _ = active.deactivate();
-        drain.abort.store(true, Ordering::Release);
-        drain.join()
+        take.drain.abort();
+        take.drain.join()
     }
 }
 
 impl Drop for Recorder {
-    /// A recorder dropped without [`finish`](Recorder::finish) still stops its client and its
-    /// drain thread (and finalizes its WAV).
     fn drop(&mut self) {
-        let _ = self.close(true);
+        let _ = self.finish(true);
+        if let Some(client) = self.client.take() {
+            let _ = client.deactivate();
+        }
     }
 }
 

@@ -9,18 +9,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use jack::{AsyncClient, AudioIn, Client, MidiOut};
+use jack::Client;
 
-use crate::client::{self, jack_error, unique_client_name};
+use crate::client::{self, unique_client_name};
 use crate::error::Error;
-use crate::mailbox::{Postman, mailbox};
-use crate::player::{PlayerJob, PlayerProcess, PlayerStatus};
-use crate::recorder::{
-    Drain, RecorderJob, RecorderProcess, RecorderStatus, Recording, Sink, StopOnSilence,
-};
+use crate::player::Player;
+use crate::recorder::{Recorder, Recording, Sink, StopOnSilence};
 use crate::schedule::Schedule;
 use crate::sync::StartSync;
-use crate::watch::{Watch, WatchState};
+use crate::watch::WatchState;
 
 /// How often the waiting thread looks at the render's state.
 const POLL: Duration = Duration::from_millis(5);
@@ -69,29 +66,14 @@ impl SessionOptions {
     }
 }
 
-/// The player's side of a session.
-#[derive(Debug)]
-struct PlayerSide {
-    client: AsyncClient<Watch, PlayerProcess>,
-    postman: Postman<PlayerJob>,
-}
-
-/// The recorder's side of a session.
-#[derive(Debug)]
-struct RecorderSide {
-    client: AsyncClient<Watch, RecorderProcess>,
-    postman: Postman<RecorderJob>,
-    channels: usize,
-}
-
 /// Player and recorder clients, active and connected to the synth, ready for renders.
 /// Dropping it deactivates and closes them.
 #[derive(Debug)]
 pub struct Session {
     /// An inactive client that switches freewheel.
     control: Client,
-    player: Option<PlayerSide>,
-    recorder: Option<RecorderSide>,
+    player: Option<Player>,
+    recorder: Option<Recorder>,
     watch: Arc<WatchState>,
     options: SessionOptions,
     sample_rate: u32,
@@ -122,13 +104,13 @@ impl Session {
                 options
                     .audio_ports
                     .as_deref()
-                    .map(|pattern| open_recorder(&options.server, pattern, &watch))
+                    .map(|pattern| Recorder::open(&options.server, pattern, watch.clone()))
                     .transpose()
             });
             let player = options
                 .midi_port
                 .as_deref()
-                .map(|pattern| open_player(&options.server, pattern, &watch))
+                .map(|pattern| Player::open(&options.server, pattern, watch.clone()))
                 .transpose();
             let recorder = recorder
                 .join()
@@ -164,7 +146,7 @@ impl Session {
 
     /// Channels recorded (the synth's audio outputs that matched).
     pub fn channels(&self) -> usize {
-        self.recorder.as_ref().map_or(0, |r| r.channels)
+        self.recorder.as_ref().map_or(0, Recorder::channels)
     }
 
     /// Plays `schedule` (frames from the start) and records `total` frames into `sink`, both
@@ -183,32 +165,11 @@ impl Session {
             return Err(fault);
         }
         let sync = Arc::new(StartSync::new());
-        let events = schedule.len();
-        let player_status = Arc::new(PlayerStatus::default());
-        let recorder_status = Arc::new(RecorderStatus::default());
-
-        let mut drain = None;
         if let Some(recorder) = &mut self.recorder {
-            let channels = recorder.channels;
-            // Room for a second of audio or 16 periods, whichever is larger: the drain thread
-            // naps a millisecond when the ring is empty, and in freewheel the callback waits
-            // for it. Whole frames only, so that both slices of any chunk hold whole frames.
-            let frames = self.sample_rate.max(self.control.buffer_size() * 16) as usize;
-            let (producer, consumer) = rtrb::RingBuffer::new(frames * channels);
-            drain = Some(Drain::spawn(
-                consumer,
-                channels,
-                self.sample_rate,
-                sink,
-                self.options.stop_on_silence,
-                recorder_status.clone(),
-            )?);
-            let job = RecorderJob::new(producer, total, sync.clone(), recorder_status.clone());
-            let _ = recorder.postman.send(job);
+            recorder.record(total, sink, self.options.stop_on_silence, sync.clone())?;
         }
         if let Some(player) = &mut self.player {
-            let job = PlayerJob::new(schedule, sync.clone(), player_status.clone());
-            let _ = player.postman.send(job);
+            player.play(schedule, sync.clone())?;
         }
         if self.options.freewheel {
             client::set_freewheel(&self.control, true);
@@ -220,56 +181,50 @@ impl Session {
         if delivered.is_ok() {
             sync.arm();
         }
-
-        let progress = || (recorder_status.recorded.load(Ordering::Relaxed), total);
         let outcome = delivered.and_then(|()| {
             loop {
-                on_tick(progress().0, total);
-                let played =
-                    self.player.is_none() || player_status.played.load(Ordering::Acquire) >= events;
-                let recorded =
-                    self.recorder.is_none() || recorder_status.finished.load(Ordering::Acquire);
+                let progress = self.progress(total);
+                on_tick(progress.0, total);
+                let played = self.player.as_ref().is_none_or(Player::is_done);
+                let recorded = self.recorder.as_ref().is_none_or(Recorder::is_done);
                 if played && recorded {
                     break Ok(());
                 }
-                if let Some(fault) = self.fault(started, progress(), xruns_before) {
+                if let Some(fault) = self.fault(started, progress, xruns_before) {
                     break Err(fault);
                 }
                 std::thread::sleep(POLL);
             }
         });
 
-        recorder_status.stop.store(true, Ordering::Release);
         if self.options.freewheel && !self.watch.shutdown.load(Ordering::Acquire) {
             client::set_freewheel(&self.control, self.options.freewheel_after);
         }
-        let recording = match drain {
-            Some(drain) => {
-                if outcome.is_err() {
-                    // The callback may never run again (dead server): finish with what came.
-                    drain.abort();
-                }
-                drain.join()
-            }
+        let losses = self
+            .player
+            .as_ref()
+            .and_then(Player::losses)
+            .or_else(|| self.recorder.as_ref().and_then(Recorder::losses));
+        let recording = match &mut self.recorder {
+            Some(recorder) => recorder.finish(outcome.is_err()),
             None => Ok(Recording::default()),
         };
         outcome?;
-        let lost = player_status.lost.load(Ordering::Relaxed);
-        if lost > 0 {
-            return Err(Error::MidiOverflow { lost });
-        }
-        let frames = recorder_status.lost.load(Ordering::Relaxed);
-        if frames > 0 {
-            return Err(Error::RingOverflow { frames });
+        if let Some(loss) = losses {
+            return Err(loss);
         }
         recording
+    }
+
+    fn progress(&self, total: u64) -> (u64, u64) {
+        (self.recorder.as_ref().map_or(0, |r| r.progress().0), total)
     }
 
     fn wait_for_delivery(&self) -> Result<(), Error> {
         let deadline = Instant::now() + DELIVERY_TIMEOUT;
         loop {
-            let player = self.player.as_ref().is_none_or(|p| p.postman.delivered());
-            let recorder = self.recorder.as_ref().is_none_or(|r| r.postman.delivered());
+            let player = self.player.as_ref().is_none_or(Player::delivered);
+            let recorder = self.recorder.as_ref().is_none_or(Recorder::delivered);
             if player && recorder {
                 return Ok(());
             }
@@ -298,78 +253,10 @@ impl Drop for Session {
             client::set_freewheel(&self.control, self.options.freewheel_after);
         }
         if let Some(player) = self.player.take() {
-            let _ = player.client.deactivate();
+            player.close();
         }
-        if let Some(recorder) = self.recorder.take() {
-            let _ = recorder.client.deactivate();
-        }
+        drop(self.recorder.take());
     }
-}
-
-fn open_player(server: &str, pattern: &str, watch: &Arc<WatchState>) -> Result<PlayerSide, Error> {
-    let jack = client::open(&unique_client_name("play"), server)?;
-    let target = client::require_ports(&jack, pattern)?.remove(0);
-    let port = jack
-        .register_port("midi_out", MidiOut::default())
-        .map_err(jack_error("registering the MIDI output"))?;
-    let own = port.name().map_err(jack_error("naming the MIDI output"))?;
-    let (postman, mailbox) = mailbox();
-    let watched = vec![client::client_of(&target).to_string()];
-    let active = jack
-        .activate_async(
-            Watch::new(watch.clone(), watched),
-            PlayerProcess::new(port, None, Some(mailbox)),
-        )
-        .map_err(jack_error("activating the player"))?;
-    active
-        .as_client()
-        .connect_ports_by_name(&own, &target)
-        .map_err(jack_error("connecting the player to the synth"))?;
-    Ok(PlayerSide {
-        client: active,
-        postman,
-    })
-}
-
-fn open_recorder(
-    server: &str,
-    pattern: &str,
-    watch: &Arc<WatchState>,
-) -> Result<RecorderSide, Error> {
-    let jack = client::open(&unique_client_name("rec"), server)?;
-    let sources = client::require_ports(&jack, pattern)?;
-    let mut ports = Vec::with_capacity(sources.len());
-    for index in 0..sources.len() {
-        ports.push(
-            jack.register_port(&format!("in_{}", index + 1), AudioIn::default())
-                .map_err(jack_error("registering a recorder input"))?,
-        );
-    }
-    let own: Vec<String> = ports.iter().filter_map(|p| p.name().ok()).collect();
-    let mut watched: Vec<String> = sources
-        .iter()
-        .map(|p| client::client_of(p).to_string())
-        .collect();
-    watched.dedup();
-    let (postman, mailbox) = mailbox();
-    let channels = sources.len();
-    let active = jack
-        .activate_async(
-            Watch::new(watch.clone(), watched),
-            RecorderProcess::new(ports, None, Some(mailbox), watch.clone()),
-        )
-        .map_err(jack_error("activating the recorder"))?;
-    for (source, own) in sources.iter().zip(&own) {
-        active
-            .as_client()
-            .connect_ports_by_name(source, own)
-            .map_err(jack_error("connecting the synth to the recorder"))?;
-    }
-    Ok(RecorderSide {
-        client: active,
-        postman,
-        channels,
-    })
 }
 
 /// The first reason to stop waiting besides success: what the notification threads saw, an
