@@ -389,3 +389,21 @@ fn download_installs_a_verified_local_archive() {
         .stderr(predicate::str::contains("SHA-256"));
     assert!(dest.is_dir());
 }
+
+#[test]
+fn missing_synth_says_how_to_install_it() {
+    // jackd is there, fluidsynth is not: the SoundFont cannot be played.
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/usr/bin/jackd", bin.path().join("jackd")).unwrap();
+    pycarla()
+        .env("PATH", bin.path())
+        .env("XDG_DATA_HOME", bin.path())
+        .args(["render", "--sf2", "/usr/share/sounds/sf2/FluidR3_GM.sf2"])
+        .arg(midi("test01.mid"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("fluidsynth")
+                .and(predicate::str::contains("apt-get install fluidsynth")),
+        );
+}

@@ -522,7 +522,6 @@ impl Drain {
 enum Output {
     Memory {
         channels: Vec<Vec<f32>>,
-        next: usize,
     },
     Wav {
         writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
@@ -536,7 +535,6 @@ impl Output {
         Ok(match sink {
             Sink::Memory => Output::Memory {
                 channels: vec![Vec::new(); channels],
-                next: 0,
             },
             Sink::Wav { path, format } => {
                 let (bits_per_sample, sample_format) = match format {
@@ -566,14 +564,16 @@ impl Output {
         })
     }
 
-    /// Appends interleaved samples (a whole number of frames over the two slices of a chunk, so
-    /// a slice may end mid-frame: the channel index carries over).
+    /// Appends interleaved samples, a whole number of frames.
     fn write(&mut self, samples: &[f32]) -> Result<(), Error> {
         match self {
-            Output::Memory { channels, next } => {
-                for &sample in samples {
-                    channels[*next].push(sample);
-                    *next = (*next + 1) % channels.len();
+            Output::Memory { channels } => {
+                // Whole frames always: the ring holds whole frames and is read in whole frames.
+                debug_assert_eq!(samples.len() % channels.len(), 0);
+                for frame in samples.chunks_exact(channels.len()) {
+                    for (channel, &sample) in channels.iter_mut().zip(frame) {
+                        channel.push(sample);
+                    }
                 }
             }
             Output::Wav {

@@ -1,0 +1,21 @@
+//! More events in one cycle than the JACK MIDI buffer holds are reported, never silently
+//! dropped.
+
+use pycarla_integration::{TestServer, impulse_host};
+use rt_core::{Error, Schedule, Session, SessionOptions, Sink};
+
+#[test]
+fn too_many_events_in_one_cycle_is_an_error() {
+    let server = TestServer::start(64);
+    let _instrument = server.host(impulse_host());
+    let mut schedule = Schedule::new();
+    // 20,000 notes on one frame: far beyond a 64-frame period's MIDI buffer.
+    for i in 0..20_000u32 {
+        schedule.push(10, &[0x90, (i % 128) as u8, 1]).unwrap();
+    }
+    let options = SessionOptions::new(&server.name, "Carla:events-in", "Carla:audio-out*");
+    match Session::run(&options, &schedule, 4_800, Sink::Memory) {
+        Err(Error::MidiOverflow { lost }) => assert!(lost > 0 && lost < 20_000, "{lost}"),
+        other => panic!("expected a MIDI overflow, got {other:?}"),
+    }
+}
