@@ -12,11 +12,17 @@ use pycarla::{AudioRecorder, MidiPlayer};
 /// libjack talks to one server per process at a time: these tests take turns.
 static ONE_SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-#[test]
-fn recorder_started_with_the_player_records_every_onset_on_its_frame() {
-    let _turn = ONE_SERVER.lock().unwrap_or_else(|p| p.into_inner());
-    let server = JackServer::dummy().period(256).start().unwrap();
-    let _instrument = Host::command(
+/// This test's turn, a private server and the impulse instrument (a test fixture) on it.
+fn impulse_server(
+    period: u32,
+) -> (
+    std::sync::MutexGuard<'static, ()>,
+    proc_supervisor::RunningServer,
+    proc_supervisor::RunningHost,
+) {
+    let turn = ONE_SERVER.lock().unwrap_or_else(|p| p.into_inner());
+    let server = JackServer::dummy().period(period).start().unwrap();
+    let host = Host::command(
         impulse_instrument(),
         Vec::<String>::new(),
         "Carla:events-in",
@@ -24,6 +30,12 @@ fn recorder_started_with_the_player_records_every_onset_on_its_frame() {
     )
     .start(&server)
     .unwrap();
+    (turn, server, host)
+}
+
+#[test]
+fn recorder_started_with_the_player_records_every_onset_on_its_frame() {
+    let (_turn, server, _instrument) = impulse_server(256);
     let mut player = MidiPlayer::new(server.name(), "Carla:events-in");
     let mut recorder = AudioRecorder::new(server.name(), "Carla:audio-out*");
     let dir = tempfile::tempdir().unwrap();
@@ -58,16 +70,7 @@ fn recorder_started_with_the_player_records_every_onset_on_its_frame() {
 
 #[test]
 fn one_note_without_a_recorder_waits_until_sent() {
-    let _turn = ONE_SERVER.lock().unwrap_or_else(|p| p.into_inner());
-    let server = JackServer::dummy().period(1024).start().unwrap();
-    let _instrument = Host::command(
-        impulse_instrument(),
-        Vec::<String>::new(),
-        "Carla:events-in",
-        "Carla:audio-out*",
-    )
-    .start(&server)
-    .unwrap();
+    let (_turn, server, _instrument) = impulse_server(1024);
     let mut player = MidiPlayer::new(server.name(), "Carla:events-in");
     let note = pycarla::Note {
         duration: 0.2,
