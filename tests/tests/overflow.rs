@@ -19,3 +19,29 @@ fn too_many_events_in_one_cycle_is_an_error() {
         other => panic!("expected a MIDI overflow, got {other:?}"),
     }
 }
+
+#[test]
+fn a_full_disk_ends_the_render_with_an_error_instead_of_stalling() {
+    let server = TestServer::start(1024);
+    let _instrument = server.host(impulse_host());
+    let mut schedule = Schedule::new();
+    schedule.push(100, &[0x90, 60, 100]).unwrap();
+    let mut options = SessionOptions::new(&server.name, "Carla:events-in", "Carla:audio-out*");
+    options.timeout = Some(std::time::Duration::from_secs(60));
+    let started = std::time::Instant::now();
+    // /dev/full accepts the file but fails every write: the drain thread fails after its
+    // first megabyte, and the callback must not wait for it forever.
+    let sink = Sink::Wav {
+        path: "/dev/full".into(),
+        format: rt_core::WavFormat::Float32,
+    };
+    match Session::run(&options, &schedule, 48_000 * 60, sink) {
+        Err(Error::Wav { .. }) => {}
+        other => panic!("expected a WAV error, got {other:?}"),
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -5,6 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use jack::{AudioIn, Client, Control, MidiOut, ProcessHandler, ProcessScope};
 use pycarla_integration::{TestServer, impulse_host, midi_dir, schedule_of};
@@ -79,7 +80,9 @@ fn player_and_recorder_callbacks_do_not_allocate() {
     {
         let probe = client::open("alloc-probe", &server.name).unwrap();
         let active = probe.activate_async((), Guarded(Allocating)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
         while ALLOCATIONS_IN_CALLBACK.load(Ordering::Relaxed) == 0 {
+            assert!(Instant::now() < deadline, "the probe callback never ran");
             std::thread::yield_now();
         }
         drop(active.deactivate());
@@ -103,7 +106,7 @@ fn player_and_recorder_callbacks_do_not_allocate() {
             .unwrap(),
     ];
     let (mut rec_postman, rec_mailbox) = mailbox();
-    let recorder = RecorderProcess::new(ports, None, Some(rec_mailbox), watch.clone());
+    let recorder = RecorderProcess::new(ports, rec_mailbox, watch.clone());
     let recorder = rec_client
         .activate_async(
             Watch::new(watch.clone(), vec!["Carla".into()]),
@@ -125,7 +128,7 @@ fn player_and_recorder_callbacks_do_not_allocate() {
         .register_port("midi_out", MidiOut::default())
         .unwrap();
     let (mut play_postman, play_mailbox) = mailbox();
-    let player = PlayerProcess::new(port, None, Some(play_mailbox));
+    let player = PlayerProcess::new(port, play_mailbox);
     let player = play_client
         .activate_async(
             Watch::new(watch.clone(), vec!["Carla".into()]),
@@ -159,13 +162,20 @@ fn player_and_recorder_callbacks_do_not_allocate() {
                 play_status.clone(),
             ))
             .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
         while !(rec_postman.delivered() && play_postman.delivered()) {
+            assert!(
+                Instant::now() < deadline,
+                "the callbacks never took their jobs"
+            );
             std::thread::yield_now();
         }
         client::set_freewheel(player.as_client(), true);
         sync.arm();
         let mut drained = 0usize;
+        let deadline = Instant::now() + Duration::from_secs(60);
         while !rec_status.finished.load(Ordering::Acquire) || !consumer.is_empty() {
+            assert!(Instant::now() < deadline, "the take never finished");
             let n = consumer.slots();
             if n > 0 {
                 consumer.read_chunk(n).unwrap().commit_all();

@@ -41,7 +41,9 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("demo") => demo(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
-        _ => Err("usage: cargo xtask <setup|ci|test-integration|bench|fuzz [SECONDS]|demo>".to_string()),
+        _ => Err(
+            "usage: cargo xtask <setup|ci|test-integration|bench|fuzz [SECONDS]|demo>".to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -171,7 +173,10 @@ fn bench() -> Result<(), String> {
 /// libFuzzer needs nightly compiler flags; `RUSTC_BOOTSTRAP=1` lets the stable toolchain accept
 /// them, so no other toolchain is needed.
 fn fuzz(seconds: Option<&str>) -> Result<(), String> {
-    let seconds: u64 = seconds.unwrap_or("60").parse().map_err(|_| "fuzz takes seconds".to_string())?;
+    let seconds: u64 = seconds
+        .unwrap_or("60")
+        .parse()
+        .map_err(|_| "fuzz takes seconds".to_string())?;
     let has_cargo_fuzz = Command::new("cargo")
         .args(["fuzz", "--version"])
         .output()

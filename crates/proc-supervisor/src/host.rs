@@ -575,8 +575,7 @@ impl RunningHost {
     pub fn tail(&self) -> String {
         self.child
             .as_ref()
-            .map(Supervised::tail)
-            .unwrap_or_default()
+            .map_or_else(|| self.last_tail.clone(), Supervised::tail)
     }
 
     /// The host's ports now (pycarla's `get_ports`).

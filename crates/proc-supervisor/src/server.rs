@@ -43,11 +43,11 @@ enum Naming {
     Exact(String),
 }
 
-/// What to run.
 /// Ports of a private dummy server: room for a synth with 32 stereo outputs and the clients
 /// around it, at under half the memory of jackd's default.
 pub const DEFAULT_PORT_MAX: u32 = 128;
 
+/// What to run.
 #[derive(Clone, Debug)]
 enum Mode {
     /// `jackd --no-realtime --port-max PORTS -n NAME -d dummy -r RATE -p PERIOD`.
@@ -418,8 +418,7 @@ impl RunningServer {
     pub fn tail(&self) -> String {
         self.child
             .as_ref()
-            .map(Supervised::tail)
-            .unwrap_or_default()
+            .map_or_else(|| self.last_tail.clone(), Supervised::tail)
     }
 
     /// Stops the server if we started it: SIGTERM, then SIGKILL after the stop timeout; the

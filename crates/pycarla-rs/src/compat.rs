@@ -228,7 +228,6 @@ fn hound_spec(channels: usize, sample_rate: u32) -> hound::WavSpec {
     }
 }
 
-/// Polls `done` until true, a fault, or the timeout (`Ok(true)`).
 /// Waits until a callback holds its new take.
 fn delivered(watch: &WatchState, done: impl Fn() -> bool) -> Result<()> {
     if wait_until(watch, Some(DELIVERY), done)? {
@@ -242,6 +241,7 @@ fn delivered(watch: &WatchState, done: impl Fn() -> bool) -> Result<()> {
     Ok(())
 }
 
+/// Polls `done` until true, a fault, or the timeout (`Ok(true)`).
 fn wait_until(
     watch: &WatchState,
     timeout: Option<Duration>,

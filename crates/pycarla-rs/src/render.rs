@@ -263,8 +263,16 @@ impl Renderer {
         let channels = session.channels();
         let rendered = session.render(schedule, total, sink, &mut *on_tick);
         let recording = rendered.map_err(|error| {
-            // A session whose synth or server is gone cannot render again.
-            self.session = None;
+            // A session whose synth or server is gone (or that hung) cannot render again; after
+            // other errors (a bad file, a full disk, an interrupt) it can.
+            if matches!(
+                error,
+                rt_core::Error::ClientGone { .. }
+                    | rt_core::Error::ServerShutdown { .. }
+                    | rt_core::Error::Timeout { .. }
+            ) {
+                self.session = None;
+            }
             self.explain(error)
         })?;
         Ok(RenderReport {
@@ -277,7 +285,7 @@ impl Renderer {
         })
     }
 
-    /// The player and recorder, kept across renders (set up once: about five periods).
+    /// The player and recorder, kept across renders (set up once: a few periods).
     fn session(&mut self) -> Result<&mut Session> {
         if self.session.is_none() {
             let options = SessionOptions {

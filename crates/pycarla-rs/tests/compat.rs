@@ -44,8 +44,15 @@ fn recorder_started_with_the_player_records_every_onset_on_its_frame() {
         let duration = pycarla::get_smf_duration(&file).unwrap();
         recorder.start(Some(duration + 0.5), Some(&player)).unwrap();
         player.synthesize_midi_file(&file, false).unwrap();
-        assert!(!recorder.wait(None, true, false).unwrap(), "no timeout");
-        assert!(!player.wait(None, false, false).unwrap());
+        let deadline = Some(std::time::Duration::from_secs(30));
+        assert!(
+            !recorder.wait(deadline, true, false).unwrap(),
+            "recorded before the timeout"
+        );
+        assert!(
+            !player.wait(deadline, false, false).unwrap(),
+            "played before the timeout"
+        );
         let timeline = smf::Timeline::from_path(&file).unwrap();
         let expected: BTreeSet<u64> = timeline
             .frames(48_000)
@@ -81,6 +88,10 @@ fn one_note_without_a_recorder_waits_until_sent() {
     // A recorder alone, for a fixed time: starts at once, stops after its duration.
     let mut recorder = AudioRecorder::new(server.name(), "Carla:audio-out*");
     recorder.start(Some(0.1), None).unwrap();
-    recorder.wait(None, false, false).unwrap();
+    let deadline = Some(std::time::Duration::from_secs(10));
+    assert!(
+        !recorder.wait(deadline, false, false).unwrap(),
+        "done before the timeout"
+    );
     assert_eq!(recorder.recorded()[0].len(), 4_800);
 }

@@ -117,6 +117,38 @@ pub enum Error {
         /// hound's error.
         source: hound::Error,
     },
+    /// The server skipped cycles (realtime xruns): frames are missing from the recording.
+    #[error(
+        "{frames} frames were never recorded: the JACK server skipped cycles (xruns); use freewheel or a larger period"
+    )]
+    SkippedCycles {
+        /// Frames missing.
+        frames: u64,
+    },
+    /// A take longer than the frame clock allows.
+    #[error("a recording of {frames} frames is too long (at most {max}: 12.4 hours at 48 kHz)")]
+    TooLong {
+        /// Frames asked for.
+        frames: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A take too long for a WAV file (whose sizes are 32-bit).
+    #[error("{} cannot hold {frames} frames: a WAV file holds at most {max} frames of this format (4 GiB)", path.display())]
+    WavTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Frames asked for (u64::MAX: unbounded).
+        frames: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A thread could not be started.
+    #[error("cannot start the recorder's drain thread: {source}")]
+    Thread {
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// A new take was started before the callback took the previous one.
     #[error("the {what} is still busy with its previous take")]
     Busy {

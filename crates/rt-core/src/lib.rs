@@ -4,17 +4,20 @@
 //! The promise: **the sound of an event scheduled at frame `f` starts at recorded index `f`**,
 //! for every period size, in freewheel and in realtime mode. How it is kept:
 //!
-//! - The [`Schedule`] is built and sorted before activation; the player's callback only walks it
-//!   ([`schedule::due`]) and writes each event at its offset within the cycle.
+//! - The [`Schedule`] is built and sorted before the take; it reaches the player's callback as a
+//!   job through an allocation-free [`mailbox`], and the callback only walks it
+//!   ([`schedule::due`]), writing each event at its offset within the cycle.
 //! - Player and recorder share one [`StartSync`]: the first armed callback publishes
 //!   `start = cycle_start + n_frames` (the next cycle) with a compare-exchange, and both then work
 //!   in frames relative to `start`.
 //! - The recorder's callback copies port buffers into an `rtrb` ring; a helper thread drains it
 //!   into memory or a WAV file. Overflows are counted and reported, never hidden.
-//! - Callbacks never allocate, lock, log, make system calls or panic: all state is allocated
-//!   before activation and crosses threads through atomics and `rtrb`.
+//! - Callbacks never allocate, free, lock, log or make system calls: every job is allocated
+//!   (and later freed) on the control side and crosses threads through `rtrb`; state comes back
+//!   through atomics.
 //!
-//! [`Session`] wires it together against running synth ports:
+//! [`Session`] keeps a [`Player`] and a [`Recorder`] connected to running synth ports and
+//! renders takes through them:
 //!
 //! ```no_run
 //! use rt_core::{Schedule, Session, SessionOptions, Sink};

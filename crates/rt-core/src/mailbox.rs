@@ -17,9 +17,10 @@ pub struct Mailbox<J> {
 
 /// A connected pair.
 pub fn mailbox<J>() -> (Postman<J>, Mailbox<J>) {
-    // One job in flight and a few to return: the postman frees returned jobs before sending.
+    // One job in flight, and room for two to return: the postman frees returned jobs before
+    // each send, so at most one ever waits there.
     let (inbox_tx, inbox_rx) = rtrb::RingBuffer::new(1);
-    let (outbox_tx, outbox_rx) = rtrb::RingBuffer::new(4);
+    let (outbox_tx, outbox_rx) = rtrb::RingBuffer::new(2);
     (
         Postman {
             inbox: inbox_tx,
@@ -50,8 +51,8 @@ impl<J> Postman<J> {
 
 impl<J> Mailbox<J> {
     /// In the callback: installs a waiting job in `current`, handing the old one back.
-    /// Allocation-free; if the return ring were ever full the old job is leaked, never freed
-    /// here.
+    /// Allocation-free. The return ring cannot be full (see [`mailbox`]); were it ever, the old
+    /// job would be leaked rather than freed in the callback.
     pub fn collect(&mut self, current: &mut Option<Box<J>>) {
         if let Ok(new) = self.inbox.pop()
             && let Some(old) = current.replace(new)
@@ -79,8 +80,8 @@ mod tests {
         postman.send(Box::new(2)).unwrap();
         mailbox.collect(&mut current);
         assert_eq!(current.as_deref(), Some(&2));
-        assert_eq!(mailbox.outbox.slots(), 3, "job 1 is waiting to be freed");
+        assert_eq!(mailbox.outbox.slots(), 1, "job 1 is waiting to be freed");
         postman.send(Box::new(3)).unwrap();
-        assert_eq!(mailbox.outbox.slots(), 4, "freed by the postman");
+        assert_eq!(mailbox.outbox.slots(), 2, "freed by the postman");
     }
 }

@@ -36,9 +36,11 @@ impl Player {
             .map_err(jack_error("registering the MIDI output"))?;
         let own = port.name().map_err(jack_error("naming the MIDI output"))?;
         let (postman, mailbox) = mailbox();
-        let process = PlayerProcess::new(port, None, Some(mailbox));
+        let process = PlayerProcess::new(port, mailbox);
+        // The recorder counts xruns; a player alone (pycarla's MIDIPlayer) does not need them.
+        let watch = Watch::new(watch, vec![synth_client.clone()]).without_xruns();
         let client = jack
-            .activate_async(Watch::new(watch, vec![synth_client.clone()]), process)
+            .activate_async(watch, process)
             .map_err(jack_error("activating the player"))?;
         client
             .as_client()
@@ -138,17 +140,17 @@ impl PlayerJob {
 pub struct PlayerProcess {
     port: Port<MidiOut>,
     job: Option<Box<PlayerJob>>,
-    mailbox: Option<Mailbox<PlayerJob>>,
+    mailbox: Mailbox<PlayerJob>,
 }
 
 impl PlayerProcess {
-    /// A player on `port` with a first `job`, and a `mailbox` for later ones.
-    pub fn new(
-        port: Port<MidiOut>,
-        job: Option<Box<PlayerJob>>,
-        mailbox: Option<Mailbox<PlayerJob>>,
-    ) -> Self {
-        PlayerProcess { port, job, mailbox }
+    /// A player on `port`, idle until a job arrives in its `mailbox`.
+    pub fn new(port: Port<MidiOut>, mailbox: Mailbox<PlayerJob>) -> Self {
+        PlayerProcess {
+            port,
+            job: None,
+            mailbox,
+        }
     }
 }
 
@@ -156,9 +158,7 @@ impl ProcessHandler for PlayerProcess {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
         // The writer clears the port buffer: every cycle, so that nothing is ever sent twice.
         let mut writer = self.port.writer(scope);
-        if let Some(mailbox) = &mut self.mailbox {
-            mailbox.collect(&mut self.job);
-        }
+        self.mailbox.collect(&mut self.job);
         let Some(job) = self.job.as_deref_mut() else {
             return Control::Continue;
         };

@@ -70,6 +70,32 @@ struct Take {
     total: u64,
 }
 
+/// The longest take: relative frames are 32-bit signed (see [`StartSync`]).
+pub const MAX_TAKE_FRAMES: u64 = (1 << 31) - 1;
+
+/// A take must fit the frame clock, and a WAV its 32-bit data size.
+fn check_length(total: u64, sink: &Sink, channels: usize) -> Result<(), Error> {
+    let bounded = total != u64::MAX;
+    if bounded && total > MAX_TAKE_FRAMES {
+        return Err(Error::TooLong {
+            frames: total,
+            max: MAX_TAKE_FRAMES,
+        });
+    }
+    if let Sink::Wav { path, format } = sink {
+        let bytes_per_frame = channels.max(1) as u64 * format.bytes_per_sample();
+        let max = (u64::from(u32::MAX) - 1024) / bytes_per_frame;
+        if !bounded || total > max {
+            return Err(Error::WavTooLarge {
+                path: path.clone(),
+                frames: total,
+                max,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// How long [`Recorder::finish`] waits for the callback to notice a stop before it stops
 /// waiting for it (the server may be gone).
 const FINISH_GRACE: Duration = Duration::from_secs(1);
@@ -91,14 +117,18 @@ impl Recorder {
                     .map_err(jack_error("registering a recorder input"))?,
             );
         }
-        let own: Vec<String> = ports.iter().filter_map(|p| p.name().ok()).collect();
+        let own = ports
+            .iter()
+            .map(|p| p.name().map_err(jack_error("naming a recorder input")))
+            .collect::<Result<Vec<String>, Error>>()?;
         let mut synth_clients: Vec<String> = sources
             .iter()
             .map(|p| client::client_of(p).to_string())
             .collect();
+        synth_clients.sort();
         synth_clients.dedup();
         let (postman, mailbox) = mailbox();
-        let process = RecorderProcess::new(ports, None, Some(mailbox), watch.clone());
+        let process = RecorderProcess::new(ports, mailbox, watch.clone());
         let client = jack
             .activate_async(Watch::new(watch, synth_clients.clone()), process)
             .map_err(jack_error("activating the recorder"))?;
@@ -129,6 +159,7 @@ impl Recorder {
         if self.take.is_some() {
             return Err(Error::Busy { what: "recorder" });
         }
+        check_length(total, &sink, self.channels)?;
         let (sample_rate, period) = (self.client().sample_rate(), self.client().buffer_size());
         // Room for a second of audio or 16 periods, whichever is larger: the drain thread naps
         // a millisecond when the ring is empty, and in freewheel the callback waits for it.
@@ -190,9 +221,10 @@ impl Recorder {
 
     /// Whether the current take is complete (all frames, stopped, or silence reached).
     pub fn is_done(&self) -> bool {
-        self.take
-            .as_ref()
-            .is_none_or(|take| take.status.finished.load(Ordering::Acquire))
+        self.take.as_ref().is_none_or(|take| {
+            take.status.finished.load(Ordering::Acquire)
+                || take.status.drain_failed.load(Ordering::Acquire)
+        })
     }
 
     /// Asks the callback to stop the current take at the next cycle.
@@ -204,10 +236,12 @@ impl Recorder {
 
     /// Frames of the current take lost to a full ring, as an error.
     pub fn losses(&self) -> Option<Error> {
-        let frames = self
-            .take
-            .as_ref()
-            .map_or(0, |take| take.status.lost.load(Ordering::Relaxed));
+        let take = self.take.as_ref()?;
+        let skipped = take.status.skipped.load(Ordering::Relaxed);
+        if skipped > 0 {
+            return Some(Error::SkippedCycles { frames: skipped });
+        }
+        let frames = take.status.lost.load(Ordering::Relaxed);
         (frames > 0).then_some(Error::RingOverflow { frames })
     }
 
@@ -265,6 +299,10 @@ pub struct RecorderStatus {
     pub lost: AtomicU64,
     /// Cycles in which the callback waited for the drain thread (freewheel only).
     pub waits: AtomicU64,
+    /// Frames of cycles the callback never saw (the server skipped them: realtime xruns).
+    pub skipped: AtomicU64,
+    /// The drain thread failed (e.g. the disk is full): the take ends.
+    pub drain_failed: AtomicBool,
     /// The callback has recorded all it will.
     pub finished: AtomicBool,
     /// Asks the callback to stop at the next cycle (a recording of unbounded length, or abort).
@@ -277,6 +315,8 @@ pub struct RecorderStatus {
 pub struct RecorderJob {
     ring: rtrb::Producer<f32>,
     total: u64,
+    /// The cycle expected next (relative frames), to notice skipped cycles.
+    next_cycle: u64,
     sync: Arc<StartSync>,
     status: Arc<RecorderStatus>,
 }
@@ -292,6 +332,7 @@ impl RecorderJob {
         Box::new(RecorderJob {
             ring,
             total,
+            next_cycle: 0,
             sync,
             status,
         })
@@ -305,6 +346,8 @@ impl RecorderJob {
         }
         while self.ring.slots() < samples
             && watch.freewheel.load(Ordering::Relaxed)
+            && !self.ring.is_abandoned()
+            && !self.status.stop.load(Ordering::Relaxed)
             && spins < FREEWHEEL_SPIN_LIMIT
         {
             std::hint::spin_loop();
@@ -320,21 +363,21 @@ impl RecorderJob {
 pub struct RecorderProcess {
     ports: Vec<Port<AudioIn>>,
     job: Option<Box<RecorderJob>>,
-    mailbox: Option<Mailbox<RecorderJob>>,
+    mailbox: Mailbox<RecorderJob>,
     watch: Arc<WatchState>,
 }
 
 impl RecorderProcess {
-    /// A recorder of `ports` with a first `job`, and a `mailbox` for later ones.
+    /// A recorder of `ports`, idle until a job arrives in its `mailbox`; `watch` tells it
+    /// whether the server freewheels.
     pub fn new(
         ports: Vec<Port<AudioIn>>,
-        job: Option<Box<RecorderJob>>,
-        mailbox: Option<Mailbox<RecorderJob>>,
+        mailbox: Mailbox<RecorderJob>,
         watch: Arc<WatchState>,
     ) -> Self {
         RecorderProcess {
             ports,
-            job,
+            job: None,
             mailbox,
             watch,
         }
@@ -343,9 +386,7 @@ impl RecorderProcess {
 
 impl ProcessHandler for RecorderProcess {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
-        if let Some(mailbox) = &mut self.mailbox {
-            mailbox.collect(&mut self.job);
-        }
+        self.mailbox.collect(&mut self.job);
         let Some(job) = self.job.as_deref_mut() else {
             return Control::Continue;
         };
@@ -356,6 +397,13 @@ impl ProcessHandler for RecorderProcess {
         let Some(cycle) = job.sync.relative(scope.last_frame_time(), n) else {
             return Control::Continue;
         };
+        if cycle > job.next_cycle {
+            // Cycles the server never ran for this client: their frames are missing from the
+            // recording, which would otherwise come out short and shifted. Count them.
+            let missing = job.total.min(cycle) - job.next_cycle.min(job.total);
+            job.status.skipped.fetch_add(missing, Ordering::Relaxed);
+        }
+        job.next_cycle = cycle + u64::from(n);
         let channels = self.ports.len();
         let wanted = schedule::frames_to_record(cycle, n, job.total) as usize;
         let fit = wanted.min(job.room_for(wanted * channels, &self.watch) / channels.max(1));
@@ -400,6 +448,17 @@ pub enum WavFormat {
     Int24,
     /// 16-bit integer (clipped to ±1).
     Int16,
+}
+
+impl WavFormat {
+    /// Bytes of one sample.
+    pub fn bytes_per_sample(self) -> u64 {
+        match self {
+            WavFormat::Float32 => 4,
+            WavFormat::Int24 => 3,
+            WavFormat::Int16 => 2,
+        }
+    }
 }
 
 /// Where recorded audio goes.
@@ -458,51 +517,60 @@ impl Drain {
             .name("pycarla-drain".into())
             .spawn(move || {
                 lower_priority();
-                let mut frames = 0u64;
-                let mut quiet_run = 0u64;
-                let mut silent_end = false;
-                loop {
-                    // Read `finished` before looking at the ring: whatever was pushed before it
-                    // was set is visible now, so an empty ring then means the end.
-                    let done = status.finished.load(Ordering::Acquire)
-                        || thread_abort.load(Ordering::Acquire);
-                    let available = ring.slots() / channels.max(1) * channels;
-                    if available == 0 {
-                        if done {
-                            break;
+                let failed = status.clone();
+                let result = (move || {
+                    let mut frames = 0u64;
+                    let mut quiet_run = 0u64;
+                    let mut silent_end = false;
+                    loop {
+                        // Read `finished` before looking at the ring: whatever was pushed before it
+                        // was set is visible now, so an empty ring then means the end.
+                        let done = status.finished.load(Ordering::Acquire)
+                            || thread_abort.load(Ordering::Acquire);
+                        let available = ring.slots() / channels.max(1) * channels;
+                        if available == 0 {
+                            if done {
+                                break;
+                            }
+                            std::thread::sleep(DRAIN_NAP);
+                            continue;
                         }
-                        std::thread::sleep(DRAIN_NAP);
-                        continue;
-                    }
-                    let chunk = ring.read_chunk(available).expect("slots checked");
-                    let (first, second) = chunk.as_slices();
-                    for slice in [first, second] {
+                        let chunk = ring.read_chunk(available).expect("slots checked");
+                        let (first, second) = chunk.as_slices();
+                        for slice in [first, second] {
+                            if silent_end {
+                                break;
+                            }
+                            let keep = silence
+                                .and_then(|s| s.keep(&mut quiet_run, frames, slice, channels))
+                                .map(|keep| {
+                                    silent_end = true;
+                                    status.stop.store(true, Ordering::Release);
+                                    keep * channels
+                                })
+                                .unwrap_or(slice.len());
+                            output.write(&slice[..keep])?;
+                            frames += (keep / channels.max(1)) as u64;
+                        }
+                        chunk.commit_all();
                         if silent_end {
-                            break;
+                            // Whatever the callback still records past the end is dropped.
+                            if done {
+                                break;
+                            }
+                            std::thread::sleep(DRAIN_NAP);
                         }
-                        let keep = silence
-                            .and_then(|s| s.keep(&mut quiet_run, frames, slice, channels))
-                            .map(|keep| {
-                                silent_end = true;
-                                status.stop.store(true, Ordering::Release);
-                                keep * channels
-                            })
-                            .unwrap_or(slice.len());
-                        output.write(&slice[..keep])?;
-                        frames += (keep / channels.max(1)) as u64;
                     }
-                    chunk.commit_all();
-                    if silent_end {
-                        // Whatever the callback still records past the end is dropped.
-                        if done {
-                            break;
-                        }
-                        std::thread::sleep(DRAIN_NAP);
-                    }
+                    output.finish(frames, sample_rate)
+                })();
+                if result.is_err() {
+                    // The callback must not wait for a ring nobody empties: end the take.
+                    failed.drain_failed.store(true, Ordering::Release);
+                    failed.stop.store(true, Ordering::Release);
                 }
-                output.finish(frames, sample_rate)
+                result
             })
-            .expect("spawning the drain thread");
+            .map_err(|source| Error::Thread { source })?;
         Ok(Drain { handle, abort })
     }
 
@@ -514,7 +582,9 @@ impl Drain {
 
     /// Waits for the drain to end and returns the recording.
     pub fn join(self) -> Result<Recording, Error> {
-        self.handle.join().expect("the drain thread does not panic")
+        self.handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 }
 
@@ -659,5 +729,33 @@ mod tests {
         assert_eq!(run, 1);
         // The run continues into the next chunk: two more quiet frames end it.
         assert_eq!(rule.keep(&mut run, 7, &[0.0; 8], 2), Some(2));
+    }
+}
+
+#[cfg(test)]
+mod length_tests {
+    use super::*;
+
+    #[test]
+    fn takes_beyond_the_frame_clock_or_a_wav_are_refused_up_front() {
+        let wav = Sink::Wav {
+            path: "x.wav".into(),
+            format: WavFormat::Float32,
+        };
+        assert!(check_length(48_000, &wav, 2).is_ok());
+        assert!(matches!(
+            check_length(MAX_TAKE_FRAMES + 1, &Sink::Memory, 2),
+            Err(Error::TooLong { .. })
+        ));
+        // 4 GiB of stereo float is 536,870,784 frames: 3.1 hours at 48 kHz.
+        assert!(matches!(
+            check_length(600_000_000, &wav, 2),
+            Err(Error::WavTooLarge { .. })
+        ));
+        assert!(matches!(
+            check_length(u64::MAX, &wav, 2),
+            Err(Error::WavTooLarge { .. })
+        ));
+        assert!(check_length(u64::MAX, &Sink::Memory, 2).is_ok());
     }
 }

@@ -7,8 +7,8 @@ use crate::error::Error;
 /// The largest MIDI message the player sends (long sysex included).
 pub const MAX_MESSAGE_LEN: usize = 65_536;
 
-/// Time-ordered MIDI events at absolute frames relative to the start frame, built before
-/// activation. Bytes of all events live in one buffer so the callback never touches the heap.
+/// Time-ordered MIDI events at absolute frames relative to the start frame, built before the
+/// take. Bytes of all events live in one buffer so the callback never touches the heap.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Schedule {
     frames: Vec<u64>,
@@ -29,7 +29,11 @@ impl Schedule {
         {
             return Err(Error::Unsorted { frame, previous });
         }
-        if message.is_empty() || message.len() > MAX_MESSAGE_LEN {
+        // Offsets into the byte buffer are 32-bit: refuse what would not fit.
+        if message.is_empty()
+            || message.len() > MAX_MESSAGE_LEN
+            || self.bytes.len() + message.len() > u32::MAX as usize
+        {
             return Err(Error::BadMessage {
                 frame,
                 len: message.len(),

@@ -30,12 +30,24 @@ pub struct WatchState {
 pub struct Watch {
     state: Arc<WatchState>,
     clients: Vec<String>,
+    count_xruns: bool,
 }
 
 impl Watch {
-    /// Watches `clients` (names) for unregistration.
+    /// Watches `clients` (names) for unregistration, and counts xruns.
     pub fn new(state: Arc<WatchState>, clients: Vec<String>) -> Self {
-        Watch { state, clients }
+        Watch {
+            state,
+            clients,
+            count_xruns: true,
+        }
+    }
+
+    /// Leaves xruns to another client's watch on the same state (every client hears each xrun;
+    /// one must count it).
+    pub fn without_xruns(mut self) -> Self {
+        self.count_xruns = false;
+        self
     }
 }
 
@@ -61,7 +73,9 @@ impl NotificationHandler for Watch {
     }
 
     fn xrun(&mut self, _: &Client) -> Control {
-        self.state.xruns.fetch_add(1, Ordering::Relaxed);
+        if self.count_xruns {
+            self.state.xruns.fetch_add(1, Ordering::Relaxed);
+        }
         Control::Continue
     }
 }

@@ -396,13 +396,24 @@ fn worker_args(args: &RenderArgs, dir: &Path) -> Vec<OsString> {
     list
 }
 
-/// SIGTERM to every worker (each stops its own children), then reap them.
+/// How long workers get to stop their children and finalize their WAVs after SIGTERM.
+const WORKER_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// SIGTERM to every worker (each stops its own children), then reap them; a worker still
+/// running after the grace period is killed.
 fn stop_workers(children: &mut [Child]) {
     for child in children.iter() {
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
     }
+    let deadline = std::time::Instant::now() + WORKER_STOP_GRACE;
     for child in children.iter_mut() {
+        while child.try_wait().is_ok_and(|status| status.is_none())
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = child.kill();
         let _ = child.wait();
     }
 }
