@@ -23,7 +23,12 @@ impl ExactTime {
     }
 
     /// The nearest whole nanosecond to `seconds` (negative and NaN become zero). For times that
-    /// come from outside MIDI files, e.g. a note's duration.
+    /// come from outside MIDI files, e.g. a note's duration or a tail.
+    ///
+    /// The nanosecond keeps the numbers small enough for exact integer arithmetic with any MIDI
+    /// time; the price is a second rounding: a duration within 5·10⁻⁵ frames of a half frame
+    /// may land one frame off where `round(seconds · sr)` in floating point would not. MIDI
+    /// event times never go through here.
     pub fn from_secs_f64(seconds: f64) -> Self {
         let nanos = (seconds * 1e9).round_ties_even();
         let nanos = if nanos.is_finite() && nanos > 0.0 {
