@@ -81,22 +81,38 @@ pub fn assert_nothing_left(pids: &[u32]) {
     );
 }
 
-/// The `fake_carla` example, built by `cargo test` beside the test binaries:
-/// `target/<profile>/deps/<test>` → `target/<profile>/examples/fake_carla`.
+/// The `fake_carla` example beside the test binaries (`target/<profile>/deps/<test>` →
+/// `target/<profile>/examples/fake_carla`). `cargo test` builds it, but `cargo test
+/// --all-targets` builds examples as tests instead, so it is built here when missing.
 pub fn fake_carla() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let path = profile_dir.join("examples/fake_carla");
-    assert!(
-        path.is_file(),
-        "{} is missing: run the tests with `cargo test -p proc-supervisor` (which builds \
-         examples) or `cargo build -p proc-supervisor --example fake_carla`",
-        path.display()
-    );
-    path
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test executable");
+            let profile_dir = exe
+                .parent()
+                .and_then(|deps| deps.parent())
+                .expect("target/<profile>");
+            let path = profile_dir.join("examples/fake_carla");
+            if !path.is_file() {
+                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+                let status = std::process::Command::new(cargo)
+                    .args([
+                        "build",
+                        "--quiet",
+                        "-p",
+                        "proc-supervisor",
+                        "--example",
+                        "fake_carla",
+                    ])
+                    .status()
+                    .expect("running cargo");
+                assert!(status.success(), "building the fake_carla example");
+            }
+            assert!(path.is_file(), "{} is missing", path.display());
+            path
+        })
+        .clone()
 }
 
 /// Debian's General MIDI SoundFont (package fluid-soundfont-gm).
