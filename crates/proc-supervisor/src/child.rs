@@ -47,6 +47,17 @@ impl Shared {
     }
 }
 
+/// Whether a supervised process has ended, readable from any thread without blocking.
+#[derive(Clone, Debug)]
+pub struct ExitWatch(Arc<Shared>);
+
+impl ExitWatch {
+    /// How the process ended, or `None` while it runs.
+    pub fn status(&self) -> Option<ExitStatus> {
+        self.0.lock().status
+    }
+}
+
 /// A running child, stopped (and reaped) when dropped.
 #[derive(Debug)]
 pub(crate) struct Supervised {
@@ -209,6 +220,17 @@ impl Supervised {
         }
     }
 
+    /// A handle that tells, without blocking, whether and how the child ended.
+    pub(crate) fn exit_watch(&self) -> ExitWatch {
+        ExitWatch(self.shared.clone())
+    }
+
+    /// Kills the child's group with SIGKILL at once (for a child that is wedged), and reaps it.
+    pub(crate) fn kill_now(&mut self) -> Option<ExitStatus> {
+        self.stop_timeout = Duration::ZERO;
+        self.stop()
+    }
+
     /// Stops the child: SIGTERM to its group, then SIGKILL after the stop timeout. Returns how
     /// it ended (`None` only if it survived SIGKILL for seconds, i.e. is stuck in the kernel).
     pub(crate) fn stop(&mut self) -> Option<ExitStatus> {
@@ -216,7 +238,9 @@ impl Supervised {
             tracing::debug!(pid = self.pid, what = %self.what, "stopping (SIGTERM)");
             self.signal(Signal::SIGTERM);
             if self.wait_timeout(self.stop_timeout).is_none() {
-                tracing::warn!(pid = self.pid, what = %self.what, "no exit after SIGTERM: SIGKILL");
+                if !self.stop_timeout.is_zero() {
+                    tracing::warn!(pid = self.pid, what = %self.what, "no exit after SIGTERM: SIGKILL");
+                }
                 self.signal(Signal::SIGKILL);
                 self.wait_timeout(KILL_WAIT);
             }

@@ -13,7 +13,7 @@ use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use crate::carla;
-use crate::child::{Supervised, jack_command};
+use crate::child::{ExitWatch, Supervised, jack_command};
 use crate::error::{Error, Result};
 use crate::ports::{self, Backoff, Probe, escape_glob, jack_error, quote_all};
 use crate::server::RunningServer;
@@ -552,6 +552,12 @@ impl RunningHost {
             Some(child) => child.exit_status(),
             None => self.last_exit,
         }
+    }
+
+    /// A handle that tells from any thread, without blocking, whether the host process ended
+    /// (`None` once the host is stopped).
+    pub fn exit_watch(&self) -> Option<ExitWatch> {
+        self.child.as_ref().map(Supervised::exit_watch)
     }
 
     /// Whether the host process runs (instant: no JACK call).

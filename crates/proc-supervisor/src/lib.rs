@@ -49,6 +49,7 @@ pub mod ports;
 mod server;
 mod supervisor;
 
+pub use child::ExitWatch;
 pub use error::{Error, Result};
 pub use host::{DEFAULT_SOUNDFONT, Host, HostPorts, RunningHost};
 pub use server::{DEFAULT_PORT_MAX, JackServer, RunningServer};

@@ -430,6 +430,16 @@ impl RunningServer {
         }
     }
 
+    /// Kills the server at once (SIGKILL) if we started it: for a jackd that no longer answers,
+    /// e.g. one waiting forever in freewheel for a client that died. Its registry slot is
+    /// reclaimed when a server of the same name starts (see [`restart`](Self::restart)).
+    pub fn kill_now(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            self.last_exit = child.kill_now();
+            self.last_tail = child.tail();
+        }
+    }
+
     /// Stops the server and starts it again under the same name (clients and hosts that know
     /// the name find it again). Fails for an attached server.
     pub fn restart(&mut self) -> Result<()> {

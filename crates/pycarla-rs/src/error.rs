@@ -66,6 +66,7 @@ impl Error {
             Error::HostDied { .. }
                 | Error::Realtime(
                     rt_core::Error::ClientGone { .. }
+                        | rt_core::Error::SynthDied { .. }
                         | rt_core::Error::ServerShutdown { .. }
                         | rt_core::Error::Timeout { .. }
                         | rt_core::Error::Xrun { .. }

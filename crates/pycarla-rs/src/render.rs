@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use proc_supervisor::{Host, JackServer, RunningHost, RunningServer};
-use rt_core::{Schedule, Session, SessionOptions, Sink, StopOnSilence, WavFormat};
+use rt_core::{Liveness, Schedule, Session, SessionOptions, Sink, StopOnSilence, WavFormat};
 use smf::{ExactTime, Timeline};
 
 use crate::error::{Error, Result};
@@ -262,18 +262,26 @@ impl Renderer {
         session.set_timeout(Some(timeout));
         let channels = session.channels();
         let rendered = session.render(schedule, total, sink, &mut *on_tick);
+        let wedged = session.is_wedged();
         let recording = rendered.map_err(|error| {
+            let dead_session = wedged
+                || matches!(
+                    error,
+                    rt_core::Error::ClientGone { .. }
+                        | rt_core::Error::ServerShutdown { .. }
+                        | rt_core::Error::SynthDied { .. }
+                        | rt_core::Error::Timeout { .. }
+                );
+            let explained = self.explain(error);
+            if wedged {
+                self.unwedge();
+            }
             // A session whose synth or server is gone (or that hung) cannot render again; after
             // other errors (a bad file, a full disk, an interrupt) it can.
-            if matches!(
-                error,
-                rt_core::Error::ClientGone { .. }
-                    | rt_core::Error::ServerShutdown { .. }
-                    | rt_core::Error::Timeout { .. }
-            ) {
+            if dead_session {
                 self.session = None;
             }
-            self.explain(error)
+            explained
         })?;
         Ok(RenderReport {
             output: output.to_path_buf(),
@@ -288,17 +296,26 @@ impl Renderer {
     /// The player and recorder, kept across renders (set up once: a few periods).
     fn session(&mut self) -> Result<&mut Session> {
         if self.session.is_none() {
-            let options = SessionOptions {
-                server: self.server.name().to_string(),
-                midi_port: Some(self.midi_port.clone()),
-                audio_ports: Some(self.audio_ports.clone()),
-                freewheel: !self.options.realtime,
-                freewheel_after: false,
-                timeout: None,
-                fail_on_xrun: true,
-                stop_on_silence: None,
-                interrupt: self.options.interrupt.clone(),
-            };
+            let options =
+                SessionOptions {
+                    server: self.server.name().to_string(),
+                    midi_port: Some(self.midi_port.clone()),
+                    audio_ports: Some(self.audio_ports.clone()),
+                    freewheel: !self.options.realtime,
+                    freewheel_after: false,
+                    timeout: None,
+                    fail_on_xrun: true,
+                    stop_on_silence: None,
+                    interrupt: self.options.interrupt.clone(),
+                    synth_alive: self.host.as_ref().and_then(RunningHost::exit_watch).map(
+                        |watch| {
+                            Liveness::new(move || match watch.status() {
+                                Some(status) => Err(format!("its process ended ({status})")),
+                                None => Ok(()),
+                            })
+                        },
+                    ),
+                };
             self.session = Some(Session::new(&options)?);
         }
         Ok(self.session.as_mut().expect("just set"))
@@ -313,12 +330,33 @@ impl Renderer {
         Ok(())
     }
 
+    /// The synth died in freewheel: jackd 1.9.21 then waits for it forever, and closing our
+    /// clients would wait with it. Kill our own server first (the retry restarts it); a server
+    /// we do not own cannot be killed, so the session is leaked rather than hang the caller.
+    fn unwedge(&mut self) {
+        if self.server.is_owned() {
+            tracing::debug!(
+                server = self.server.name(),
+                "the synth died in freewheel: killing the wedged server"
+            );
+            self.server.kill_now();
+        } else if let Some(session) = self.session.take() {
+            tracing::warn!(
+                server = self.server.name(),
+                "the synth died in freewheel on a server we do not own; its clients are abandoned"
+            );
+            std::mem::forget(session);
+        }
+    }
+
     /// Turns "the synth's client left" into "the host died, with its exit status and output"
     /// when the host process is gone (its exit is reaped within a second).
     fn explain(&self, error: rt_core::Error) -> Error {
         if !matches!(
             error,
-            rt_core::Error::ClientGone { .. } | rt_core::Error::ServerShutdown { .. }
+            rt_core::Error::ClientGone { .. }
+                | rt_core::Error::ServerShutdown { .. }
+                | rt_core::Error::SynthDied { .. }
         ) {
             return error.into();
         }

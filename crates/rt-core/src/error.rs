@@ -89,6 +89,12 @@ pub enum Error {
         /// Its name.
         client: String,
     },
+    /// The synth's process ended during the render.
+    #[error("the synth died during the render: {reason}")]
+    SynthDied {
+        /// How (from its supervisor).
+        reason: String,
+    },
     /// The server reported xruns in realtime mode: audio may have been lost.
     #[error(
         "{count} xruns during a realtime render: audio may be lost (use freewheel, or a larger period)"

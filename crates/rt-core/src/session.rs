@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use jack::Client;
 
-use crate::client::{self, unique_client_name};
+use crate::client;
 use crate::error::Error;
 use crate::player::Player;
 use crate::recorder::{Recorder, Recording, Sink, StopOnSilence};
@@ -47,6 +47,31 @@ pub struct SessionOptions {
     pub stop_on_silence: Option<StopOnSilence>,
     /// Set from outside (e.g. a signal handler) to stop a render early.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Asked during renders whether the synth still runs. In freewheel a jackd 1.9.21 waits
+    /// forever for a client that died, so no JACK notification comes: only the synth's
+    /// supervisor can tell.
+    pub synth_alive: Option<Liveness>,
+}
+
+/// A check, from any thread, of whether the synth still runs: `Err(reason)` once it died.
+#[derive(Clone)]
+pub struct Liveness(Arc<dyn Fn() -> Result<(), String> + Send + Sync>);
+
+impl Liveness {
+    /// Wraps the check.
+    pub fn new(check: impl Fn() -> Result<(), String> + Send + Sync + 'static) -> Self {
+        Liveness(Arc::new(check))
+    }
+
+    fn check(&self) -> Result<(), String> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Liveness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Liveness(..)")
+    }
 }
 
 impl SessionOptions {
@@ -62,6 +87,7 @@ impl SessionOptions {
             fail_on_xrun: true,
             stop_on_silence: None,
             interrupt: None,
+            synth_alive: None,
         }
     }
 }
@@ -70,13 +96,14 @@ impl SessionOptions {
 /// Dropping it deactivates and closes them.
 #[derive(Debug)]
 pub struct Session {
-    /// An inactive client that switches freewheel.
-    control: Client,
     player: Option<Player>,
     recorder: Option<Recorder>,
     watch: Arc<WatchState>,
     options: SessionOptions,
     sample_rate: u32,
+    /// The synth died during a freewheel render: the server may wait for it forever, so every
+    /// JACK call would too. Whoever owns the server must stop it before this session is dropped.
+    wedged: bool,
 }
 
 impl Session {
@@ -94,8 +121,6 @@ impl Session {
     /// Opens, activates and connects the player and the recorder.
     pub fn new(options: &SessionOptions) -> Result<Session, Error> {
         let watch = Arc::new(WatchState::default());
-        let control = client::open(&unique_client_name("ctl"), &options.server)?;
-        let sample_rate = control.sample_rate();
         // Each activation and connection waits for a cycle boundary: set up both clients at
         // once rather than one after the other.
         let started = Instant::now();
@@ -117,16 +142,35 @@ impl Session {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (recorder, player)
         });
-        let (recorder, player) = (recorder?, player?);
+        let (recorder, player): (Option<Recorder>, Option<Player>) = (recorder?, player?);
+        let sample_rate = match (&recorder, &player) {
+            (Some(recorder), _) => recorder.client().sample_rate(),
+            (_, Some(player)) => player.client().sample_rate(),
+            (None, None) => {
+                return Err(Error::NoPort {
+                    pattern: String::new(),
+                    present: "a session needs a MIDI port or audio ports".into(),
+                });
+            }
+        };
         tracing::debug!(elapsed = ?started.elapsed(), "player and recorder ready");
         Ok(Session {
-            control,
             player,
             recorder,
             watch,
             options: options.clone(),
             sample_rate,
+            wedged: false,
         })
+    }
+
+    /// A client of this session, to switch freewheel (a server-wide setting).
+    fn any_client(&self) -> &Client {
+        match (&self.recorder, &self.player) {
+            (Some(recorder), _) => recorder.client(),
+            (_, Some(player)) => player.client(),
+            (None, None) => unreachable!("Session::new refuses a session without clients"),
+        }
     }
 
     /// The server's sample rate.
@@ -180,7 +224,7 @@ impl Session {
             return Err(error);
         }
         if self.options.freewheel {
-            client::set_freewheel(&self.control, true);
+            client::set_freewheel(self.any_client(), true);
         }
         // Both callbacks must hold their jobs before the start is armed, or one of them would
         // begin late.
@@ -205,8 +249,16 @@ impl Session {
             }
         });
 
-        if self.options.freewheel && !self.watch.shutdown.load(Ordering::Acquire) {
-            client::set_freewheel(&self.control, self.options.freewheel_after);
+        if self.options.freewheel
+            && matches!(
+                outcome,
+                Err(Error::SynthDied { .. } | Error::ClientGone { .. })
+            )
+        {
+            self.wedged = true;
+        }
+        if self.options.freewheel && !self.wedged && !self.watch.shutdown.load(Ordering::Acquire) {
+            client::set_freewheel(self.any_client(), self.options.freewheel_after);
         }
         let losses = self
             .player
@@ -257,10 +309,18 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Whether the synth died during a freewheel render: the server may then wait for it
+    /// forever and so would closing this session's clients. Stop (kill) the server first.
+    pub fn is_wedged(&self) -> bool {
+        self.wedged
+    }
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
-        if self.options.freewheel && !self.watch.shutdown.load(Ordering::Acquire) {
-            client::set_freewheel(&self.control, self.options.freewheel_after);
+        if self.options.freewheel && !self.wedged && !self.watch.shutdown.load(Ordering::Acquire) {
+            client::set_freewheel(self.any_client(), self.options.freewheel_after);
         }
         if let Some(player) = self.player.take() {
             player.close();
@@ -278,6 +338,9 @@ pub fn fault(
     (done_frames, total_frames): (u64, u64),
     xruns_before: u64,
 ) -> Option<Error> {
+    if let Some(Err(reason)) = options.synth_alive.as_ref().map(Liveness::check) {
+        return Some(Error::SynthDied { reason });
+    }
     if watch.shutdown.load(Ordering::Acquire) {
         let reason = watch
             .shutdown_reason

@@ -6,6 +6,10 @@
 //! command line (`-n`/`--no-gui` and an absolute project path, which must exist), and prints
 //! `Carla ready!` like Carla does. For every note-on it writes velocity/127 into both outputs at
 //! the exact frame the event arrives (several note-ons on one frame add up). Runs until killed.
+//!
+//! `IMPULSE_CYCLE_SLEEP_US=N` makes every cycle take N µs more (a slow synth), so that tests can
+//! aim at the middle of a freewheel render; a fixture may sleep in its callback, the product
+//! never does.
 
 use std::path::Path;
 
@@ -47,7 +51,14 @@ fn main() {
         .register_port("events-out", jack::MidiOut::default())
         .expect("port");
 
+    let cycle_sleep = std::env::var("IMPULSE_CYCLE_SLEEP_US")
+        .ok()
+        .and_then(|us| us.parse().ok())
+        .map(std::time::Duration::from_micros);
     let process = move |_: &Client, scope: &ProcessScope| -> Control {
+        if let Some(pause) = cycle_sleep {
+            std::thread::sleep(pause);
+        }
         let (left, right) = (left.as_mut_slice(scope), right.as_mut_slice(scope));
         left.fill(0.0);
         right.fill(0.0);
