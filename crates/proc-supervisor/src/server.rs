@@ -441,7 +441,9 @@ impl RunningServer {
     }
 
     /// Stops the server and starts it again under the same name (clients and hosts that know
-    /// the name find it again). Fails for an attached server.
+    /// the name find it again) — or, for a server named from a pool whose name another process
+    /// took meanwhile, under the next free name: check [`name`](Self::name) afterwards. Fails
+    /// for an attached server.
     pub fn restart(&mut self) -> Result<()> {
         if !self.is_owned() {
             return Err(Error::NotOwned {
@@ -454,6 +456,12 @@ impl RunningServer {
             Launch::Ready(child) => {
                 self.child = Some(child);
                 self.last_exit = None;
+                Ok(())
+            }
+            // Another process took the name meanwhile (its slot was free once ours died): a
+            // pooled server simply takes the next free name of its pool.
+            Launch::NameTaken(_) if matches!(self.config.naming, Naming::Pool { .. }) => {
+                *self = self.config.start()?;
                 Ok(())
             }
             Launch::NameTaken(_) => Err(Error::NameTaken {

@@ -397,7 +397,8 @@ impl Renderer {
             self.server.restart()?;
         }
         if let Some(host) = &mut self.host {
-            host.restart()?;
+            // On the server as it is now: a restarted server may have a new name.
+            host.restart_on(&self.server)?;
         }
         Ok(())
     }
