@@ -393,6 +393,12 @@ impl ProcessHandler for RecorderProcess {
         if job.status.finished.load(Ordering::Relaxed) {
             return Control::Continue;
         }
+        if job.status.stop.load(Ordering::Acquire) {
+            // Stopped (by the caller, by silence, or by a failed drain): nothing after the
+            // stop belongs to the recording, so nothing more is written — or counted lost.
+            job.status.finished.store(true, Ordering::Release);
+            return Control::Continue;
+        }
         let n = scope.n_frames();
         let Some(cycle) = job.sync.relative(scope.last_frame_time(), n) else {
             return Control::Continue;
@@ -407,6 +413,11 @@ impl ProcessHandler for RecorderProcess {
         let channels = self.ports.len();
         let wanted = schedule::frames_to_record(cycle, n, job.total) as usize;
         let fit = wanted.min(job.room_for(wanted * channels, &self.watch) / channels.max(1));
+        if fit < wanted && job.status.stop.load(Ordering::Acquire) {
+            // Stopped while waiting for room: the rest is past the end of the recording.
+            job.status.finished.store(true, Ordering::Release);
+            return Control::Continue;
+        }
         if let Ok(mut chunk) = job.ring.write_chunk_uninit(fit * channels) {
             let (first, second) = chunk.as_mut_slices();
             for (channel, port) in self.ports.iter().enumerate() {
@@ -431,7 +442,7 @@ impl ProcessHandler for RecorderProcess {
                 .lost
                 .fetch_add((wanted - fit) as u64, Ordering::Relaxed);
         }
-        if cycle + u64::from(n) >= job.total || job.status.stop.load(Ordering::Relaxed) {
+        if cycle + u64::from(n) >= job.total {
             job.status.finished.store(true, Ordering::Release);
         }
         Control::Continue
