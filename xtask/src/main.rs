@@ -12,12 +12,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// Debian packages: JACK (server, library and headers for jack-sys's build), the synth hosts the
-/// tests and the default instrument use, and the General MIDI SoundFont.
+/// Debian packages: JACK (server, library and headers for jack-sys's build), liblzma for
+/// carla-fetch's tar.xz support, the synth hosts the tests and the default instrument use, and
+/// the General MIDI SoundFont.
 const PACKAGES: &[&str] = &[
     "jackd2",
     "libjack-jackd2-dev",
     "pkg-config",
+    "liblzma-dev",
     "fluidsynth",
     "fluid-soundfont-gm",
     "jalv",
