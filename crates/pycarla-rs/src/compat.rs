@@ -248,16 +248,11 @@ fn wait_until(
     done: impl Fn() -> bool,
 ) -> Result<bool> {
     let started = Instant::now();
-    let options = rt_core::SessionOptions {
-        timeout: None,
-        freewheel: true,
-        ..rt_core::SessionOptions::new("", "", "")
-    };
     loop {
         if done() {
             return Ok(false);
         }
-        if let Some(fault) = rt_core::session_fault(watch, &options, started, (0, 0), 0) {
+        if let Some(fault) = watch.fault() {
             return Err(fault.into());
         }
         if timeout.is_some_and(|t| started.elapsed() > t) {

@@ -45,5 +45,5 @@ pub use error::Error;
 pub use player::Player;
 pub use recorder::{Recorder, Recording, Sink, StopOnSilence, WavFormat};
 pub use schedule::Schedule;
-pub use session::{Liveness, Session, SessionOptions, fault as session_fault};
+pub use session::{Liveness, Session, SessionOptions};
 pub use sync::StartSync;

@@ -331,7 +331,7 @@ impl Drop for Session {
 
 /// The first reason to stop waiting besides success: what the notification threads saw, an
 /// interrupt from outside, or the timeout. xruns count from `xruns_before` on.
-pub fn fault(
+fn fault(
     watch: &WatchState,
     options: &SessionOptions,
     started: Instant,
@@ -341,21 +341,8 @@ pub fn fault(
     if let Some(Err(reason)) = options.synth_alive.as_ref().map(Liveness::check) {
         return Some(Error::SynthDied { reason });
     }
-    if watch.shutdown.load(Ordering::Acquire) {
-        let reason = watch
-            .shutdown_reason
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_default();
-        return Some(Error::ServerShutdown { reason });
-    }
-    if watch.client_gone.load(Ordering::Acquire) {
-        let client = watch
-            .gone_name
-            .lock()
-            .map(|n| n.clone())
-            .unwrap_or_default();
-        return Some(Error::ClientGone { client });
+    if let Some(fault) = watch.fault() {
+        return Some(fault);
     }
     let xruns = watch
         .xruns

@@ -5,6 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use jack::{Client, ClientStatus, Control, NotificationHandler};
 
+use crate::error::Error;
+
 /// Facts the notification threads learn, for the waiting thread.
 #[derive(Debug, Default)]
 pub struct WatchState {
@@ -20,6 +22,25 @@ pub struct WatchState {
     pub xruns: AtomicU64,
     /// Whether the server is freewheeling.
     pub freewheel: AtomicBool,
+}
+
+impl WatchState {
+    /// The server shut down, or a watched client left: the fault, if any.
+    pub fn fault(&self) -> Option<Error> {
+        if self.shutdown.load(Ordering::Acquire) {
+            let reason = self
+                .shutdown_reason
+                .lock()
+                .map(|r| r.clone())
+                .unwrap_or_default();
+            return Some(Error::ServerShutdown { reason });
+        }
+        if self.client_gone.load(Ordering::Acquire) {
+            let client = self.gone_name.lock().map(|n| n.clone()).unwrap_or_default();
+            return Some(Error::ClientGone { client });
+        }
+        None
+    }
 }
 
 /// A notification handler that records what matters for a render into a shared [`WatchState`].
