@@ -1,0 +1,521 @@
+//! One instance of Carla's rack or patchbay, hosted in this process, offline, processed block
+//! by block.
+
+use std::ffi::{CStr, CString, c_char, c_void};
+use std::path::Path;
+use std::ptr;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::ffi;
+use crate::library::CarlaLibrary;
+use crate::plugin::Plugin;
+
+/// Carla's two in-process engines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineKind {
+    /// Plugins chained in the order added: instrument, then effects (stereo).
+    Rack,
+    /// Plugins wired as a project's `<Patchbay>` connections say.
+    Patchbay,
+}
+
+impl EngineKind {
+    /// The engine a project was saved from: a project with patchbay connections needs the
+    /// patchbay (in the rack its wiring would be lost and it would be silent).
+    pub fn for_project(project_xml: &str) -> EngineKind {
+        let patchbay = project_xml
+            .split_once("<Patchbay>")
+            .is_some_and(|(_, rest)| {
+                rest.split_once("</Patchbay>")
+                    .is_some_and(|(wiring, _)| wiring.contains("<Connection>"))
+            });
+        if patchbay {
+            EngineKind::Patchbay
+        } else {
+            EngineKind::Rack
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            EngineKind::Rack => "rack",
+            EngineKind::Patchbay => "patchbay",
+        }
+    }
+}
+
+/// A MIDI message of at most 4 bytes at a frame offset within a block.
+pub type MidiEvent = ffi::NativeMidiEvent;
+
+/// Makes a [`MidiEvent`]; `None` for messages Carla's native API cannot carry (empty, or
+/// longer than 4 bytes: system exclusive).
+pub fn midi_event(offset: u32, bytes: &[u8]) -> Option<MidiEvent> {
+    if bytes.is_empty() || bytes.len() > 4 {
+        return None;
+    }
+    let mut data = [0; 4];
+    data[..bytes.len()].copy_from_slice(bytes);
+    Some(MidiEvent {
+        time: offset,
+        port: 0,
+        size: bytes.len() as u8,
+        data,
+    })
+}
+
+/// Carla's plugin discovery (its LV2 world, its caches) is global to the process and not
+/// thread-safe: engines are created, loaded and dropped one at a time.
+static LOADING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn loading() -> std::sync::MutexGuard<'static, ()> {
+    LOADING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What Carla asks its host: the engine's settings and the transport.
+#[derive(Debug)]
+struct HostState {
+    sample_rate: f64,
+    block: u32,
+    time: ffi::NativeTimeInfo,
+}
+
+/// One of Carla's engines with its plugins. Not `Send`: Carla's engine belongs to the thread
+/// that made it.
+///
+/// ```no_run
+/// use carla_lib::{CarlaLibrary, Engine, EngineKind, PluginSpec, midi_event};
+/// let library = std::sync::Arc::new(CarlaLibrary::find(&[])?);
+/// let mut engine = Engine::new(library, EngineKind::Rack, 48_000, 1024)?;
+/// let kars = PluginSpec::parse("http://distrho.sf.net/plugins/Kars")?.resolve()?;
+/// engine.add_instrument(&kars)?;
+/// engine.activate();
+/// let (mut left, mut right) = (vec![0.0; 1024], vec![0.0; 1024]);
+/// let events = [midi_event(0, &[0x90, 60, 100]).unwrap()];
+/// engine.process(&events, &mut left, &mut right)?;
+/// # Ok::<(), carla_lib::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Engine {
+    kind: EngineKind,
+    descriptor: *const ffi::NativePluginDescriptor,
+    handle: ffi::NativePluginHandle,
+    host_handle: ffi::CarlaHostHandle,
+    active: bool,
+    silence: Vec<f32>,
+    // Carla keeps pointers to these: they live, unmoved, as long as the engine.
+    _host: Box<ffi::NativeHostDescriptor>,
+    state: Box<HostState>,
+    _resource_dir: CString,
+    _ui_name: CString,
+    // Last: the function pointers above point into it.
+    library: Arc<CarlaLibrary>,
+}
+
+impl Engine {
+    /// Creates an engine at `sample_rate` that processes blocks of at most `block` frames.
+    pub fn new(
+        library: Arc<CarlaLibrary>,
+        kind: EngineKind,
+        sample_rate: u32,
+        block: u32,
+    ) -> Result<Engine> {
+        let _loading = loading();
+        let instantiate_error = Error::Instantiate { what: kind.name() };
+        let descriptor = match kind {
+            // SAFETY: returns a static descriptor owned by the library.
+            EngineKind::Rack => unsafe { (library.functions.rack)() },
+            EngineKind::Patchbay => unsafe { (library.functions.patchbay)() },
+        };
+        if descriptor.is_null() {
+            return Err(instantiate_error);
+        }
+        let mut state = Box::new(HostState {
+            sample_rate: f64::from(sample_rate),
+            block,
+            time: ffi::NativeTimeInfo {
+                playing: true,
+                ..Default::default()
+            },
+        });
+        let resource_dir = CString::new(
+            library
+                .library_folder()
+                .join("resources")
+                .to_string_lossy()
+                .into_owned(),
+        )
+        .unwrap_or_default();
+        let ui_name = CString::new("pycarla").expect("no NUL");
+        let host = Box::new(ffi::NativeHostDescriptor {
+            handle: (&mut *state as *mut HostState).cast(),
+            resourceDir: resource_dir.as_ptr(),
+            uiName: ui_name.as_ptr(),
+            uiParentId: 0,
+            get_buffer_size,
+            get_sample_rate,
+            is_offline,
+            get_time_info,
+            write_midi_event,
+            ui_parameter_changed,
+            ui_midi_program_changed,
+            ui_custom_data_changed,
+            ui_closed,
+            ui_open_file,
+            ui_save_file,
+            dispatcher,
+        });
+        // SAFETY: the descriptor is Carla's; `instantiate` gets a host descriptor that lives,
+        // unmoved, as long as the engine.
+        let handle = unsafe {
+            match (*descriptor).instantiate {
+                Some(instantiate) => instantiate(&*host),
+                None => ptr::null_mut(),
+            }
+        };
+        if handle.is_null() {
+            return Err(instantiate_error);
+        }
+        // SAFETY: a live instance of this descriptor.
+        let host_handle = unsafe { (library.functions.create_host_handle)(descriptor, handle) };
+        let engine = Engine {
+            kind,
+            descriptor,
+            handle,
+            host_handle,
+            active: false,
+            silence: vec![0.0; block as usize],
+            _host: host,
+            state,
+            _resource_dir: resource_dir,
+            _ui_name: ui_name,
+            library,
+        };
+        if host_handle.is_null() {
+            return Err(instantiate_error);
+        }
+        Ok(engine)
+    }
+
+    /// Which engine this is.
+    pub fn kind(&self) -> EngineKind {
+        self.kind
+    }
+
+    /// The largest block [`process`](Engine::process) takes.
+    pub fn block_size(&self) -> u32 {
+        self.state.block
+    }
+
+    /// Adds a plugin at the end of the chain.
+    pub fn add_plugin(&mut self, plugin: &Plugin) -> Result<u32> {
+        let _loading = loading();
+        let id = self.plugin_count();
+        let to_c = |text: &str| {
+            CString::new(text).map_err(|_| self.add_error(plugin, "a NUL byte in its name"))
+        };
+        let filename = to_c(&plugin.filename.to_string_lossy())?;
+        let label = to_c(&plugin.label)?;
+        // SAFETY: a live host handle and NUL-terminated strings that outlive the call.
+        let added = unsafe {
+            (self.library.functions.add_plugin)(
+                self.host_handle,
+                ffi::BINARY_NATIVE,
+                plugin.carla_type(),
+                filename.as_ptr(),
+                ptr::null(),
+                label.as_ptr(),
+                0,
+                ptr::null(),
+                plugin.format.options(),
+            )
+        };
+        if !added || self.plugin_count() != id + 1 {
+            return Err(self.add_error(plugin, &self.last_error()));
+        }
+        if self.audio_outputs(id) == 0 {
+            return Err(Error::NoAudioOutput {
+                plugin: plugin.name.clone(),
+            });
+        }
+        Ok(id)
+    }
+
+    /// Adds the first plugin of a chain: it must take MIDI.
+    pub fn add_instrument(&mut self, plugin: &Plugin) -> Result<u32> {
+        let id = self.add_plugin(plugin)?;
+        if self.midi_inputs(id) == 0 {
+            return Err(Error::NotAnInstrument {
+                plugin: plugin.name.clone(),
+            });
+        }
+        Ok(id)
+    }
+
+    /// Loads a Carla project (`.carxp`) into this engine.
+    pub fn load_project(&mut self, path: &Path) -> Result<()> {
+        let _loading = loading();
+        let error = |message: String| Error::LoadProject {
+            path: path.to_path_buf(),
+            message,
+        };
+        let c_path = CString::new(path.to_string_lossy().into_owned())
+            .map_err(|_| error("a NUL byte in its path".into()))?;
+        // SAFETY: a live host handle and a NUL-terminated path.
+        let loaded =
+            unsafe { (self.library.functions.load_project)(self.host_handle, c_path.as_ptr()) };
+        if !loaded {
+            return Err(error(self.last_error()));
+        }
+        if self.plugin_count() == 0 {
+            return Err(error("it holds no plugin".into()));
+        }
+        Ok(())
+    }
+
+    /// Plugins loaded.
+    pub fn plugin_count(&self) -> u32 {
+        // SAFETY: a live host handle.
+        unsafe { (self.library.functions.plugin_count)(self.host_handle) }
+    }
+
+    /// The plugin's MIDI inputs.
+    pub fn midi_inputs(&self, id: u32) -> u32 {
+        self.port_count(self.library.functions.midi_ports, id).ins
+    }
+
+    /// The plugin's audio outputs.
+    pub fn audio_outputs(&self, id: u32) -> u32 {
+        self.port_count(self.library.functions.audio_ports, id).outs
+    }
+
+    fn port_count(&self, get: ffi::GetPortCountInfo, id: u32) -> ffi::CarlaPortCountInfo {
+        // SAFETY: a live host handle; Carla returns a pointer to a static it owns (or NULL).
+        unsafe {
+            let info = get(self.host_handle, id);
+            if info.is_null() {
+                Default::default()
+            } else {
+                *info
+            }
+        }
+    }
+
+    /// The plugin's name as the plugin gives it.
+    pub fn plugin_name(&self, id: u32) -> String {
+        // SAFETY: a live host handle; the string is Carla's, copied at once.
+        unsafe { string((self.library.functions.real_name)(self.host_handle, id)) }
+    }
+
+    /// The latency the plugin reports, in frames.
+    pub fn plugin_latency(&self, id: u32) -> u32 {
+        // SAFETY: a live host handle.
+        unsafe { (self.library.functions.latency)(self.host_handle, id) }
+    }
+
+    /// The latency of the whole chain: what its plugins report, added up (a rack runs them in
+    /// series; a patchbay project is treated the same way).
+    pub fn latency(&self) -> u64 {
+        (0..self.plugin_count())
+            .map(|id| u64::from(self.plugin_latency(id)))
+            .sum()
+    }
+
+    fn last_error(&self) -> String {
+        // SAFETY: a live host handle; the string is Carla's, copied at once.
+        let message = unsafe { string((self.library.functions.last_error)(self.host_handle)) };
+        if message.is_empty() {
+            "no reason given".into()
+        } else {
+            message
+        }
+    }
+
+    fn add_error(&self, plugin: &Plugin, message: &str) -> Error {
+        Error::AddPlugin {
+            plugin: format!("{} ({})", plugin.name, plugin.format),
+            message: message.to_string(),
+        }
+    }
+
+    /// Starts processing (once the plugins are loaded).
+    pub fn activate(&mut self) {
+        if !self.active {
+            // SAFETY: a live instance.
+            if let Some(activate) = unsafe { (*self.descriptor).activate } {
+                unsafe { activate(self.handle) };
+            }
+            self.active = true;
+        }
+    }
+
+    /// Processes one block: `events` (offsets within the block, in time order) in, stereo out.
+    /// The transport advances by the block's length.
+    pub fn process(
+        &mut self,
+        events: &[MidiEvent],
+        left: &mut [f32],
+        right: &mut [f32],
+    ) -> Result<()> {
+        let frames = left.len().min(right.len());
+        if frames > self.state.block as usize {
+            return Err(Error::BlockTooLong {
+                frames,
+                block: self.state.block,
+            });
+        }
+        self.activate();
+        let mut inputs = [self.silence.as_mut_ptr(), self.silence.as_mut_ptr()];
+        let mut outputs = [left.as_mut_ptr(), right.as_mut_ptr()];
+        // SAFETY: a live, active instance; two input and two output buffers of at least
+        // `frames` samples (the engine's inputs read silence); events outlive the call.
+        unsafe {
+            if let Some(process) = (*self.descriptor).process {
+                process(
+                    self.handle,
+                    inputs.as_mut_ptr(),
+                    outputs.as_mut_ptr(),
+                    frames as u32,
+                    events.as_ptr(),
+                    events.len() as u32,
+                );
+            }
+        }
+        self.silence[..frames].fill(0.0);
+        self.state.time.frame += frames as u64;
+        Ok(())
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _loading = loading();
+        // SAFETY: the instance and host handle are live and dropped once, handle first.
+        unsafe {
+            if self.active
+                && let Some(deactivate) = (*self.descriptor).deactivate
+            {
+                deactivate(self.handle);
+            }
+            (self.library.functions.host_handle_free)(self.host_handle);
+            if let Some(cleanup) = (*self.descriptor).cleanup {
+                cleanup(self.handle);
+            }
+        }
+    }
+}
+
+/// Copies a C string Carla owns.
+///
+/// # Safety
+/// `text` is NULL or a NUL-terminated string.
+unsafe fn string(text: *const c_char) -> String {
+    if text.is_null() {
+        String::new()
+    } else {
+        // SAFETY: by the caller.
+        unsafe { CStr::from_ptr(text) }
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+// The host callbacks Carla calls. They only read the state the engine owns.
+
+unsafe extern "C" fn get_buffer_size(handle: ffi::NativeHostHandle) -> u32 {
+    // SAFETY: `handle` is the engine's `HostState`.
+    unsafe { (*handle.cast::<HostState>()).block }
+}
+
+unsafe extern "C" fn get_sample_rate(handle: ffi::NativeHostHandle) -> f64 {
+    // SAFETY: as above.
+    unsafe { (*handle.cast::<HostState>()).sample_rate }
+}
+
+unsafe extern "C" fn is_offline(_: ffi::NativeHostHandle) -> bool {
+    true
+}
+
+unsafe extern "C" fn get_time_info(handle: ffi::NativeHostHandle) -> *const ffi::NativeTimeInfo {
+    // SAFETY: as above.
+    unsafe { &(*handle.cast::<HostState>()).time }
+}
+
+unsafe extern "C" fn write_midi_event(
+    _: ffi::NativeHostHandle,
+    _: *const ffi::NativeMidiEvent,
+) -> bool {
+    // MIDI the chain sends out is not recorded.
+    false
+}
+
+unsafe extern "C" fn ui_parameter_changed(_: ffi::NativeHostHandle, _: u32, _: f32) {}
+
+unsafe extern "C" fn ui_midi_program_changed(_: ffi::NativeHostHandle, _: u8, _: u32, _: u32) {}
+
+unsafe extern "C" fn ui_custom_data_changed(
+    _: ffi::NativeHostHandle,
+    _: *const c_char,
+    _: *const c_char,
+) {
+}
+
+unsafe extern "C" fn ui_closed(_: ffi::NativeHostHandle) {}
+
+unsafe extern "C" fn ui_open_file(
+    _: ffi::NativeHostHandle,
+    _: bool,
+    _: *const c_char,
+    _: *const c_char,
+) -> *const c_char {
+    ptr::null()
+}
+
+unsafe extern "C" fn ui_save_file(
+    _: ffi::NativeHostHandle,
+    _: bool,
+    _: *const c_char,
+    _: *const c_char,
+) -> *const c_char {
+    ptr::null()
+}
+
+unsafe extern "C" fn dispatcher(
+    _: ffi::NativeHostHandle,
+    _: i32,
+    _: i32,
+    _: isize,
+    _: *mut c_void,
+    _: f32,
+) -> isize {
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projects_with_patchbay_wiring_need_the_patchbay() {
+        let patchbay = include_str!("../tests/data/patchbay.carxp");
+        assert_eq!(EngineKind::for_project(patchbay), EngineKind::Patchbay);
+        let rack = "<CARLA-PROJECT><Plugin/><Patchbay>\n </Patchbay></CARLA-PROJECT>";
+        assert_eq!(EngineKind::for_project(rack), EngineKind::Rack);
+        assert_eq!(
+            EngineKind::for_project("<CARLA-PROJECT/>"),
+            EngineKind::Rack
+        );
+    }
+
+    #[test]
+    fn only_short_messages_become_events() {
+        assert_eq!(
+            midi_event(5, &[0x90, 60, 1]).map(|e| (e.time, e.size)),
+            Some((5, 3))
+        );
+        assert!(midi_event(0, &[]).is_none());
+        assert!(midi_event(0, &[0xF0, 1, 2, 3, 0xF7]).is_none());
+    }
+}

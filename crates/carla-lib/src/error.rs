@@ -1,0 +1,99 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong between this crate and Carla's library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No directory searched holds `libcarla_host-plugin.so`.
+    #[error(
+        "Carla's library (libcarla_host-plugin.so) was not found; searched: {}",
+        .searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    NotFound {
+        /// The directories looked in.
+        searched: Vec<PathBuf>,
+    },
+    /// The library exists but could not be loaded.
+    #[error("cannot load {}: {source}", .path.display())]
+    Load {
+        /// The library file.
+        path: PathBuf,
+        /// What the dynamic loader said.
+        source: libloading::Error,
+    },
+    /// The library lacks a function this crate needs (not Carla 2.4 or later?).
+    #[error("{} has no `{symbol}` (Carla 2.4 or later is needed): {source}", .path.display())]
+    Symbol {
+        /// The library file.
+        path: PathBuf,
+        /// The missing function.
+        symbol: &'static str,
+        /// What the dynamic loader said.
+        source: libloading::Error,
+    },
+    /// Carla's rack or patchbay could not be created.
+    #[error("Carla could not create its {what} engine")]
+    Instantiate {
+        /// `rack` or `patchbay`.
+        what: &'static str,
+    },
+    /// Carla refused a plugin; `message` is Carla's last error.
+    #[error("Carla cannot load {plugin}: {message}")]
+    AddPlugin {
+        /// The plugin as given.
+        plugin: String,
+        /// Carla's explanation.
+        message: String,
+    },
+    /// Carla refused a project; `message` is Carla's last error.
+    #[error("Carla cannot load the project {}: {message}", .path.display())]
+    LoadProject {
+        /// The project file.
+        path: PathBuf,
+        /// Carla's explanation.
+        message: String,
+    },
+    /// The first plugin of a chain must play MIDI.
+    #[error(
+        "{plugin} has no MIDI input: it cannot be the instrument (give an instrument first, effects after it)"
+    )]
+    NotAnInstrument {
+        /// The plugin.
+        plugin: String,
+    },
+    /// A plugin with no audio output would make the chain silent.
+    #[error("{plugin} has no audio output")]
+    NoAudioOutput {
+        /// The plugin.
+        plugin: String,
+    },
+    /// A plugin description that names no known format.
+    #[error("{spec}: {reason}")]
+    BadSpec {
+        /// The description as given.
+        spec: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A LADSPA or DSSI file does not hold the plugin asked for.
+    #[error("{} holds no plugin labelled {label:?} (it holds: {})", .path.display(), .available.join(", "))]
+    LabelNotFound {
+        /// The plugin file.
+        path: PathBuf,
+        /// The label asked for.
+        label: String,
+        /// The labels it holds.
+        available: Vec<String>,
+    },
+    /// A block longer than the engine's block size.
+    #[error("a block of {frames} frames is longer than the engine's block size ({block})")]
+    BlockTooLong {
+        /// Frames asked for.
+        frames: usize,
+        /// The block size the engine was made with.
+        block: u32,
+    },
+}
+
+/// This crate's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

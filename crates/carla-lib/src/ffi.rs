@@ -1,0 +1,178 @@
+//! The few C types of `CarlaNative.h`, `CarlaHost.h` and `CarlaBackend.h` that the engine uses,
+//! laid out as the headers lay them out (checked against the installed headers by
+//! `tests/layout.rs`).
+
+#![allow(non_camel_case_types, non_snake_case, missing_docs)]
+
+use std::ffi::{c_char, c_void};
+
+pub type NativeHostHandle = *mut c_void;
+pub type NativePluginHandle = *mut c_void;
+pub type CarlaHostHandle = *mut c_void;
+
+/// `NativeMidiEvent`: one short MIDI message at a frame offset within the block.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NativeMidiEvent {
+    pub time: u32,
+    pub port: u8,
+    pub size: u8,
+    pub data: [u8; 4],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NativeTimeInfoBBT {
+    pub valid: bool,
+    pub bar: i32,
+    pub beat: i32,
+    pub tick: f64,
+    pub barStartTick: f64,
+    pub beatsPerBar: f32,
+    pub beatType: f32,
+    pub ticksPerBeat: f64,
+    pub beatsPerMinute: f64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NativeTimeInfo {
+    pub playing: bool,
+    pub frame: u64,
+    pub usecs: u64,
+    pub bbt: NativeTimeInfoBBT,
+}
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct NativeHostDescriptor {
+    pub handle: NativeHostHandle,
+    pub resourceDir: *const c_char,
+    pub uiName: *const c_char,
+    pub uiParentId: usize,
+    pub get_buffer_size: unsafe extern "C" fn(NativeHostHandle) -> u32,
+    pub get_sample_rate: unsafe extern "C" fn(NativeHostHandle) -> f64,
+    pub is_offline: unsafe extern "C" fn(NativeHostHandle) -> bool,
+    pub get_time_info: unsafe extern "C" fn(NativeHostHandle) -> *const NativeTimeInfo,
+    pub write_midi_event: unsafe extern "C" fn(NativeHostHandle, *const NativeMidiEvent) -> bool,
+    pub ui_parameter_changed: unsafe extern "C" fn(NativeHostHandle, u32, f32),
+    pub ui_midi_program_changed: unsafe extern "C" fn(NativeHostHandle, u8, u32, u32),
+    pub ui_custom_data_changed:
+        unsafe extern "C" fn(NativeHostHandle, *const c_char, *const c_char),
+    pub ui_closed: unsafe extern "C" fn(NativeHostHandle),
+    pub ui_open_file:
+        unsafe extern "C" fn(NativeHostHandle, bool, *const c_char, *const c_char) -> *const c_char,
+    pub ui_save_file:
+        unsafe extern "C" fn(NativeHostHandle, bool, *const c_char, *const c_char) -> *const c_char,
+    pub dispatcher:
+        unsafe extern "C" fn(NativeHostHandle, i32, i32, isize, *mut c_void, f32) -> isize,
+}
+
+/// `NativePluginDescriptor` up to `dispatcher`: the fields after it are only valid for some
+/// plugins and never read here.
+#[repr(C)]
+#[derive(Debug)]
+pub struct NativePluginDescriptor {
+    pub category: i32,
+    pub hints: i32,
+    pub supports: i32,
+    pub audioIns: u32,
+    pub audioOuts: u32,
+    pub midiIns: u32,
+    pub midiOuts: u32,
+    pub paramIns: u32,
+    pub paramOuts: u32,
+    pub name: *const c_char,
+    pub label: *const c_char,
+    pub maker: *const c_char,
+    pub copyright: *const c_char,
+    pub instantiate:
+        Option<unsafe extern "C" fn(*const NativeHostDescriptor) -> NativePluginHandle>,
+    pub cleanup: Option<unsafe extern "C" fn(NativePluginHandle)>,
+    pub get_parameter_count: Option<unsafe extern "C" fn(NativePluginHandle) -> u32>,
+    pub get_parameter_info: Option<unsafe extern "C" fn(NativePluginHandle, u32) -> *const c_void>,
+    pub get_parameter_value: Option<unsafe extern "C" fn(NativePluginHandle, u32) -> f32>,
+    pub get_midi_program_count: Option<unsafe extern "C" fn(NativePluginHandle) -> u32>,
+    pub get_midi_program_info:
+        Option<unsafe extern "C" fn(NativePluginHandle, u32) -> *const c_void>,
+    pub set_parameter_value: Option<unsafe extern "C" fn(NativePluginHandle, u32, f32)>,
+    pub set_midi_program: Option<unsafe extern "C" fn(NativePluginHandle, u8, u32, u32)>,
+    pub set_custom_data:
+        Option<unsafe extern "C" fn(NativePluginHandle, *const c_char, *const c_char)>,
+    pub ui_show: Option<unsafe extern "C" fn(NativePluginHandle, bool)>,
+    pub ui_idle: Option<unsafe extern "C" fn(NativePluginHandle)>,
+    pub ui_set_parameter_value: Option<unsafe extern "C" fn(NativePluginHandle, u32, f32)>,
+    pub ui_set_midi_program: Option<unsafe extern "C" fn(NativePluginHandle, u8, u32, u32)>,
+    pub ui_set_custom_data:
+        Option<unsafe extern "C" fn(NativePluginHandle, *const c_char, *const c_char)>,
+    pub activate: Option<unsafe extern "C" fn(NativePluginHandle)>,
+    pub deactivate: Option<unsafe extern "C" fn(NativePluginHandle)>,
+    pub process: Option<
+        unsafe extern "C" fn(
+            NativePluginHandle,
+            *mut *mut f32,
+            *mut *mut f32,
+            u32,
+            *const NativeMidiEvent,
+            u32,
+        ),
+    >,
+    pub get_state: Option<unsafe extern "C" fn(NativePluginHandle) -> *mut c_char>,
+    pub set_state: Option<unsafe extern "C" fn(NativePluginHandle, *const c_char)>,
+    pub dispatcher: Option<
+        unsafe extern "C" fn(NativePluginHandle, i32, i32, isize, *mut c_void, f32) -> isize,
+    >,
+}
+
+/// `CarlaPortCountInfo`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CarlaPortCountInfo {
+    pub ins: u32,
+    pub outs: u32,
+}
+
+/// `BinaryType::BINARY_POSIX64` (`BINARY_NATIVE` on 64-bit Linux).
+#[cfg(target_pointer_width = "64")]
+pub const BINARY_NATIVE: i32 = 2;
+#[cfg(target_pointer_width = "32")]
+pub const BINARY_NATIVE: i32 = 1;
+
+pub const PLUGIN_LADSPA: i32 = 2;
+pub const PLUGIN_DSSI: i32 = 3;
+pub const PLUGIN_LV2: i32 = 4;
+pub const PLUGIN_VST2: i32 = 5;
+pub const PLUGIN_VST3: i32 = 6;
+pub const PLUGIN_SF2: i32 = 10;
+pub const PLUGIN_SFZ: i32 = 11;
+
+pub const PLUGIN_OPTION_MAP_PROGRAM_CHANGES: u32 = 0x004;
+pub const PLUGIN_OPTION_SEND_CONTROL_CHANGES: u32 = 0x010;
+pub const PLUGIN_OPTION_SEND_CHANNEL_PRESSURE: u32 = 0x020;
+pub const PLUGIN_OPTION_SEND_NOTE_AFTERTOUCH: u32 = 0x040;
+pub const PLUGIN_OPTION_SEND_PITCHBEND: u32 = 0x080;
+pub const PLUGIN_OPTION_SEND_ALL_SOUND_OFF: u32 = 0x100;
+pub const PLUGIN_OPTION_SEND_PROGRAM_CHANGES: u32 = 0x200;
+
+pub type GetPluginDescriptor = unsafe extern "C" fn() -> *const NativePluginDescriptor;
+pub type CreateHostHandle =
+    unsafe extern "C" fn(*const NativePluginDescriptor, NativePluginHandle) -> CarlaHostHandle;
+pub type HostHandleFree = unsafe extern "C" fn(CarlaHostHandle);
+pub type AddPlugin = unsafe extern "C" fn(
+    CarlaHostHandle,
+    i32,
+    i32,
+    *const c_char,
+    *const c_char,
+    *const c_char,
+    i64,
+    *const c_void,
+    u32,
+) -> bool;
+pub type LoadProject = unsafe extern "C" fn(CarlaHostHandle, *const c_char) -> bool;
+pub type GetLastError = unsafe extern "C" fn(CarlaHostHandle) -> *const c_char;
+pub type GetPluginCount = unsafe extern "C" fn(CarlaHostHandle) -> u32;
+pub type GetPortCountInfo = unsafe extern "C" fn(CarlaHostHandle, u32) -> *const CarlaPortCountInfo;
+pub type GetPluginLatency = unsafe extern "C" fn(CarlaHostHandle, u32) -> u32;
+pub type GetPluginName = unsafe extern "C" fn(CarlaHostHandle, u32) -> *const c_char;
+pub type GetLibraryFolder = unsafe extern "C" fn() -> *const c_char;

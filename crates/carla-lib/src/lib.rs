@@ -1,0 +1,22 @@
+//! Carla's plugin host as a library: every plugin format Carla hosts (LV2, VST2, VST3, LADSPA,
+//! DSSI, SF2/SF3, SFZ) and Carla projects, in this process, offline, processed block by block
+//! with MIDI events at exact frame offsets.
+//!
+//! Carla's `libcarla_host-plugin.so` is loaded at run time ([`CarlaLibrary::find`]), so a
+//! program using this crate builds and runs without Carla and can say clearly when it is
+//! missing. One job: load plugins and projects into one of Carla's in-process engines
+//! ([`Engine`]: the rack or the patchbay), process blocks, report Carla's errors.
+//!
+//! Plugins run in the caller's process: a crashing plugin takes the process down. Hosts that
+//! must survive that (pycarla-rs does) use this crate in a worker process.
+
+mod engine;
+mod error;
+pub mod ffi;
+mod library;
+mod plugin;
+
+pub use engine::{Engine, EngineKind, MidiEvent, midi_event};
+pub use error::{Error, Result};
+pub use library::{CarlaLibrary, LIBRARY_DIR_VAR, LIBRARY_NAME, search_dirs};
+pub use plugin::{Format, Plugin, PluginSpec};
