@@ -18,5 +18,5 @@ mod plugin;
 
 pub use engine::{Engine, EngineKind, MidiEvent, midi_event};
 pub use error::{Error, Result};
-pub use library::{CarlaLibrary, LIBRARY_DIR_VAR, LIBRARY_NAME, search_dirs};
+pub use library::{CarlaLibrary, LIBRARY_DIR_VAR, LIBRARY_NAME, find_library, search_dirs};
 pub use plugin::{Format, Plugin, PluginSpec};

@@ -44,15 +44,7 @@ impl CarlaLibrary {
     /// Loads the library from the first directory of [`search_dirs`] that holds it, `extra`
     /// directories (e.g. a downloaded Carla) last.
     pub fn find(extra: &[PathBuf]) -> Result<CarlaLibrary> {
-        let searched = search_dirs(extra);
-        match searched
-            .iter()
-            .map(|dir| dir.join(LIBRARY_NAME))
-            .find(|path| path.is_file())
-        {
-            Some(path) => CarlaLibrary::open(&path),
-            None => Err(Error::NotFound { searched }),
-        }
+        CarlaLibrary::open(&find_library(extra)?)
     }
 
     /// Loads the library from `path`.
@@ -119,6 +111,17 @@ impl CarlaLibrary {
                 .into_owned(),
         )
     }
+}
+
+/// The library's file in the first directory of [`search_dirs`] that holds it, without loading
+/// it (a caller can tell whether Carla is there without running any of Carla's code).
+pub fn find_library(extra: &[PathBuf]) -> Result<PathBuf> {
+    let searched = search_dirs(extra);
+    searched
+        .iter()
+        .map(|dir| dir.join(LIBRARY_NAME))
+        .find(|path| path.is_file())
+        .ok_or(Error::NotFound { searched })
 }
 
 /// Where Carla's library is looked for, in order: `$PYCARLA_CARLA_LIBDIR`, what

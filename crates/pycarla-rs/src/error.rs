@@ -28,6 +28,34 @@ pub enum Error {
         /// Its last lines of output.
         tail: String,
     },
+    /// The offline engine's worker died while rendering: a plugin crashed (or was killed).
+    #[error(
+        "the plugin worker (pid {pid}) running {chain} died during the render ({status}); the file was not completed; last output:\n{tail}"
+    )]
+    PluginCrashed {
+        /// The plugins it ran, as given.
+        chain: String,
+        /// The worker's process id.
+        pid: u32,
+        /// How it ended (e.g. "killed by SIGSEGV").
+        status: String,
+        /// Its last lines of output.
+        tail: String,
+    },
+    /// Carla could not load the plugins or project (nothing was rendered).
+    #[error("{message}")]
+    PluginLoad {
+        /// The plugins, as given.
+        chain: String,
+        /// What Carla said.
+        message: String,
+    },
+    /// The offline engine's worker failed in another way (writing the audio, a bad job).
+    #[error("offline render failed: {message}")]
+    Worker {
+        /// What went wrong.
+        message: String,
+    },
     /// A program the instrument needs is not installed.
     #[error("{program} is not installed: {hint}")]
     Missing {
@@ -64,6 +92,7 @@ impl Error {
         matches!(
             self,
             Error::HostDied { .. }
+                | Error::PluginCrashed { .. }
                 | Error::Realtime(
                     rt_core::Error::ClientGone { .. }
                         | rt_core::Error::SynthDied { .. }

@@ -26,6 +26,10 @@ pub enum Instrument {
     Sfz(PathBuf),
     /// An LV2 plugin by URI, hosted by jalv.
     Lv2(String),
+    /// A chain of plugins hosted by Carla's library (offline engine): the instrument first,
+    /// effects after it, each as `carla_lib::PluginSpec` reads it (an LV2 URI, a `.so`, a
+    /// `.vst3`, an `.sf2`/`.sf3`, an `.sfz`; `TYPE:` prefix, `#LABEL` suffix).
+    Plugins(Vec<String>),
     /// Any JACK program: the command line, its MIDI input glob and its audio outputs glob.
     Command {
         /// Program and arguments.
@@ -103,7 +107,27 @@ impl Instrument {
                 Host::command(program, args, midi_port, audio_ports)
             }
             Instrument::Running { .. } => return Ok(None),
+            Instrument::Plugins(_) => {
+                return Err(Error::Usage(
+                    "a plugin chain is hosted by Carla's library: it needs the offline engine"
+                        .into(),
+                ));
+            }
         }))
+    }
+
+    /// What the offline engine plays for this instrument; `None` for JACK programs.
+    pub fn offline_chain(&self) -> Option<crate::offline::protocol::Chain> {
+        use crate::offline::protocol::Chain;
+        let path = |prefix: &str, path: &Path| format!("{prefix}:{}", path.display());
+        Some(match self {
+            Instrument::CarlaProject(project) => Chain::Project(project.clone()),
+            Instrument::SoundFont(soundfont) => Chain::Plugins(vec![path("sf2", soundfont)]),
+            Instrument::Sfz(sfz) => Chain::Plugins(vec![path("sfz", sfz)]),
+            Instrument::Lv2(uri) => Chain::Plugins(vec![format!("lv2:{uri}")]),
+            Instrument::Plugins(specs) => Chain::Plugins(specs.clone()),
+            Instrument::Command { .. } | Instrument::Running { .. } => return None,
+        })
     }
 }
 

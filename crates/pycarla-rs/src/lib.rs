@@ -23,16 +23,21 @@
 mod compat;
 mod error;
 mod instrument;
+pub mod offline;
 pub mod onsets;
 mod render;
 
 pub use carla_fetch;
+pub use carla_lib;
 pub use compat::{AudioRecorder, MidiPlayer};
 pub use error::{Error, Result};
 pub use instrument::{Instrument, carla_project, find_carla, find_on_path};
 pub use proc_supervisor;
 pub use proc_supervisor::{Host, JackServer, Supervisor as Carla};
-pub use render::{RenderOptions, RenderReport, Renderer, Tail, host_for, render, render_batch};
+pub use render::{
+    EngineChoice, EngineKind, JACK_PERIOD, OFFLINE_BLOCK, RenderOptions, RenderReport, Renderer,
+    Tail, engine_for, host_for, render, render_batch,
+};
 pub use rt_core;
 pub use rt_core::WavFormat;
 pub use smf;

@@ -38,12 +38,14 @@ pub mod player;
 pub mod recorder;
 pub mod schedule;
 mod session;
+pub mod sink;
 pub mod sync;
 pub mod watch;
 
 pub use error::Error;
 pub use player::Player;
-pub use recorder::{Recorder, Recording, Sink, StopOnSilence, WavFormat};
+pub use recorder::Recorder;
 pub use schedule::Schedule;
 pub use session::{Liveness, Session, SessionOptions};
+pub use sink::{AudioWriter, Recording, Sink, StopOnSilence, WavFormat};
 pub use sync::StartSync;

@@ -1,7 +1,6 @@
 //! The recorder: a process callback that copies audio into a ring, and the thread that drains
 //! the ring into memory or a WAV file.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -13,41 +12,11 @@ use crate::client::{self, jack_error, unique_client_name};
 use crate::error::Error;
 use crate::mailbox::{Mailbox, Postman, mailbox};
 use crate::schedule;
+#[cfg(test)]
+use crate::sink::WavFormat;
+use crate::sink::{AudioWriter, Recording, Sink, StopOnSilence};
 use crate::sync::StartSync;
 use crate::watch::{Watch, WatchState};
-
-/// Ends a recording once the audio stays quiet: pycarla-rs's `--tail auto`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StopOnSilence {
-    /// Silence only counts from this frame on (the end of the MIDI).
-    pub after_frame: u64,
-    /// How many quiet frames in a row end the recording (they are kept).
-    pub quiet_frames: u64,
-    /// Peak level (linear) at or below which a frame is quiet; -90 dBFS is about 3.2e-5.
-    pub threshold: f32,
-}
-
-impl StopOnSilence {
-    /// How many of the frames in `samples` (interleaved, starting at frame `first`) to keep:
-    /// `Some(n)` when the quiet run completes inside them, `None` to keep them all. `run` carries
-    /// the current quiet run across calls.
-    fn keep(&self, run: &mut u64, first: u64, samples: &[f32], channels: usize) -> Option<usize> {
-        for (index, frame) in samples.chunks_exact(channels).enumerate() {
-            if first + (index as u64) < self.after_frame {
-                continue;
-            }
-            if frame.iter().any(|sample| sample.abs() > self.threshold) {
-                *run = 0;
-            } else {
-                *run += 1;
-                if *run >= self.quiet_frames {
-                    return Some(index + 1);
-                }
-            }
-        }
-        None
-    }
-}
 
 /// A recorder: one input per synth output, connected, kept active across takes. Each
 /// [`record`](Recorder::record) mails its callback a new ring and frame count, recorded from
@@ -287,9 +256,6 @@ const FREEWHEEL_SPIN_LIMIT: u64 = 1 << 28;
 /// chain with wake-ups, short against the ring's second of audio.
 const DRAIN_NAP: Duration = Duration::from_millis(1);
 
-/// Bytes buffered before the drain thread writes to the WAV file.
-const WAV_BUFFER_BYTES: usize = 1 << 20;
-
 /// What the recorder reports to other threads.
 #[derive(Debug, Default)]
 pub struct RecorderStatus {
@@ -448,58 +414,6 @@ impl ProcessHandler for RecorderProcess {
         Control::Continue
     }
 }
-
-/// Sample format of a WAV file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum WavFormat {
-    /// 32-bit float: no clipping, the synth's exact output.
-    #[default]
-    Float32,
-    /// 24-bit integer (clipped to ±1).
-    Int24,
-    /// 16-bit integer (clipped to ±1).
-    Int16,
-}
-
-impl WavFormat {
-    /// Bytes of one sample.
-    pub fn bytes_per_sample(self) -> u64 {
-        match self {
-            WavFormat::Float32 => 4,
-            WavFormat::Int24 => 3,
-            WavFormat::Int16 => 2,
-        }
-    }
-}
-
-/// Where recorded audio goes.
-#[derive(Clone, Debug)]
-pub enum Sink {
-    /// Planar buffers in memory ([`Recording::channels`]).
-    Memory,
-    /// Streamed to a WAV file as it arrives (memory stays flat however long the render). The file
-    /// is finalized even when the render fails, holding the frames recorded so far.
-    Wav {
-        /// The file.
-        path: PathBuf,
-        /// Its sample format.
-        format: WavFormat,
-    },
-}
-
-/// The result of a recording.
-#[derive(Clone, Debug, Default)]
-pub struct Recording {
-    /// Sample rate in Hz.
-    pub sample_rate: u32,
-    /// Frames recorded.
-    pub frames: u64,
-    /// One buffer per channel ([`Sink::Memory`] only; empty for a WAV sink).
-    pub channels: Vec<Vec<f32>>,
-    /// The WAV written ([`Sink::Wav`] only).
-    pub path: Option<PathBuf>,
-}
-
 /// The thread that empties the ring. It ends when the callback has finished and the ring is
 /// empty, or when `abort` is set (the server died) and the ring is empty.
 ///
@@ -522,7 +436,7 @@ impl Drain {
         status: Arc<RecorderStatus>,
     ) -> Result<Drain, Error> {
         let abort = Arc::new(AtomicBool::new(false));
-        let mut output = Output::open(&sink, channels, sample_rate)?;
+        let mut output = AudioWriter::open(&sink, channels, sample_rate)?;
         let thread_abort = abort.clone();
         let handle = std::thread::Builder::new()
             .name("pycarla-drain".into())
@@ -598,106 +512,6 @@ impl Drain {
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 }
-
-/// Where the drain thread writes.
-enum Output {
-    Memory {
-        channels: Vec<Vec<f32>>,
-    },
-    Wav {
-        writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
-        format: WavFormat,
-        path: PathBuf,
-    },
-}
-
-impl Output {
-    fn open(sink: &Sink, channels: usize, sample_rate: u32) -> Result<Output, Error> {
-        Ok(match sink {
-            Sink::Memory => Output::Memory {
-                channels: vec![Vec::new(); channels],
-            },
-            Sink::Wav { path, format } => {
-                let (bits_per_sample, sample_format) = match format {
-                    WavFormat::Float32 => (32, hound::SampleFormat::Float),
-                    WavFormat::Int24 => (24, hound::SampleFormat::Int),
-                    WavFormat::Int16 => (16, hound::SampleFormat::Int),
-                };
-                let spec = hound::WavSpec {
-                    channels: channels as u16,
-                    sample_rate,
-                    bits_per_sample,
-                    sample_format,
-                };
-                // A large buffer: one write(2) per ~64 periods of stereo audio rather than per
-                // period, so the disk thread takes less CPU from the JACK chain in freewheel.
-                let file = std::fs::File::create(path)
-                    .map_err(|source| wav_error(path, hound::Error::IoError(source)))?;
-                let buffered = std::io::BufWriter::with_capacity(WAV_BUFFER_BYTES, file);
-                let writer = hound::WavWriter::new(buffered, spec)
-                    .map_err(|source| wav_error(path, source))?;
-                Output::Wav {
-                    writer,
-                    format: *format,
-                    path: path.clone(),
-                }
-            }
-        })
-    }
-
-    /// Appends interleaved samples, a whole number of frames.
-    fn write(&mut self, samples: &[f32]) -> Result<(), Error> {
-        match self {
-            Output::Memory { channels } => {
-                // Whole frames always: the ring holds whole frames and is read in whole frames.
-                debug_assert_eq!(samples.len() % channels.len(), 0);
-                for frame in samples.chunks_exact(channels.len()) {
-                    for (channel, &sample) in channels.iter_mut().zip(frame) {
-                        channel.push(sample);
-                    }
-                }
-            }
-            Output::Wav {
-                writer,
-                format,
-                path,
-            } => {
-                for &sample in samples {
-                    let written = match format {
-                        WavFormat::Float32 => writer.write_sample(sample),
-                        WavFormat::Int24 => writer.write_sample(quantize(sample, 8_388_607.0)),
-                        WavFormat::Int16 => writer.write_sample(quantize(sample, 32_767.0) as i16),
-                    };
-                    written.map_err(|source| wav_error(path, source))?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(self, frames: u64, sample_rate: u32) -> Result<Recording, Error> {
-        match self {
-            Output::Memory { channels, .. } => Ok(Recording {
-                sample_rate,
-                frames,
-                channels,
-                path: None,
-            }),
-            Output::Wav { writer, path, .. } => {
-                writer
-                    .finalize()
-                    .map_err(|source| wav_error(&path, source))?;
-                Ok(Recording {
-                    sample_rate,
-                    frames,
-                    channels: Vec::new(),
-                    path: Some(path),
-                })
-            }
-        }
-    }
-}
-
 /// Makes the calling thread yield to others (nice 10): in freewheel the JACK threads are not
 /// realtime, and on a machine with few cores the disk thread must not delay their wake-ups.
 fn lower_priority() {
@@ -707,42 +521,6 @@ fn lower_priority() {
         libc::setpriority(libc::PRIO_PROCESS, tid, 10);
     }
 }
-
-/// A sample scaled to an integer full scale, rounded and clipped to ±1.
-fn quantize(sample: f32, full_scale: f32) -> i32 {
-    (sample.clamp(-1.0, 1.0) * full_scale).round() as i32
-}
-
-fn wav_error(path: &Path, source: hound::Error) -> Error {
-    Error::Wav {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::StopOnSilence;
-
-    #[test]
-    fn silence_counts_only_after_the_end_and_keeps_the_quiet_run() {
-        let rule = StopOnSilence {
-            after_frame: 4,
-            quiet_frames: 3,
-            threshold: 0.001,
-        };
-        // Two channels; frames 0..4 are quiet but before `after_frame`; frame 5 is loud.
-        let samples = [
-            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0,
-        ];
-        let mut run = 0;
-        assert_eq!(rule.keep(&mut run, 0, &samples, 2), None);
-        assert_eq!(run, 1);
-        // The run continues into the next chunk: two more quiet frames end it.
-        assert_eq!(rule.keep(&mut run, 7, &[0.0; 8], 2), Some(2));
-    }
-}
-
 #[cfg(test)]
 mod length_tests {
     use super::*;

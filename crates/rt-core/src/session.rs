@@ -14,8 +14,9 @@ use jack::Client;
 use crate::client;
 use crate::error::Error;
 use crate::player::Player;
-use crate::recorder::{Recorder, Recording, Sink, StopOnSilence};
+use crate::recorder::Recorder;
 use crate::schedule::Schedule;
+use crate::sink::{Recording, Sink, StopOnSilence};
 use crate::sync::StartSync;
 use crate::watch::WatchState;
 

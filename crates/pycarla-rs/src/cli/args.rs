@@ -48,6 +48,12 @@ pub enum Command {
 /// Which synth, and where it runs.
 #[derive(Debug, Clone, Args)]
 pub struct InstrumentArgs {
+    /// A plugin, hosted by Carla's library: an LV2 URI, a .so (VST2, LADSPA or DSSI), a .vst3,
+    /// an .sf2/.sf3 or an .sfz; `TYPE:` may prefix it (lv2, vst2, vst3, ladspa, dssi, sf2, sfz)
+    /// and `#LABEL` pick one plugin of a library. Repeat it for a chain: the first is the
+    /// instrument, the others are effects, in order.
+    #[arg(long, value_name = "SPEC", group = "instrument")]
+    pub plugin: Vec<String>,
     /// A Carla project (.carxp).
     #[arg(long, value_name = "FILE.carxp", group = "instrument")]
     pub project: Option<PathBuf>,
@@ -57,7 +63,7 @@ pub struct InstrumentArgs {
     /// An SFZ instrument (needs Carla).
     #[arg(long, value_name = "FILE", group = "instrument")]
     pub sfz: Option<PathBuf>,
-    /// An LV2 plugin URI (hosted by jalv).
+    /// An LV2 plugin URI (hosted by Carla's library; by jalv on the JACK engine).
     #[arg(long, value_name = "URI", group = "instrument")]
     pub lv2: Option<String>,
     /// Any JACK program as the synth, e.g. "fluidsynth -a jack -m jack font.sf2" (split like a
@@ -74,12 +80,18 @@ pub struct InstrumentArgs {
     /// play to the synth already running there (through --midi-port / --audio-ports).
     #[arg(long, value_name = "NAME")]
     pub server: Option<String>,
-    /// Sample rate of the private server.
+    /// Which engine renders: `offline` (Carla's library in a worker process, as fast as the
+    /// plugins allow), `jack` (a JACK server; needed for --host-cmd, --server, --realtime), or
+    /// `auto`: offline wherever Carla can host the instrument.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    pub engine: EngineArg,
+    /// Sample rate of the offline engine or of the private server.
     #[arg(long, value_name = "HZ", default_value_t = 48_000)]
     pub sample_rate: u32,
-    /// Frames per period of the private server.
-    #[arg(long, value_name = "FRAMES", default_value_t = 1024)]
-    pub period: u32,
+    /// Frames per block (offline; default 4096) or per period of the private server (default
+    /// 1024). Timing is exact at any size.
+    #[arg(long, value_name = "FRAMES")]
+    pub period: Option<u32>,
 }
 
 /// How the audio is written.
@@ -107,6 +119,16 @@ pub struct OutputArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// Offline where Carla can host the instrument, else JACK.
+    Auto,
+    /// Carla's library, in a worker process.
+    Offline,
+    /// A JACK server.
+    Jack,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// 32-bit float.
     F32,
@@ -129,7 +151,7 @@ pub struct RenderArgs {
     /// several inputs, one `<stem>.csv` beside each WAV.
     #[arg(long, value_name = "FILE.csv")]
     pub onsets: Option<PathBuf>,
-    /// Render with N private servers in parallel (one worker process each).
+    /// Render N files at a time (one worker process each; on JACK each with its own server).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
     #[command(flatten)]

@@ -6,9 +6,14 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use pycarla::{Error, Instrument, RenderOptions, Renderer, Tail, WavFormat};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::args::{Format, InstrumentArgs, NoteArgs, OutputArgs, RenderArgs};
+use pycarla::{
+    EngineChoice, EngineKind, Error, Instrument, RenderOptions, RenderReport, Renderer, Tail,
+    WavFormat,
+};
+
+use super::args::{EngineArg, Format, InstrumentArgs, NoteArgs, OutputArgs, RenderArgs};
 use super::progress::Progress;
 use super::{Outcome, Signals};
 
@@ -25,16 +30,34 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
         Ok(jobs) => jobs,
         Err(message) => return Outcome::usage(message),
     };
-    if args.jobs > 1 && jobs.len() > 1 {
-        if args.instrument.server.is_some() {
-            return Outcome::usage("--jobs needs private servers: it cannot be used with --server");
-        }
-        return run_workers(args, &jobs, signals);
-    }
     let (instrument, options) = match setup(&args.instrument, &args.out, signals) {
         Ok(setup) => setup,
         Err(message) => return Outcome::usage(message),
     };
+    if args.jobs > 1 && jobs.len() > 1 {
+        match pycarla::engine_for(&instrument, &options) {
+            Ok(EngineKind::Offline) => {
+                return run_offline_pool(
+                    args.jobs,
+                    &jobs,
+                    &instrument,
+                    &options,
+                    &args.out,
+                    signals,
+                );
+            }
+            Ok(EngineKind::Jack) if args.instrument.server.is_some() => {
+                return Outcome::usage(
+                    "--jobs needs private servers: it cannot be used with --server",
+                );
+            }
+            Ok(EngineKind::Jack) => return run_workers(args, &jobs, signals),
+            Err(error) => {
+                eprintln!("error: {}", one_line(&error));
+                return Outcome::Failed;
+            }
+        }
+    }
     let mut progress = Progress::new(jobs.len(), args.out.quiet || args.worker);
     let mut renderer = match Renderer::new(instrument, options) {
         Ok(renderer) => renderer,
@@ -46,13 +69,9 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
     let mut failures = 0;
     for job in &jobs {
         progress.start_file(&job.midi.display().to_string());
-        let result = smf::Timeline::from_path(&job.midi)
-            .map_err(Error::from)
-            .and_then(|timeline| {
-                renderer.render_timeline(&timeline, &job.wav, job.onsets.as_ref(), |done, total| {
-                    progress.frames(done, total)
-                })
-            });
+        let result = render_job(&mut renderer, job, |done, total| {
+            progress.frames(done, total)
+        });
         progress.finish_file();
         match result {
             Ok(report) => {
@@ -184,7 +203,9 @@ fn setup(
     out: &OutputArgs,
     signals: &Signals,
 ) -> Result<(Instrument, RenderOptions), String> {
-    let chosen = if let Some(project) = &instrument.project {
+    let chosen = if !instrument.plugin.is_empty() {
+        Instrument::Plugins(instrument.plugin.clone())
+    } else if let Some(project) = &instrument.project {
         Instrument::CarlaProject(project.clone())
     } else if let Some(sf2) = &instrument.sf2 {
         Instrument::SoundFont(sf2.clone())
@@ -215,10 +236,15 @@ fn setup(
             _ => return Err(format!("--tail {seconds}: expected seconds ≥ 0 or `auto`")),
         },
     };
-    if instrument.period == 0 || instrument.sample_rate == 0 {
+    if instrument.period == Some(0) || instrument.sample_rate == 0 {
         return Err("--period and --sample-rate must be above zero".into());
     }
     let options = RenderOptions {
+        engine: match instrument.engine {
+            EngineArg::Auto => EngineChoice::Auto,
+            EngineArg::Offline => EngineChoice::Offline,
+            EngineArg::Jack => EngineChoice::Jack,
+        },
         sample_rate: instrument.sample_rate,
         period: instrument.period,
         tail,
@@ -240,6 +266,101 @@ fn setup(
         interrupt: Some(signals.flag()),
     };
     Ok((chosen, options))
+}
+
+/// Parses one input and renders it.
+fn render_job(
+    renderer: &mut Renderer,
+    job: &Job,
+    on_tick: impl FnMut(u64, u64),
+) -> Result<RenderReport, Error> {
+    let timeline = smf::Timeline::from_path(&job.midi)?;
+    renderer.render_timeline(&timeline, &job.wav, job.onsets.as_ref(), on_tick)
+}
+
+/// `--jobs N` on the offline engine: N threads in this process, each driving its own worker
+/// process, each taking the next file as it finishes one. A file's audio does not depend on
+/// which worker rendered it, or after what: every file starts from a fresh engine.
+fn run_offline_pool(
+    threads: usize,
+    jobs: &[Job],
+    instrument: &Instrument,
+    options: &RenderOptions,
+    out: &OutputArgs,
+    signals: &Signals,
+) -> Outcome {
+    let next = AtomicUsize::new(0);
+    let mut progress = Progress::new(jobs.len(), out.quiet);
+    let (sender, receiver) =
+        std::sync::mpsc::channel::<(Option<usize>, Result<RenderReport, Error>)>();
+    let mut failures = 0;
+    let mut reported = 0;
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(jobs.len()) {
+            let sender = sender.clone();
+            let next = &next;
+            scope.spawn(move || {
+                let mut renderer = match Renderer::new(instrument.clone(), options.clone()) {
+                    Ok(renderer) => renderer,
+                    Err(error) => {
+                        let _ = sender.send((None, Err(error)));
+                        return;
+                    }
+                };
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= jobs.len() || signals.caught().is_some() {
+                        break;
+                    }
+                    let result = render_job(&mut renderer, &jobs[index], |_, _| {});
+                    let retryable = result.as_ref().is_err_and(Error::is_retryable);
+                    if sender.send((Some(index), result)).is_err() {
+                        break;
+                    }
+                    if retryable && renderer.recover().is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        for (index, result) in receiver {
+            match (index, result) {
+                (Some(_), Ok(_)) => {
+                    reported += 1;
+                    progress.finish_file();
+                }
+                (Some(index), Err(error)) => {
+                    reported += 1;
+                    progress.finish_file();
+                    if signals.caught().is_none() {
+                        failures += 1;
+                        progress.println(&format!(
+                            "error: {}: {}",
+                            jobs[index].midi.display(),
+                            one_line(&error)
+                        ));
+                    }
+                }
+                (None, Err(error)) => progress.println(&format!("error: {}", one_line(&error))),
+                (None, Ok(_)) => {}
+            }
+        }
+    });
+    progress.finish();
+    if reported < jobs.len() && signals.caught().is_none() {
+        eprintln!(
+            "error: {} of {} files were not rendered",
+            jobs.len() - reported,
+            jobs.len()
+        );
+        failures += jobs.len() - reported;
+    }
+    signals.outcome_or(if failures == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    })
 }
 
 /// The error on one line (multi-line stderr tails joined with " | ").
@@ -380,7 +501,10 @@ fn worker_args(args: &RenderArgs, dir: &Path) -> Vec<OsString> {
     pair("--midi-port", instrument.midi_port.clone().into());
     pair("--audio-ports", instrument.audio_ports.clone().into());
     pair("--sample-rate", instrument.sample_rate.to_string().into());
-    pair("--period", instrument.period.to_string().into());
+    if let Some(period) = instrument.period {
+        pair("--period", period.to_string().into());
+    }
+    pair("--engine", "jack".into());
     pair("--tail", out.tail.clone().into());
     let format = match out.format {
         Format::F32 => "f32",

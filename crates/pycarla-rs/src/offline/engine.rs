@@ -1,0 +1,158 @@
+//! The worker's side: one job through a fresh Carla engine, block by block, into the shared
+//! audio sink.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use carla_lib::{CarlaLibrary, Engine, EngineKind, PluginSpec, midi_event};
+use rt_core::schedule::{self, Schedule};
+use rt_core::{AudioWriter, Sink, StopOnSilence, WavFormat};
+
+use super::protocol::{Chain, Done, Failure, Format, Job};
+
+/// How often a worker reports progress and makes its partial file valid.
+const CHECKPOINT: Duration = Duration::from_millis(250);
+
+/// Carla's engines are stereo.
+const CHANNELS: usize = 2;
+
+/// Loads the job's chain into a fresh engine: every file starts from the instrument's initial
+/// state (programs, controllers, voices, effect tails), whatever was rendered before it.
+pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<(Engine, Vec<String>), Failure> {
+    let load_error = |error: carla_lib::Error| Failure::Load(error.to_string());
+    let mut engine;
+    match &job.chain {
+        Chain::Plugins(specs) => {
+            if specs.is_empty() {
+                return Err(Failure::Job("no plugin given".into()));
+            }
+            // Resolve every description before loading any: a typo in the last effect is
+            // reported before the instrument spends time loading.
+            let plugins = specs
+                .iter()
+                .map(|spec| PluginSpec::parse(spec).and_then(|spec| spec.resolve()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(load_error)?;
+            engine = Engine::new(
+                library.clone(),
+                EngineKind::Rack,
+                job.sample_rate,
+                job.block,
+            )
+            .map_err(load_error)?;
+            for (index, plugin) in plugins.iter().enumerate() {
+                if index == 0 {
+                    engine.add_instrument(plugin).map_err(load_error)?;
+                } else {
+                    engine.add_plugin(plugin).map_err(load_error)?;
+                }
+            }
+        }
+        Chain::Project(path) => {
+            let xml = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Load(format!("cannot read {}: {e}", path.display())))?;
+            engine = Engine::new(
+                library.clone(),
+                EngineKind::for_project(&xml),
+                job.sample_rate,
+                job.block,
+            )
+            .map_err(load_error)?;
+            engine.load_project(path).map_err(load_error)?;
+        }
+    }
+    let names = (0..engine.plugin_count())
+        .map(|id| engine.plugin_name(id))
+        .collect();
+    Ok((engine, names))
+}
+
+/// Renders `job` through `engine`: blocks of `job.block` frames, each event at its exact offset
+/// in its block, the chain's latency cut from the start, `report(done, total)` now and then.
+pub fn render(
+    mut engine: Engine,
+    plugins: Vec<String>,
+    job: &Job,
+    mut report: impl FnMut(u64, u64),
+) -> Result<Done, Failure> {
+    let mut schedule = Schedule::new();
+    let mut dropped_sysex = 0u64;
+    for (frame, message) in &job.events {
+        if message.len() > 4 {
+            dropped_sysex += 1;
+            continue;
+        }
+        schedule
+            .push(*frame, message)
+            .map_err(|e| Failure::Job(e.to_string()))?;
+    }
+    let latency = engine.latency();
+    let silence = job.silence.map(|s| StopOnSilence {
+        after_frame: s.after_frame,
+        quiet_frames: s.quiet_frames,
+        threshold: s.threshold,
+    });
+    let sink = Sink::Wav {
+        path: job.output.clone(),
+        format: match job.format {
+            Format::Float32 => WavFormat::Float32,
+            Format::Int24 => WavFormat::Int24,
+            Format::Int16 => WavFormat::Int16,
+        },
+    };
+    let output_error = |e: rt_core::Error| Failure::Output(e.to_string());
+    let mut writer = AudioWriter::open(&sink, CHANNELS, job.sample_rate).map_err(output_error)?;
+    let block = job.block as usize;
+    let (mut left, mut right) = (vec![0.0f32; block], vec![0.0f32; block]);
+    let mut interleaved = Vec::with_capacity(block * CHANNELS);
+    let mut events = Vec::new();
+    // `processed` counts the engine's frames; the output is the engine's output `latency`
+    // frames later, so output frame `i` is engine frame `i + latency`.
+    let end = job.total + latency;
+    let (mut processed, mut written, mut cursor, mut quiet_run) = (0u64, 0u64, 0usize, 0u64);
+    let mut checkpoint = Instant::now();
+    while processed < end {
+        let n = (end - processed).min(block as u64) as u32;
+        let due = schedule::due(schedule.frames(), cursor, processed, n);
+        cursor = due.end;
+        events.clear();
+        events.extend(due.filter_map(|index| {
+            let (frame, bytes) = schedule.get(index);
+            midi_event(schedule::offset(frame, processed), bytes)
+        }));
+        let n = n as usize;
+        engine
+            .process(&events, &mut left[..n], &mut right[..n])
+            .map_err(|e| Failure::Job(e.to_string()))?;
+        // The first `latency` engine frames are the chain's delay, not the song.
+        let skip = latency.saturating_sub(processed).min(n as u64) as usize;
+        interleaved.clear();
+        for (l, r) in left[skip..n].iter().zip(&right[skip..n]) {
+            interleaved.extend([*l, *r]);
+        }
+        processed += n as u64;
+        let keep = silence
+            .and_then(|rule| rule.keep(&mut quiet_run, written, &interleaved, CHANNELS))
+            .map_or(interleaved.len(), |frames| frames * CHANNELS);
+        writer.write(&interleaved[..keep]).map_err(output_error)?;
+        written += (keep / CHANNELS) as u64;
+        if keep < interleaved.len() {
+            break;
+        }
+        if checkpoint.elapsed() >= CHECKPOINT {
+            checkpoint = Instant::now();
+            writer.flush().map_err(output_error)?;
+            report(written, job.total);
+        }
+    }
+    writer
+        .finish(written, job.sample_rate)
+        .map_err(output_error)?;
+    Ok(Done {
+        frames: written,
+        channels: CHANNELS,
+        latency,
+        dropped_sysex,
+        plugins,
+    })
+}

@@ -1,0 +1,220 @@
+//! The offline engine: Carla's own library (`carla-lib`) renders in a worker process, block by
+//! block, as fast as the plugins allow. The caller computes every event's frame (the timing
+//! rule the JACK engine uses too), a worker feeds them to a fresh Carla engine at their exact
+//! offsets and writes through the shared audio sink; a crashing plugin kills the worker, never
+//! the caller, and fails that one file.
+
+mod engine;
+pub mod protocol;
+mod worker;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use smf::Timeline;
+
+pub use worker::{WORKER_EXE, WORKER_EXE_VAR, Worker, find_worker_exe, worker_main};
+
+use crate::error::{Error, Result};
+use crate::instrument::Instrument;
+use crate::onsets;
+use crate::render::{
+    EngineKind, OFFLINE_BLOCK, RenderOptions, RenderReport, create_parent, render_timeout,
+    take_length,
+};
+use protocol::{Chain, Format, Job, Silence};
+
+/// Carla's library file, looked for where distributions and `pycarla download` put it.
+pub fn carla_library() -> Result<PathBuf> {
+    let downloaded: Vec<PathBuf> = carla_fetch::install_root()
+        .ok()
+        .and_then(|root| std::fs::read_dir(root).ok())
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    carla_lib::find_library(&downloaded).map_err(|error| Error::Missing {
+        program: "Carla".into(),
+        hint: format!(
+            "{error}; install Carla from your distribution (e.g. the `carla` package) or run `pycarla download`"
+        ),
+    })
+}
+
+/// Renders on the offline engine through a worker process kept across files.
+#[derive(Debug)]
+pub(crate) struct OfflineRenderer {
+    options: RenderOptions,
+    chain: Chain,
+    /// The chain as the user named it, for messages.
+    label: String,
+    library: PathBuf,
+    exe: PathBuf,
+    worker: Option<Worker>,
+}
+
+impl OfflineRenderer {
+    /// Finds Carla's library and the worker, and starts a worker.
+    pub fn new(instrument: &Instrument, options: RenderOptions) -> Result<OfflineRenderer> {
+        let chain = instrument
+            .offline_chain()
+            .ok_or_else(|| Error::Usage("the offline engine cannot host this instrument".into()))?;
+        let chain = match chain {
+            Chain::Project(path) => Chain::Project(
+                std::fs::canonicalize(&path).map_err(|_| Error::NoInstrumentFile { path })?,
+            ),
+            plugins => plugins,
+        };
+        let label = match &chain {
+            Chain::Plugins(specs) => specs.join(" → "),
+            Chain::Project(path) => path.display().to_string(),
+        };
+        let exe = find_worker_exe()?;
+        let worker = Some(Worker::start(&exe)?);
+        Ok(OfflineRenderer {
+            options,
+            chain,
+            label,
+            library: carla_library()?,
+            exe,
+            worker,
+        })
+    }
+
+    pub fn sample_rate(&self) -> u32 {
+        self.options.sample_rate
+    }
+
+    pub fn worker_pid(&self) -> Option<u32> {
+        self.worker.as_ref().map(Worker::pid)
+    }
+
+    /// Replaces a worker that died.
+    pub fn recover(&mut self) {
+        if self
+            .worker
+            .as_mut()
+            .is_some_and(|worker| !worker.is_alive())
+        {
+            self.worker = None;
+        }
+    }
+
+    /// Renders with `--retries`: a worker that crashed or hung is replaced and the file
+    /// rendered again from the start.
+    pub fn render_timeline(
+        &mut self,
+        timeline: &Timeline,
+        output: &Path,
+        onsets: Option<&Path>,
+        on_tick: &mut dyn FnMut(u64, u64),
+    ) -> Result<RenderReport> {
+        let mut attempts = 0;
+        let report = loop {
+            attempts += 1;
+            match self.attempt(timeline, output, on_tick) {
+                Ok(report) => break RenderReport { attempts, ..report },
+                Err(error) if error.is_retryable() && attempts <= self.options.retries => {
+                    tracing::warn!(%error, attempt = attempts, "render failed; starting a new worker");
+                    self.worker = None;
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        if let Some(path) = onsets {
+            onsets::write(
+                path,
+                timeline,
+                self.options.sample_rate,
+                Some(report.latency),
+            )?;
+        }
+        Ok(report)
+    }
+
+    fn attempt(
+        &mut self,
+        timeline: &Timeline,
+        output: &Path,
+        on_tick: &mut dyn FnMut(u64, u64),
+    ) -> Result<RenderReport> {
+        let sr = self.options.sample_rate;
+        let (total, silence) = take_length(timeline, self.options.tail, sr);
+        let timeout = render_timeout(&self.options, total, sr);
+        create_parent(output)?;
+        let partial = partial_path(output);
+        let job = Job {
+            library: self.library.clone(),
+            chain: self.chain.clone(),
+            sample_rate: sr,
+            block: self.options.period.unwrap_or(OFFLINE_BLOCK),
+            events: timeline
+                .frames(sr)
+                .map(|(frame, event)| (frame, event.message.bytes().to_vec()))
+                .collect(),
+            total,
+            silence: silence.map(|s| Silence {
+                after_frame: s.after_frame,
+                quiet_frames: s.quiet_frames,
+                threshold: s.threshold,
+            }),
+            output: partial.clone(),
+            format: match self.options.format {
+                rt_core::WavFormat::Float32 => Format::Float32,
+                rt_core::WavFormat::Int24 => Format::Int24,
+                rt_core::WavFormat::Int16 => Format::Int16,
+            },
+        };
+        let started = Instant::now();
+        if self.worker.as_mut().is_none_or(|worker| !worker.is_alive()) {
+            self.worker = Some(Worker::start(&self.exe)?);
+        }
+        let worker = self.worker.as_mut().expect("just started");
+        let rendered = worker.render(
+            &job,
+            &self.label,
+            self.options.interrupt.as_deref(),
+            timeout,
+            on_tick,
+        );
+        let done = match rendered {
+            Ok(done) => done,
+            Err(error) => {
+                if !worker.is_alive() {
+                    self.worker = None;
+                }
+                if std::fs::metadata(&partial).is_ok_and(|m| m.len() == 0) {
+                    let _ = std::fs::remove_file(&partial);
+                }
+                return Err(error);
+            }
+        };
+        if done.dropped_sysex > 0 {
+            tracing::warn!(
+                count = done.dropped_sysex,
+                "system-exclusive messages were not played: Carla's library takes short messages only"
+            );
+        }
+        // Complete: the output appears under its name only now.
+        std::fs::rename(&partial, output).map_err(|source| Error::Io {
+            path: output.to_path_buf(),
+            source,
+        })?;
+        Ok(RenderReport {
+            output: output.to_path_buf(),
+            frames: done.frames,
+            channels: done.channels,
+            sample_rate: sr,
+            engine: EngineKind::Offline,
+            latency: done.latency,
+            elapsed: started.elapsed(),
+            attempts: 1,
+        })
+    }
+}
+
+/// Where a render writes until it is complete: `song.wav.partial` beside `song.wav`. A render
+/// that fails leaves it there, a valid WAV of what was rendered.
+pub fn partial_path(output: &Path) -> PathBuf {
+    let mut name = output.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}

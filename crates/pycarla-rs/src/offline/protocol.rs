@@ -1,0 +1,91 @@
+//! What the caller and a worker process say to each other: one JSON object a line, a job on the
+//! worker's stdin, progress and one reply on its stdout.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// What plays: a chain of plugins (instrument first) or a Carla project.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Chain {
+    /// Plugin descriptions as `carla_lib::PluginSpec` parses them.
+    Plugins(Vec<String>),
+    /// A `.carxp` file.
+    Project(PathBuf),
+}
+
+/// How a WAV stores samples (mirrors `rt_core::WavFormat`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Format {
+    /// 32-bit float.
+    Float32,
+    /// 24-bit integer.
+    Int24,
+    /// 16-bit integer.
+    Int16,
+}
+
+/// `rt_core::StopOnSilence`, carried across.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Silence {
+    pub after_frame: u64,
+    pub quiet_frames: u64,
+    pub threshold: f32,
+}
+
+/// One file to render. Times are already frames: the caller computed them with the one timing
+/// rule both engines share.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Carla's `libcarla_host-plugin.so`, found by the caller.
+    pub library: PathBuf,
+    pub chain: Chain,
+    pub sample_rate: u32,
+    /// Frames per `process` call.
+    pub block: u32,
+    /// `(frame, message)` in time order.
+    pub events: Vec<(u64, Vec<u8>)>,
+    /// Frames to write (the most, with a silence rule).
+    pub total: u64,
+    pub silence: Option<Silence>,
+    /// Where the worker writes (the caller renames it once complete).
+    pub output: PathBuf,
+    pub format: Format,
+}
+
+/// What a worker says while and after rendering a job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    /// Frames written so far, of at most `total`.
+    Progress { done: u64, total: u64 },
+    /// The file is complete.
+    Done(Done),
+    /// The job failed; the worker can take another.
+    Failed(Failure),
+}
+
+/// A finished render.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Done {
+    pub frames: u64,
+    pub channels: usize,
+    /// Frames of plugin latency removed from the start.
+    pub latency: u64,
+    /// System-exclusive messages Carla's native API could not carry.
+    pub dropped_sysex: u64,
+    /// The chain's plugins, as Carla names them.
+    pub plugins: Vec<String>,
+}
+
+/// Why a job failed, sorted so the caller can rebuild a typed error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Failure {
+    /// Carla's library is missing or unusable.
+    NoCarla(String),
+    /// A plugin or project could not be loaded (nothing was rendered).
+    Load(String),
+    /// Writing the audio failed.
+    Output(String),
+    /// The job itself does not make sense.
+    Job(String),
+}

@@ -1,0 +1,329 @@
+//! Worker processes: the offline engine runs plugins in a child process, so that a plugin that
+//! crashes fails one file, never the caller. A worker renders one job at a time and is reused
+//! for the next (Carla's library is loaded once per worker).
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use carla_lib::CarlaLibrary;
+
+use super::engine;
+use super::protocol::{Done, Failure, Job, Reply};
+use crate::error::{Error, Result};
+
+/// The worker's executable name, installed beside `pycarla`.
+pub const WORKER_EXE: &str = "pycarla-worker";
+
+/// The environment variable that names the worker's executable.
+pub const WORKER_EXE_VAR: &str = "PYCARLA_WORKER";
+
+/// Lines of a worker's stderr kept for error messages.
+const TAIL_LINES: usize = 20;
+
+/// How long a worker gets to exit after its stdin closes before it is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+
+/// How often the caller looks at interrupts and deadlines while a worker renders.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The worker's executable: `$PYCARLA_WORKER`, else `pycarla-worker` beside the running
+/// program (or one directory up, where cargo puts binaries next to tests and examples), else
+/// on `PATH`.
+pub fn find_worker_exe() -> Result<PathBuf> {
+    if let Some(exe) = std::env::var_os(WORKER_EXE_VAR).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(exe));
+    }
+    let beside = std::env::current_exe().ok().and_then(|exe| {
+        exe.ancestors()
+            .skip(1)
+            .take(2)
+            .map(|dir| dir.join(WORKER_EXE))
+            .find(|candidate| candidate.is_file())
+    });
+    beside
+        .or_else(|| crate::instrument::find_on_path(WORKER_EXE))
+        .ok_or_else(|| Error::Missing {
+            program: WORKER_EXE.into(),
+            hint: format!(
+                "it is built and installed with pycarla (cargo install pycarla-rs); or set {WORKER_EXE_VAR}"
+            ),
+        })
+}
+
+/// A running worker process.
+#[derive(Debug)]
+pub struct Worker {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    replies: Receiver<Reply>,
+    tail: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl Worker {
+    /// Starts `exe` as a worker. It dies with the thread that started it (parent-death
+    /// signal), so it never outlives the caller.
+    pub fn start(exe: &Path) -> Result<Worker> {
+        let mut command = Command::new(exe);
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().map_err(|source| Error::Io {
+            path: exe.to_path_buf(),
+            source,
+        })?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take().expect("piped");
+        let (sender, replies) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("pycarla-worker-out".into())
+            .spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+                    match serde_json::from_str::<Reply>(&line) {
+                        Ok(reply) => {
+                            if sender.send(reply).is_err() {
+                                break;
+                            }
+                        }
+                        Err(error) => tracing::warn!(%error, line, "unreadable worker reply"),
+                    }
+                }
+            })
+            .map_err(|source| Error::Io {
+                path: exe.to_path_buf(),
+                source,
+            })?;
+        let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
+        let kept = tail.clone();
+        std::thread::Builder::new()
+            .name("pycarla-worker-err".into())
+            .spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+                    tracing::debug!(target: "pycarla::worker", "{line}");
+                    let mut tail = kept.lock().unwrap_or_else(|p| p.into_inner());
+                    if tail.len() == TAIL_LINES {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
+                }
+            })
+            .map_err(|source| Error::Io {
+                path: exe.to_path_buf(),
+                source,
+            })?;
+        Ok(Worker {
+            child,
+            stdin,
+            replies,
+            tail,
+        })
+    }
+
+    /// The worker's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Renders `job`, calling `on_tick(done, total)` as it goes. Ends early, killing the
+    /// worker, when `interrupt` is set or `timeout` passes; a worker that dies fails the job
+    /// with its signal and last output (and must be replaced).
+    pub fn render(
+        &mut self,
+        job: &Job,
+        chain: &str,
+        interrupt: Option<&AtomicBool>,
+        timeout: Duration,
+        on_tick: &mut dyn FnMut(u64, u64),
+    ) -> Result<Done> {
+        let mut line = serde_json::to_string(job).expect("jobs serialise");
+        line.push('\n');
+        let sent = self.stdin.as_mut().map(|stdin| {
+            stdin
+                .write_all(line.as_bytes())
+                .and_then(|()| stdin.flush())
+        });
+        if !matches!(sent, Some(Ok(()))) {
+            return Err(self.died(chain));
+        }
+        let deadline = Instant::now() + timeout;
+        let mut done_frames = 0;
+        loop {
+            if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+                self.kill();
+                return Err(rt_core::Error::Interrupted { done_frames }.into());
+            }
+            if Instant::now() > deadline {
+                self.kill();
+                return Err(rt_core::Error::Timeout {
+                    seconds: timeout.as_secs_f64(),
+                    done_frames,
+                    total_frames: job.total,
+                }
+                .into());
+            }
+            match self.replies.recv_timeout(POLL) {
+                Ok(Reply::Progress { done, total }) => {
+                    done_frames = done;
+                    on_tick(done, total);
+                }
+                Ok(Reply::Done(done)) => return Ok(done),
+                Ok(Reply::Failed(failure)) => return Err(failure_error(failure, chain)),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Err(self.died(chain)),
+            }
+        }
+    }
+
+    /// Whether the process still runs.
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The worker ended without answering: how (its signal or exit code) and its last words.
+    fn died(&mut self, chain: &str) -> Error {
+        let status = match self.child.wait() {
+            Ok(status) => match status.signal() {
+                Some(signal) => format!(
+                    "killed by {}",
+                    nix::sys::signal::Signal::try_from(signal)
+                        .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_string())
+                ),
+                None => status.to_string(),
+            },
+            Err(error) => format!("unknown exit: {error}"),
+        };
+        // The stderr reader may still hold the last lines: give it a moment to drain.
+        std::thread::sleep(Duration::from_millis(20));
+        let tail = self
+            .tail
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n");
+        Error::PluginCrashed {
+            chain: chain.to_string(),
+            pid: self.child.id(),
+            status,
+            tail,
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Worker {
+    /// Closes the worker's stdin (it exits at end of input), waits a little, then kills it.
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + EXIT_GRACE;
+        while self.is_alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.kill();
+    }
+}
+
+fn failure_error(failure: Failure, chain: &str) -> Error {
+    match failure {
+        Failure::NoCarla(message) => Error::Missing {
+            program: "Carla".into(),
+            hint: message,
+        },
+        Failure::Load(message) => Error::PluginLoad {
+            chain: chain.to_string(),
+            message,
+        },
+        Failure::Output(message) | Failure::Job(message) => Error::Worker { message },
+    }
+}
+
+/// The worker's `main`: jobs on stdin, replies on stdout, one JSON object a line, until stdin
+/// closes. Carla and plugins print to stdout too: the protocol gets a private copy of stdout
+/// and everything else printed goes to stderr.
+pub fn worker_main() -> ExitCode {
+    let protocol = match private_stdout() {
+        Ok(protocol) => protocol,
+        Err(error) => {
+            eprintln!("pycarla-worker: cannot set up its output: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut protocol = std::io::LineWriter::new(protocol);
+    let mut libraries: Vec<(PathBuf, Arc<CarlaLibrary>)> = Vec::new();
+    let mut send = move |reply: &Reply| -> bool {
+        let line = serde_json::to_string(reply).expect("replies serialise");
+        writeln!(protocol, "{line}").is_ok()
+    };
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let reply = match serde_json::from_str::<Job>(&line) {
+            Err(error) => Reply::Failed(Failure::Job(format!("unreadable job: {error}"))),
+            Ok(job) => {
+                let library = match libraries.iter().find(|(path, _)| *path == job.library) {
+                    Some((_, library)) => Ok(library.clone()),
+                    None => CarlaLibrary::open(&job.library)
+                        .map(Arc::new)
+                        .inspect(|library| libraries.push((job.library.clone(), library.clone())))
+                        .map_err(|error| Failure::NoCarla(error.to_string())),
+                };
+                let mut alive = true;
+                let result = library
+                    .and_then(|library| engine::load(&library, &job))
+                    .and_then(|(loaded, plugins)| {
+                        engine::render(loaded, plugins, &job, |done, total| {
+                            alive &= send(&Reply::Progress { done, total });
+                        })
+                    });
+                if !alive {
+                    break;
+                }
+                match result {
+                    Ok(done) => Reply::Done(done),
+                    Err(failure) => Reply::Failed(failure),
+                }
+            }
+        };
+        if !send(&reply) {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// A duplicate of stdout for the protocol, with fd 1 then pointed at stderr.
+fn private_stdout() -> std::io::Result<std::fs::File> {
+    let stdout = std::io::stdout();
+    let _lock = stdout.lock();
+    // SAFETY: plain descriptor calls on this process's own standard streams.
+    unsafe {
+        let copy = libc::dup(stdout.as_raw_fd());
+        if copy < 0 || libc::dup2(libc::STDERR_FILENO, libc::STDOUT_FILENO) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        libc::fcntl(copy, libc::F_SETFD, libc::FD_CLOEXEC);
+        Ok(std::fs::File::from_raw_fd(copy))
+    }
+}

@@ -1,0 +1,379 @@
+//! The whole workflow in a few calls: one [`Renderer`] over two engines — Carla's library
+//! offline in a worker process, or JACK with a supervised server and synth host — sharing one
+//! timing rule and one audio sink.
+
+mod jack;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use proc_supervisor::RunningHost;
+use rt_core::{StopOnSilence, WavFormat};
+use smf::{ExactTime, Timeline};
+
+use crate::error::{Error, Result};
+use crate::instrument::Instrument;
+use crate::offline::OfflineRenderer;
+use jack::JackRenderer;
+
+/// The offline engine's default block: the fastest measured (see the README's Performance).
+pub const OFFLINE_BLOCK: u32 = 4096;
+
+/// A private JACK server's default period.
+pub const JACK_PERIOD: u32 = 1024;
+
+/// Which engine to render with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// Offline wherever Carla's library can host the instrument, else JACK.
+    #[default]
+    Auto,
+    /// Carla's library, in a worker process, as fast as the plugins allow.
+    Offline,
+    /// A JACK server, in freewheel or real time.
+    Jack,
+}
+
+/// The engine a renderer uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineKind {
+    /// Carla's library in a worker process.
+    Offline,
+    /// JACK.
+    Jack,
+}
+
+/// How much audio to record after the last MIDI message.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tail {
+    /// A fixed number of seconds: the file holds exactly round((duration + tail) · sr) frames.
+    Seconds(f64),
+    /// Until the output stays below -90 dBFS for half a second, at most 30 seconds.
+    Auto,
+}
+
+/// -90 dBFS as a linear peak.
+const AUTO_TAIL_THRESHOLD: f32 = 3.162_277_7e-5;
+/// The quiet run that ends an automatic tail, in seconds.
+const AUTO_TAIL_QUIET: f64 = 0.5;
+/// The longest automatic tail, in seconds.
+const AUTO_TAIL_MAX: f64 = 30.0;
+
+/// Everything about a render besides the instrument and the files.
+#[derive(Clone, Debug)]
+pub struct RenderOptions {
+    /// Which engine renders.
+    pub engine: EngineChoice,
+    /// Sample rate of the offline engine or of a private server (an attached server keeps
+    /// its own).
+    pub sample_rate: u32,
+    /// Frames per block (offline) or per cycle (a private JACK server); `None`: each engine's
+    /// fastest ([`OFFLINE_BLOCK`], [`JACK_PERIOD`]). Timing is exact at any size.
+    pub period: Option<u32>,
+    /// Audio after the last message.
+    pub tail: Tail,
+    /// Render in real time instead of freewheeling.
+    pub realtime: bool,
+    /// WAV sample format.
+    pub format: WavFormat,
+    /// Use this running server instead of starting a private one.
+    pub server: Option<String>,
+    /// Restart the host (and server) and render again this many times after a crash.
+    pub retries: u32,
+    /// Give up on one file after this long (default: a minute plus ten times its length).
+    pub timeout: Option<Duration>,
+    /// How long the synth host may take to become ready.
+    pub ready_timeout: Duration,
+    /// Set to stop the render early (e.g. by a signal handler).
+    pub interrupt: Option<Arc<AtomicBool>>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            engine: EngineChoice::Auto,
+            sample_rate: 48_000,
+            period: None,
+            tail: Tail::Seconds(2.0),
+            realtime: false,
+            format: WavFormat::Float32,
+            server: None,
+            retries: 0,
+            timeout: None,
+            ready_timeout: Duration::from_secs(20),
+            interrupt: None,
+        }
+    }
+}
+
+/// What one render produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenderReport {
+    /// The WAV written.
+    pub output: PathBuf,
+    /// Frames in it.
+    pub frames: u64,
+    /// Channels in it (the synth's outputs).
+    pub channels: usize,
+    /// Its sample rate.
+    pub sample_rate: u32,
+    /// Which engine rendered it.
+    pub engine: EngineKind,
+    /// Frames of plugin latency removed from the start (offline engine).
+    pub latency: u64,
+    /// Wall-clock time of the render itself.
+    pub elapsed: Duration,
+    /// Attempts it took (1 without crashes).
+    pub attempts: u32,
+}
+
+impl RenderReport {
+    /// Seconds of audio per second of wall clock.
+    pub fn times_realtime(&self) -> f64 {
+        self.frames as f64 / f64::from(self.sample_rate) / self.elapsed.as_secs_f64()
+    }
+}
+
+/// The frames a take writes and, for an automatic tail, the silence rule that may end it
+/// sooner: the one definition both engines use.
+pub(crate) fn take_length(
+    timeline: &Timeline,
+    tail: Tail,
+    sample_rate: u32,
+) -> (u64, Option<StopOnSilence>) {
+    let end = timeline.duration();
+    match tail {
+        Tail::Seconds(tail) => (
+            (end + ExactTime::from_secs_f64(tail)).frame(sample_rate),
+            None,
+        ),
+        Tail::Auto => (
+            (end + ExactTime::from_secs_f64(AUTO_TAIL_MAX)).frame(sample_rate),
+            Some(StopOnSilence {
+                after_frame: end.frame(sample_rate),
+                quiet_frames: (AUTO_TAIL_QUIET * f64::from(sample_rate)) as u64,
+                threshold: AUTO_TAIL_THRESHOLD,
+            }),
+        ),
+    }
+}
+
+/// How long one file may take: a minute plus ten times its length, unless the options say.
+pub(crate) fn render_timeout(options: &RenderOptions, frames: u64, sample_rate: u32) -> Duration {
+    options.timeout.unwrap_or(Duration::from_secs_f64(
+        60.0 + 10.0 * frames as f64 / f64::from(sample_rate),
+    ))
+}
+
+/// Creates the directory an output goes in.
+pub(crate) fn create_parent(output: &Path) -> Result<()> {
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Renders files through one engine, kept across files: on JACK a server and a synth host, offline a
+/// worker process (every file still starts from the instrument's initial state).
+///
+/// ```no_run
+/// use pycarla::{Instrument, RenderOptions, Renderer};
+/// let mut renderer = Renderer::new(Instrument::default_soundfont()?, RenderOptions::default())?;
+/// for name in ["a", "b"] {
+///     renderer.render_file(format!("{name}.mid"), format!("{name}.wav"), None::<&str>)?;
+/// }
+/// # Ok::<(), pycarla::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Renderer {
+    engine: Engine,
+}
+
+#[derive(Debug)]
+enum Engine {
+    Offline(OfflineRenderer),
+    Jack(JackRenderer),
+}
+
+impl Renderer {
+    /// Picks the engine ([`RenderOptions::engine`]) and starts it: a worker process, or a server
+    /// and the instrument's host.
+    pub fn new(instrument: Instrument, options: RenderOptions) -> Result<Renderer> {
+        if let Tail::Seconds(tail) = options.tail
+            && !(tail >= 0.0 && tail.is_finite())
+        {
+            return Err(Error::Usage(format!(
+                "a tail of {tail} s: it must be ≥ 0 seconds"
+            )));
+        }
+        if options.period == Some(0) || options.sample_rate == 0 {
+            return Err(Error::Usage(
+                "the period and the sample rate must be above zero".into(),
+            ));
+        }
+        let engine = match engine_for(&instrument, &options)? {
+            EngineKind::Offline => Engine::Offline(OfflineRenderer::new(&instrument, options)?),
+            EngineKind::Jack => Engine::Jack(JackRenderer::new(instrument, options)?),
+        };
+        Ok(Renderer { engine })
+    }
+
+    /// The engine in use.
+    pub fn engine(&self) -> EngineKind {
+        match self.engine {
+            Engine::Offline(_) => EngineKind::Offline,
+            Engine::Jack(_) => EngineKind::Jack,
+        }
+    }
+
+    /// The sample rate of the files written.
+    pub fn sample_rate(&self) -> u32 {
+        match &self.engine {
+            Engine::Offline(offline) => offline.sample_rate(),
+            Engine::Jack(jack) => jack.sample_rate(),
+        }
+    }
+
+    /// The JACK server's name (JACK engine).
+    pub fn server_name(&self) -> Option<&str> {
+        match &self.engine {
+            Engine::Offline(_) => None,
+            Engine::Jack(jack) => Some(jack.server_name()),
+        }
+    }
+
+    /// The synth host, if this renderer started one (JACK engine).
+    pub fn host(&self) -> Option<&RunningHost> {
+        match &self.engine {
+            Engine::Offline(_) => None,
+            Engine::Jack(jack) => jack.host(),
+        }
+    }
+
+    /// The worker process's id (offline engine), once started.
+    pub fn worker_pid(&self) -> Option<u32> {
+        match &self.engine {
+            Engine::Offline(offline) => offline.worker_pid(),
+            Engine::Jack(_) => None,
+        }
+    }
+
+    /// Renders the MIDI file `midi` into the WAV `output`, and the onsets CSV if asked for.
+    pub fn render_file(
+        &mut self,
+        midi: impl AsRef<Path>,
+        output: impl AsRef<Path>,
+        onsets: Option<impl AsRef<Path>>,
+    ) -> Result<RenderReport> {
+        let timeline = Timeline::from_path(midi)?;
+        self.render_timeline(&timeline, output, onsets, |_, _| {})
+    }
+
+    /// Renders a timeline (a parsed file, or [`smf::Note::timeline`]); `on_tick(written,
+    /// total)` is called as the render goes.
+    pub fn render_timeline(
+        &mut self,
+        timeline: &Timeline,
+        output: impl AsRef<Path>,
+        onsets: Option<impl AsRef<Path>>,
+        mut on_tick: impl FnMut(u64, u64),
+    ) -> Result<RenderReport> {
+        let (output, onsets) = (output.as_ref(), onsets.as_ref().map(AsRef::as_ref));
+        match &mut self.engine {
+            Engine::Offline(offline) => {
+                offline.render_timeline(timeline, output, onsets, &mut on_tick)
+            }
+            Engine::Jack(jack) => jack.render_timeline(timeline, output, onsets, &mut on_tick),
+        }
+    }
+
+    /// Restarts what died (a worker; a server or host). Nothing when all is running.
+    pub fn recover(&mut self) -> Result<()> {
+        match &mut self.engine {
+            Engine::Offline(offline) => {
+                offline.recover();
+                Ok(())
+            }
+            Engine::Jack(jack) => jack.recover(),
+        }
+    }
+}
+
+/// The engine [`Renderer::new`] picks for this instrument and these options: offline when
+/// asked for or, with [`EngineChoice::Auto`], wherever Carla's library is installed and can
+/// host the instrument (not a JACK program, no running server, not in real time).
+pub fn engine_for(instrument: &Instrument, options: &RenderOptions) -> Result<EngineKind> {
+    let jack_only = if options.server.is_some() {
+        Some("a running JACK server was asked for")
+    } else if options.realtime {
+        Some("a real-time render was asked for")
+    } else if instrument.offline_chain().is_none() {
+        Some("the instrument is a JACK program")
+    } else {
+        None
+    };
+    let carla = crate::offline::carla_library();
+    match (options.engine, jack_only) {
+        (EngineChoice::Offline, Some(reason)) => Err(Error::Usage(format!(
+            "the offline engine cannot be used: {reason}"
+        ))),
+        (EngineChoice::Offline, None) => carla.map(|_| EngineKind::Offline),
+        (EngineChoice::Jack, _) => Ok(EngineKind::Jack),
+        (EngineChoice::Auto, Some(_)) => Ok(EngineKind::Jack),
+        (EngineChoice::Auto, None) => match (carla, instrument) {
+            (Ok(_), _) => Ok(EngineKind::Offline),
+            // Only Carla's library hosts a plugin chain.
+            (Err(error), Instrument::Plugins(_)) => Err(error),
+            (Err(error), _) => {
+                tracing::info!(%error, "Carla's library is missing: rendering on JACK");
+                Ok(EngineKind::Jack)
+            }
+        },
+    }
+}
+
+/// Renders one MIDI file into a WAV with a fresh engine (and, on JACK, a fresh server and host).
+///
+/// ```no_run
+/// use pycarla::{Instrument, RenderOptions};
+/// let report = pycarla::render(
+///     Instrument::SoundFont("/usr/share/sounds/sf2/FluidR3_GM.sf2".into()),
+///     "song.mid",
+///     "song.wav",
+///     &RenderOptions::default(),
+/// )?;
+/// println!("{} frames, {:.0}× realtime", report.frames, report.times_realtime());
+/// # Ok::<(), pycarla::Error>(())
+/// ```
+pub fn render(
+    instrument: Instrument,
+    midi: impl AsRef<Path>,
+    output: impl AsRef<Path>,
+    options: &RenderOptions,
+) -> Result<RenderReport> {
+    Renderer::new(instrument, options.clone())?.render_file(midi, output, None::<&Path>)
+}
+
+/// Renders many `(midi, wav)` pairs through one renderer, in order. One file's failure
+/// does not stop the others: each gets its own result.
+pub fn render_batch(
+    instrument: Instrument,
+    jobs: &[(PathBuf, PathBuf)],
+    options: &RenderOptions,
+) -> Result<Vec<Result<RenderReport>>> {
+    let mut renderer = Renderer::new(instrument, options.clone())?;
+    Ok(jobs
+        .iter()
+        .map(|(midi, wav)| renderer.render_file(midi, wav, None::<&Path>))
+        .collect())
+}
+
+/// A host for callers that want the supervisor directly.
+pub fn host_for(instrument: &Instrument, scratch: &Path) -> Result<Option<proc_supervisor::Host>> {
+    instrument.host(crate::instrument::find_carla().as_deref(), scratch)
+}

@@ -1,0 +1,278 @@
+//! The audio sink both engines write through: planar memory or a streamed WAV file, integer
+//! formats quantised with clipping, and the silence rule of `--tail auto`.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+/// Bytes buffered before a write(2): one write per ~64 periods of stereo audio rather than per
+/// period, so the disk takes less CPU from the render.
+const WAV_BUFFER_BYTES: usize = 1 << 20;
+
+/// Ends a recording once the audio stays quiet: pycarla-rs's `--tail auto`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StopOnSilence {
+    /// Silence only counts from this frame on (the end of the MIDI).
+    pub after_frame: u64,
+    /// How many quiet frames in a row end the recording (they are kept).
+    pub quiet_frames: u64,
+    /// Peak level (linear) at or below which a frame is quiet; -90 dBFS is about 3.2e-5.
+    pub threshold: f32,
+}
+
+impl StopOnSilence {
+    /// How many of the frames in `samples` (interleaved, starting at frame `first`) to keep:
+    /// `Some(n)` when the quiet run completes inside them, `None` to keep them all. `run` carries
+    /// the current quiet run across calls.
+    pub fn keep(
+        &self,
+        run: &mut u64,
+        first: u64,
+        samples: &[f32],
+        channels: usize,
+    ) -> Option<usize> {
+        for (index, frame) in samples.chunks_exact(channels).enumerate() {
+            if first + (index as u64) < self.after_frame {
+                continue;
+            }
+            if frame.iter().any(|sample| sample.abs() > self.threshold) {
+                *run = 0;
+            } else {
+                *run += 1;
+                if *run >= self.quiet_frames {
+                    return Some(index + 1);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Sample format of a WAV file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WavFormat {
+    /// 32-bit float: no clipping, the synth's exact output.
+    #[default]
+    Float32,
+    /// 24-bit integer (clipped to ±1).
+    Int24,
+    /// 16-bit integer (clipped to ±1).
+    Int16,
+}
+
+impl WavFormat {
+    /// Bytes of one sample.
+    pub fn bytes_per_sample(self) -> u64 {
+        match self {
+            WavFormat::Float32 => 4,
+            WavFormat::Int24 => 3,
+            WavFormat::Int16 => 2,
+        }
+    }
+}
+
+/// Where recorded audio goes.
+#[derive(Clone, Debug)]
+pub enum Sink {
+    /// Planar buffers in memory ([`Recording::channels`]).
+    Memory,
+    /// Streamed to a WAV file as it arrives (memory stays flat however long the render). The file
+    /// is finalized even when the render fails, holding the frames recorded so far.
+    Wav {
+        /// The file.
+        path: PathBuf,
+        /// Its sample format.
+        format: WavFormat,
+    },
+}
+
+/// The result of a recording.
+#[derive(Clone, Debug, Default)]
+pub struct Recording {
+    /// Sample rate in Hz.
+    pub sample_rate: u32,
+    /// Frames recorded.
+    pub frames: u64,
+    /// One buffer per channel ([`Sink::Memory`] only; empty for a WAV sink).
+    pub channels: Vec<Vec<f32>>,
+    /// The WAV written ([`Sink::Wav`] only).
+    pub path: Option<PathBuf>,
+}
+
+/// Where audio goes, opened: appends interleaved frames, finishes into a [`Recording`]. The
+/// recorder's drain thread and the offline engine both write through it.
+pub struct AudioWriter(Output);
+
+impl std::fmt::Debug for AudioWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Output::Memory { channels } => {
+                write!(f, "AudioWriter(memory, {} channels)", channels.len())
+            }
+            Output::Wav { path, format, .. } => {
+                write!(f, "AudioWriter({}, {format:?})", path.display())
+            }
+        }
+    }
+}
+
+impl AudioWriter {
+    /// Opens `sink` for `channels` interleaved channels (creates the WAV file).
+    pub fn open(sink: &Sink, channels: usize, sample_rate: u32) -> Result<AudioWriter, Error> {
+        Output::open(sink, channels, sample_rate).map(AudioWriter)
+    }
+
+    /// Appends interleaved samples, a whole number of frames.
+    pub fn write(&mut self, samples: &[f32]) -> Result<(), Error> {
+        self.0.write(samples)
+    }
+
+    /// Makes what was written so far a valid file (the WAV header counts it), so that a
+    /// process killed later leaves a readable partial file.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        match &mut self.0 {
+            Output::Memory { .. } => Ok(()),
+            Output::Wav { writer, path, .. } => {
+                writer.flush().map_err(|source| wav_error(path, source))
+            }
+        }
+    }
+
+    /// Completes the file (its header) and returns what was written.
+    pub fn finish(self, frames: u64, sample_rate: u32) -> Result<Recording, Error> {
+        self.0.finish(frames, sample_rate)
+    }
+}
+
+enum Output {
+    Memory {
+        channels: Vec<Vec<f32>>,
+    },
+    Wav {
+        writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+        format: WavFormat,
+        path: PathBuf,
+    },
+}
+
+impl Output {
+    fn open(sink: &Sink, channels: usize, sample_rate: u32) -> Result<Output, Error> {
+        Ok(match sink {
+            Sink::Memory => Output::Memory {
+                channels: vec![Vec::new(); channels],
+            },
+            Sink::Wav { path, format } => {
+                let (bits_per_sample, sample_format) = match format {
+                    WavFormat::Float32 => (32, hound::SampleFormat::Float),
+                    WavFormat::Int24 => (24, hound::SampleFormat::Int),
+                    WavFormat::Int16 => (16, hound::SampleFormat::Int),
+                };
+                let spec = hound::WavSpec {
+                    channels: channels as u16,
+                    sample_rate,
+                    bits_per_sample,
+                    sample_format,
+                };
+                // A large buffer: one write(2) per ~64 periods of stereo audio rather than per
+                // period, so the disk thread takes less CPU from the JACK chain in freewheel.
+                let file = std::fs::File::create(path)
+                    .map_err(|source| wav_error(path, hound::Error::IoError(source)))?;
+                let buffered = std::io::BufWriter::with_capacity(WAV_BUFFER_BYTES, file);
+                let writer = hound::WavWriter::new(buffered, spec)
+                    .map_err(|source| wav_error(path, source))?;
+                Output::Wav {
+                    writer,
+                    format: *format,
+                    path: path.clone(),
+                }
+            }
+        })
+    }
+
+    /// Appends interleaved samples, a whole number of frames.
+    fn write(&mut self, samples: &[f32]) -> Result<(), Error> {
+        match self {
+            Output::Memory { channels } => {
+                // Whole frames always: the ring holds whole frames and is read in whole frames.
+                debug_assert_eq!(samples.len() % channels.len(), 0);
+                for frame in samples.chunks_exact(channels.len()) {
+                    for (channel, &sample) in channels.iter_mut().zip(frame) {
+                        channel.push(sample);
+                    }
+                }
+            }
+            Output::Wav {
+                writer,
+                format,
+                path,
+            } => {
+                for &sample in samples {
+                    let written = match format {
+                        WavFormat::Float32 => writer.write_sample(sample),
+                        WavFormat::Int24 => writer.write_sample(quantize(sample, 8_388_607.0)),
+                        WavFormat::Int16 => writer.write_sample(quantize(sample, 32_767.0) as i16),
+                    };
+                    written.map_err(|source| wav_error(path, source))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, frames: u64, sample_rate: u32) -> Result<Recording, Error> {
+        match self {
+            Output::Memory { channels, .. } => Ok(Recording {
+                sample_rate,
+                frames,
+                channels,
+                path: None,
+            }),
+            Output::Wav { writer, path, .. } => {
+                writer
+                    .finalize()
+                    .map_err(|source| wav_error(&path, source))?;
+                Ok(Recording {
+                    sample_rate,
+                    frames,
+                    channels: Vec::new(),
+                    path: Some(path),
+                })
+            }
+        }
+    }
+}
+
+/// A sample scaled to an integer full scale, rounded and clipped to ±1.
+fn quantize(sample: f32, full_scale: f32) -> i32 {
+    (sample.clamp(-1.0, 1.0) * full_scale).round() as i32
+}
+
+fn wav_error(path: &Path, source: hound::Error) -> Error {
+    Error::Wav {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StopOnSilence;
+
+    #[test]
+    fn silence_counts_only_after_the_end_and_keeps_the_quiet_run() {
+        let rule = StopOnSilence {
+            after_frame: 4,
+            quiet_frames: 3,
+            threshold: 0.001,
+        };
+        // Two channels; frames 0..4 are quiet but before `after_frame`; frame 5 is loud.
+        let samples = [
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0,
+        ];
+        let mut run = 0;
+        assert_eq!(rule.keep(&mut run, 0, &samples, 2), None);
+        assert_eq!(run, 1);
+        // The run continues into the next chunk: two more quiet frames end it.
+        assert_eq!(rule.keep(&mut run, 7, &[0.0; 8], 2), Some(2));
+    }
+}
