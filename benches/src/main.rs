@@ -293,7 +293,8 @@ fn jack_limit(period: u32, graph: Graph) -> f64 {
 /// recorded frame to the last).
 fn best_speed(instrument: Instrument, period: u32, midi: &Path, scratch: &Path) -> (f64, f64) {
     let options = RenderOptions {
-        period,
+        engine: pycarla::EngineChoice::Jack,
+        period: Some(period),
         tail: Tail::Seconds(2.0),
         ..RenderOptions::default()
     };
@@ -450,7 +451,7 @@ fn worst_onset_error(impulse: &Path, midi_dir: &Path, scratch: &Path) -> (f64, u
     let (mut worst, mut checked) = (0f64, 0usize);
     for period in [64u32, 128, 256, 512, 1024, 2048, 4096] {
         let options = RenderOptions {
-            period,
+            period: Some(period),
             tail: Tail::Seconds(0.5),
             ..RenderOptions::default()
         };

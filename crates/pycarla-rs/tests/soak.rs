@@ -31,7 +31,7 @@ fn two_hundred_renders_leak_nothing() {
         };
         let options = RenderOptions {
             tail: Tail::Seconds(0.1),
-            period: 1024,
+            period: Some(1024),
             ..RenderOptions::default()
         };
         let mut renderer = Renderer::new(instrument, options).unwrap();
