@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Debian packages: JACK (server, library and headers for jack-sys's build), liblzma for
-/// carla-fetch's tar.xz support, the synth hosts the tests and the default instrument use, and
-/// the General MIDI SoundFont.
+/// carla-fetch's tar.xz support, the synth hosts the tests and the default instrument use, the
+/// General MIDI SoundFont and real plugins. Carla itself is not packaged by Debian 12: CI
+/// installs the package in `../shared/carla/` (see `.ci/run`).
 const PACKAGES: &[&str] = &[
     "jackd2",
     "libjack-jackd2-dev",
@@ -24,6 +25,12 @@ const PACKAGES: &[&str] = &[
     "fluid-soundfont-gm",
     "jalv",
     "mda-lv2",
+    // Real plugins of every format Carla hosts, for the offline engine's tests and benchmarks.
+    "dpf-plugins-lv2",
+    "dpf-plugins-vst",
+    "dpf-plugins-ladspa",
+    "dpf-plugins-dssi",
+    "hexter",
 ];
 
 /// Commands that must exist after setup, with the package that provides each.

@@ -11,7 +11,7 @@ use crate::ffi;
 /// The library's file name.
 pub const LIBRARY_NAME: &str = "libcarla_host-plugin.so";
 
-/// The environment variable naming a directory to look in first.
+/// The environment variable naming the one directory to look in.
 pub const LIBRARY_DIR_VAR: &str = "PYCARLA_CARLA_LIBDIR";
 
 /// Carla's host library, loaded, with the functions this crate calls.
@@ -124,13 +124,14 @@ pub fn find_library(extra: &[PathBuf]) -> Result<PathBuf> {
         .ok_or(Error::NotFound { searched })
 }
 
-/// Where Carla's library is looked for, in order: `$PYCARLA_CARLA_LIBDIR`, what
-/// `pkg-config` says, the usual install directories, then `extra`.
+/// Where Carla's library is looked for, in order: what `pkg-config` says, the usual install
+/// directories, then `extra`. `$PYCARLA_CARLA_LIBDIR`, when set, is the only place looked in
+/// (a Carla of one's own, or none at all).
 pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
     if let Some(dir) = std::env::var_os(LIBRARY_DIR_VAR).filter(|d| !d.is_empty()) {
-        dirs.push(PathBuf::from(dir));
+        return vec![PathBuf::from(dir)];
     }
+    let mut dirs = Vec::new();
     if let Some(dir) = pkg_config_libdir() {
         dirs.push(dir);
     }

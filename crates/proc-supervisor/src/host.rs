@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
+use rt_core::client::PortKind;
+
 use crate::carla;
 use crate::child::{ExitWatch, Supervised, jack_command};
 use crate::error::{Error, Result};
@@ -134,14 +136,16 @@ impl Host {
         host
     }
 
-    /// jalv hosting the LV2 plugin `uri`, as client `jalv` (ports `event_in`, `*_out`).
+    /// jalv hosting the LV2 plugin `uri`, as client `jalv`. jalv names its ports after the
+    /// plugin's (`lv2_events_in`, `lv2_audio_out_1`, `event_in`, …): its MIDI input and audio
+    /// outputs are found by type, whatever their names.
     pub fn jalv(uri: impl Into<String>) -> Self {
         Host::new(
             Kind::Jalv { uri: uri.into() },
             "jalv",
             PortGlobs::OfClient {
-                midi: "event_in",
-                audio: "*_out",
+                midi: "*",
+                audio: "*",
             },
         )
     }
@@ -240,6 +244,14 @@ impl Host {
             }
             PortGlobs::Given { audio, .. } => audio.clone(),
         }
+    }
+
+    /// The MIDI input glob and the audio outputs glob, each with the kind of port it must match.
+    fn port_globs(&self) -> [(String, PortKind); 2] {
+        [
+            (self.midi_port_glob(), PortKind::MidiInput),
+            (self.audio_ports_glob(), PortKind::AudioOutput),
+        ]
     }
 
     /// Starts the host on `server` and waits until it is ready.
@@ -444,8 +456,7 @@ impl RunningHost {
                     tail: child.tail(),
                 })
         };
-        let globs = [config.midi_port_glob(), config.audio_ports_glob()];
-        let globs: Vec<&str> = globs.iter().map(String::as_str).collect();
+        let wanted = config.port_globs();
         let deadline = started + config.ready_timeout;
         let mut backoff = Backoff::new();
         let mut probe: Option<Probe> = None;
@@ -464,12 +475,19 @@ impl RunningHost {
             if probe.is_none() {
                 probe = Probe::open(&self.server).ok();
             }
-            let missing = match &probe {
-                Some(probe) => probe
-                    .missing(&globs)
-                    .map_err(|source| jack_error(&self.server, source))?,
-                None => globs.clone(),
-            };
+            let mut missing = Vec::new();
+            for (glob, kind) in &wanted {
+                let found = match &probe {
+                    Some(probe) => !probe
+                        .matching_of(glob, *kind)
+                        .map_err(|source| jack_error(&self.server, source))?
+                        .is_empty(),
+                    None => false,
+                };
+                if !found {
+                    missing.push(glob.as_str());
+                }
+            }
             let waiting_for = if missing.is_empty() {
                 (0..ready_count)
                     .find(|&index| child.hit(index).is_none())
@@ -587,14 +605,15 @@ impl RunningHost {
     /// The host's ports now (pycarla's `get_ports`).
     pub fn ports(&self) -> Result<HostPorts> {
         let probe = Probe::open(&self.server).map_err(|e| jack_error(&self.server, e))?;
-        let matching = |glob: String| {
+        let matching = |glob: String, kind| {
             probe
-                .matching(&glob)
+                .matching_of(&glob, kind)
                 .map_err(|e| jack_error(&self.server, e))
         };
+        let [(midi, midi_kind), (audio, audio_kind)] = self.config.port_globs();
         Ok(HostPorts {
-            midi_in: matching(self.midi_port_glob())?,
-            audio_out: matching(self.audio_ports_glob())?,
+            midi_in: matching(midi, midi_kind)?,
+            audio_out: matching(audio, audio_kind)?,
         })
     }
 
@@ -660,8 +679,8 @@ mod tests {
         assert_eq!(fluid.midi_port_glob(), "fluidsynth:midi*");
         assert_eq!(fluid.audio_ports_glob(), "fluidsynth:[lr]*");
         let jalv = Host::jalv("urn:x").client_name("pi[a]no");
-        assert_eq!(jalv.midi_port_glob(), "pi[[]a[]]no:event_in");
-        assert_eq!(jalv.audio_ports_glob(), "pi[[]a[]]no:*_out");
+        assert_eq!(jalv.midi_port_glob(), "pi[[]a[]]no:*");
+        assert_eq!(jalv.audio_ports_glob(), "pi[[]a[]]no:*");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use jack::Client;
+use rt_core::client::PortKind;
 
 use crate::error::{Error, Result};
 
@@ -51,6 +52,15 @@ impl Probe {
         pattern: &str,
     ) -> std::result::Result<Vec<String>, rt_core::Error> {
         rt_core::client::matching_ports(&self.client, pattern)
+    }
+
+    /// Ports of `kind` matching `pattern`.
+    pub(crate) fn matching_of(
+        &self,
+        pattern: &str,
+        kind: PortKind,
+    ) -> std::result::Result<Vec<String>, rt_core::Error> {
+        rt_core::client::matching_ports_of(&self.client, pattern, kind)
     }
 
     /// The patterns of `patterns` that match no port (empty when all exist).

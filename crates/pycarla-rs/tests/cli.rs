@@ -234,7 +234,13 @@ fn missing_jackd_says_how_to_install_it() {
     let dir = tempfile::tempdir().unwrap();
     pycarla()
         .env("PATH", dir.path())
-        .args(["render", "--sf2", "/usr/share/sounds/sf2/FluidR3_GM.sf2"])
+        .args([
+            "render",
+            "--engine",
+            "jack",
+            "--sf2",
+            "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+        ])
         .arg(midi("test01.mid"))
         .arg("-o")
         .arg(dir.path().join("x.wav"))
@@ -298,6 +304,8 @@ fn default_path_through_carla_when_carla_is_installed() {
         .env("XDG_DATA_HOME", dir.path()) // no Carla installed by `pycarla download`
         .args([
             "render",
+            "--engine",
+            "jack",
             "--sf2",
             "/usr/share/sounds/sf2/FluidR3_GM.sf2",
             "--tail",
@@ -398,7 +406,13 @@ fn missing_synth_says_how_to_install_it() {
     pycarla()
         .env("PATH", bin.path())
         .env("XDG_DATA_HOME", bin.path())
-        .args(["render", "--sf2", "/usr/share/sounds/sf2/FluidR3_GM.sf2"])
+        .args([
+            "render",
+            "--engine",
+            "jack",
+            "--sf2",
+            "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+        ])
         .arg(midi("test01.mid"))
         .assert()
         .code(1)
@@ -406,4 +420,69 @@ fn missing_synth_says_how_to_install_it() {
             predicate::str::contains("fluidsynth")
                 .and(predicate::str::contains("apt-get install fluidsynth")),
         );
+}
+
+#[test]
+fn without_carla_a_soundfont_falls_back_to_jack_and_a_plugin_chain_says_what_is_missing() {
+    // An empty library directory stands for a machine without Carla.
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("fallback.wav");
+    pycarla()
+        .env(pycarla::carla_lib::LIBRARY_DIR_VAR, dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .args([
+            "render",
+            "-q",
+            "--sf2",
+            "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+            "--tail",
+            "0.2",
+        ])
+        .arg(midi("test01.mid"))
+        .arg("-o")
+        .arg(&wav)
+        .assert()
+        .success();
+    assert!(read_wav(&wav).channels[0].iter().any(|s| *s != 0.0));
+    pycarla()
+        .env(pycarla::carla_lib::LIBRARY_DIR_VAR, dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .args(["render", "--plugin", "http://distrho.sf.net/plugins/Kars"])
+        .arg(midi("test01.mid"))
+        .arg("-o")
+        .arg(dir.path().join("x.wav"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("Carla is not installed")
+                .and(predicate::str::contains("libcarla_host-plugin.so")),
+        );
+}
+
+#[test]
+fn jalv_ports_are_found_by_type_whatever_the_plugin_names_them() {
+    // Kars names its ports `lv2_events_in` and `lv2_audio_out_1` (mono), mda's `event_in` and
+    // `left_out`/`right_out`: both play on the JACK engine.
+    let dir = tempfile::tempdir().unwrap();
+    for (uri, channels) in [
+        ("http://distrho.sf.net/plugins/Kars", 1),
+        ("http://drobilla.net/plugins/mda/Piano", 2),
+    ] {
+        let wav = dir.path().join("jalv.wav");
+        pycarla()
+            .args([
+                "render", "-q", "--engine", "jack", "--tail", "0.5", "--lv2", uri,
+            ])
+            .arg(midi("test01.mid"))
+            .arg("-o")
+            .arg(&wav)
+            .assert()
+            .success();
+        let audio = read_wav(&wav);
+        assert_eq!(audio.channels.len(), channels, "{uri}");
+        assert!(
+            audio.channels[0].iter().any(|s| s.abs() > 0.001),
+            "{uri} is silent"
+        );
+    }
 }

@@ -9,7 +9,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use common::{SHARED, children_of, eventually, expected_frames, impulse_frames, kill, midi, read_wav};
+use common::{
+    SHARED, children_of, eventually, expected_frames, impulse_frames, kill, midi, read_wav,
+};
 use pycarla::{EngineChoice, EngineKind, Error, Instrument, RenderOptions, Renderer, Tail};
 
 const KARS_LV2: &str = "http://distrho.sf.net/plugins/Kars";
@@ -20,12 +22,20 @@ fn carla() -> bool {
     static WORKER: Once = Once::new();
     WORKER.call_once(|| {
         // SAFETY: set once, before any test of this file starts a worker.
-        unsafe { std::env::set_var(pycarla::offline::WORKER_EXE_VAR, env!("CARGO_BIN_EXE_pycarla-worker")) };
+        unsafe {
+            std::env::set_var(
+                pycarla::offline::WORKER_EXE_VAR,
+                env!("CARGO_BIN_EXE_pycarla-worker"),
+            )
+        };
     });
     match pycarla::offline::carla_library() {
         Ok(_) => true,
         Err(error) => {
-            assert!(std::env::var_os("CI").is_none(), "CI installs Carla: {error}");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI installs Carla: {error}"
+            );
             eprintln!("skipped: {error}");
             false
         }
@@ -41,7 +51,10 @@ fn offline(period: Option<u32>) -> RenderOptions {
 }
 
 fn scratch() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("pycarla-offline-").tempdir().unwrap()
+    tempfile::Builder::new()
+        .prefix("pycarla-offline-")
+        .tempdir()
+        .unwrap()
 }
 
 /// An SFZ that plays a one-sample click, at full level, on every key, channel and velocity.
@@ -98,12 +111,19 @@ fn every_note_on_sounds_at_its_exact_frame_at_every_block_size() {
     let dir = scratch();
     let sfz = click_sfz(dir.path(), 48_000);
     for block in [64, 1024, 4096] {
-        let mut renderer = Renderer::new(Instrument::Sfz(sfz.clone()), offline(Some(block))).unwrap();
+        let mut renderer =
+            Renderer::new(Instrument::Sfz(sfz.clone()), offline(Some(block))).unwrap();
         assert_eq!(renderer.engine(), EngineKind::Offline);
         for name in SHARED {
             let output = dir.path().join(format!("{name}-{block}.wav"));
-            let report = renderer.render_file(midi(name), &output, None::<&Path>).unwrap();
-            assert_eq!(report.frames, expected_frames(&midi(name), 2, 48_000), "{name}");
+            let report = renderer
+                .render_file(midi(name), &output, None::<&Path>)
+                .unwrap();
+            assert_eq!(
+                report.frames,
+                expected_frames(&midi(name), 2, 48_000),
+                "{name}"
+            );
             let wav = read_wav(&output);
             assert_eq!(
                 click_starts(&wav.channels[0]),
@@ -137,7 +157,11 @@ fn every_packaged_format_renders_the_exact_length_and_sounds() {
         .unwrap_or_else(|e| panic!("{spec}: {e}"));
         assert_eq!(report.frames, expected_frames(&file, 2, 48_000), "{spec}");
         let wav = read_wav(&output);
-        let peak = wav.channels.iter().flatten().fold(0.0f32, |p, s| p.max(s.abs()));
+        let peak = wav
+            .channels
+            .iter()
+            .flatten()
+            .fold(0.0f32, |p, s| p.max(s.abs()));
         assert!(peak > 0.01, "{spec} is silent");
     }
 }
@@ -151,9 +175,18 @@ fn an_lv2_synth_into_a_ladspa_effect_and_rack_and_patchbay_projects() {
     let file = midi("k525short.mid");
     let dry = dir.path().join("dry.wav");
     let wet = dir.path().join("wet.wav");
-    pycarla::render(Instrument::Lv2(KARS_LV2.into()), &file, &dry, &offline(None)).unwrap();
     pycarla::render(
-        Instrument::Plugins(vec![KARS_LV2.into(), "/usr/lib/ladspa/MVerb-ladspa.so".into()]),
+        Instrument::Lv2(KARS_LV2.into()),
+        &file,
+        &dry,
+        &offline(None),
+    )
+    .unwrap();
+    pycarla::render(
+        Instrument::Plugins(vec![
+            KARS_LV2.into(),
+            "/usr/lib/ladspa/MVerb-ladspa.so".into(),
+        ]),
         &file,
         &wet,
         &offline(None),
@@ -164,15 +197,25 @@ fn an_lv2_synth_into_a_ladspa_effect_and_rack_and_patchbay_projects() {
     assert_ne!(dry.channels, wet.channels, "the reverb changed nothing");
 
     // A patchbay project saved by Carla, and a rack project (no patchbay wiring).
-    let patchbay = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/carla/fluidr3-gm-patchbay.carxp");
+    let patchbay = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/carla/fluidr3-gm-patchbay.carxp");
     let rack = dir.path().join("rack.carxp");
     std::fs::write(&rack, rack_project(KARS_LV2)).unwrap();
     for project in [patchbay, rack] {
         let output = dir.path().join("project.wav");
-        pycarla::render(Instrument::CarlaProject(project.clone()), &file, &output, &offline(None))
-            .unwrap_or_else(|e| panic!("{}: {e}", project.display()));
+        pycarla::render(
+            Instrument::CarlaProject(project.clone()),
+            &file,
+            &output,
+            &offline(None),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", project.display()));
         let wav = read_wav(&output);
-        let peak = wav.channels.iter().flatten().fold(0.0f32, |p, s| p.max(s.abs()));
+        let peak = wav
+            .channels
+            .iter()
+            .flatten()
+            .fold(0.0f32, |p, s| p.max(s.abs()));
         assert!(peak > 0.01, "{} is silent", project.display());
     }
 }
@@ -208,9 +251,17 @@ fn a_file_sounds_the_same_alone_after_another_file_and_in_a_parallel_batch() {
     pycarla::render(fluid(), midi("test06.mid"), &alone, &offline(None)).unwrap();
     // test19 changes programs and controllers; test06 must not inherit them.
     let mut renderer = Renderer::new(fluid(), offline(None)).unwrap();
-    renderer.render_file(midi("test19.mid"), dir.path().join("first.wav"), None::<&Path>).unwrap();
+    renderer
+        .render_file(
+            midi("test19.mid"),
+            dir.path().join("first.wav"),
+            None::<&Path>,
+        )
+        .unwrap();
     let after = dir.path().join("after.wav");
-    renderer.render_file(midi("test06.mid"), &after, None::<&Path>).unwrap();
+    renderer
+        .render_file(midi("test06.mid"), &after, None::<&Path>)
+        .unwrap();
     assert_eq!(read_wav(&alone).channels, read_wav(&after).channels);
 
     let batch = dir.path().join("batch");
@@ -221,7 +272,10 @@ fn a_file_sounds_the_same_alone_after_another_file_and_in_a_parallel_batch() {
         .args([midi("test19.mid"), midi("test03.mid"), midi("test06.mid")])
         .assert()
         .success();
-    assert_eq!(read_wav(&alone).channels, read_wav(&batch.join("test06.wav")).channels);
+    assert_eq!(
+        read_wav(&alone).channels,
+        read_wav(&batch.join("test06.wav")).channels
+    );
 }
 
 #[test]
@@ -231,7 +285,8 @@ fn a_worker_killed_mid_render_fails_that_file_and_a_retry_renders_it() {
     }
     let dir = scratch();
     let output = dir.path().join("killed.wav");
-    let mut renderer = Renderer::new(Instrument::SoundFont(FLUID_GM.into()), offline(Some(64))).unwrap();
+    let mut renderer =
+        Renderer::new(Instrument::SoundFont(FLUID_GM.into()), offline(Some(64))).unwrap();
     let pid = renderer.worker_pid().expect("a worker");
     let mut killed = false;
     let result = renderer.render_timeline(
@@ -252,31 +307,53 @@ fn a_worker_killed_mid_render_fails_that_file_and_a_retry_renders_it() {
         }
         other => panic!("expected PluginCrashed, got {other:?}"),
     }
-    assert!(!output.exists(), "an incomplete render must not look finished");
+    assert!(
+        !output.exists(),
+        "an incomplete render must not look finished"
+    );
     let partial = read_wav(&pycarla::offline::partial_path(&output));
-    assert!(!partial.channels[0].is_empty(), "the partial file holds what was rendered");
+    assert!(
+        !partial.channels[0].is_empty(),
+        "the partial file holds what was rendered"
+    );
     assert!(eventually(2.0, || !common::alive(pid)));
 
     // The renderer starts a new worker for the next file.
-    let report = renderer.render_file(midi("test01.mid"), &output, None::<&Path>).unwrap();
-    assert_eq!(report.frames, expected_frames(&midi("test01.mid"), 2, 48_000));
+    let report = renderer
+        .render_file(midi("test01.mid"), &output, None::<&Path>)
+        .unwrap();
+    assert_eq!(
+        report.frames,
+        expected_frames(&midi("test01.mid"), 2, 48_000)
+    );
     assert!(renderer.worker_pid().is_some_and(|new| new != pid));
 
     // With --retries, a crash renders the file again from the start.
-    let options = RenderOptions { retries: 1, ..offline(Some(64)) };
+    let options = RenderOptions {
+        retries: 1,
+        ..offline(Some(64))
+    };
     let mut renderer = Renderer::new(Instrument::SoundFont(FLUID_GM.into()), options).unwrap();
     let pid = renderer.worker_pid().unwrap();
     let mut killed = false;
     let report = renderer
-        .render_timeline(&smf::Timeline::from_path(midi("test03.mid")).unwrap(), &output, None::<&Path>, |_, _| {
-            if !killed {
-                kill(pid, libc::SIGKILL);
-                killed = true;
-            }
-        })
+        .render_timeline(
+            &smf::Timeline::from_path(midi("test03.mid")).unwrap(),
+            &output,
+            None::<&Path>,
+            |_, _| {
+                if !killed {
+                    kill(pid, libc::SIGKILL);
+                    killed = true;
+                }
+            },
+        )
         .unwrap();
     assert_eq!(report.attempts, 2);
-    assert_eq!(report.frames, expected_frames(&midi("test03.mid"), 2, 48_000));
+    assert_eq!(
+        report.frames,
+        expected_frames(&midi("test03.mid"), 2, 48_000)
+    );
     assert_eq!(read_wav(&output).channels[0].len() as u64, report.frames);
 }
 
@@ -287,7 +364,11 @@ fn workers_end_with_their_renderer() {
     }
     let renderer = Renderer::new(Instrument::Lv2(KARS_LV2.into()), offline(None)).unwrap();
     let pid = renderer.worker_pid().unwrap();
-    assert!(children_of(std::process::id()).iter().any(|(child, _)| *child == pid));
+    assert!(
+        children_of(std::process::id())
+            .iter()
+            .any(|(child, _)| *child == pid)
+    );
     drop(renderer);
     assert!(eventually(3.0, || !common::alive(pid)));
 }
@@ -301,12 +382,16 @@ fn bad_plugins_fail_before_any_audio_with_carlas_reason() {
     for (plugins, expected) in [
         (vec!["http://example.org/no-such-plugin"], "Failed to find"),
         (vec!["/usr/lib/ladspa/MVerb-ladspa.so"], "no MIDI input"),
-        (vec![KARS_LV2, "/usr/lib/ladspa/MVerb-ladspa.so#NoSuchLabel"], "NoSuchLabel"),
+        (
+            vec![KARS_LV2, "/usr/lib/ladspa/MVerb-ladspa.so#NoSuchLabel"],
+            "NoSuchLabel",
+        ),
         (vec!["/nowhere/piano.sf2"], "does not exist"),
     ] {
         let output = dir.path().join("bad.wav");
         let instrument = Instrument::Plugins(plugins.iter().map(|p| p.to_string()).collect());
-        let error = pycarla::render(instrument, midi("test01.mid"), &output, &offline(None)).unwrap_err();
+        let error =
+            pycarla::render(instrument, midi("test01.mid"), &output, &offline(None)).unwrap_err();
         assert!(matches!(error, Error::PluginLoad { .. }), "{error:?}");
         assert!(error.to_string().contains(expected), "{error}");
         assert!(!output.exists() && !pycarla::offline::partial_path(&output).exists());
@@ -314,7 +399,13 @@ fn bad_plugins_fail_before_any_audio_with_carlas_reason() {
     // The CLI prints it on one line and exits 1.
     assert_cmd::Command::cargo_bin("pycarla")
         .unwrap()
-        .args(["render", "-q", "--plugin", "/usr/lib/ladspa/MVerb-ladspa.so", "-o"])
+        .args([
+            "render",
+            "-q",
+            "--plugin",
+            "/usr/lib/ladspa/MVerb-ladspa.so",
+            "-o",
+        ])
         .arg(dir.path().join("x.wav"))
         .arg(midi("test01.mid"))
         .assert()
@@ -329,9 +420,22 @@ fn an_automatic_tail_ends_when_the_sound_does() {
     }
     let dir = scratch();
     let output = dir.path().join("auto.wav");
-    let options = RenderOptions { tail: Tail::Auto, ..offline(None) };
-    let report = pycarla::render(Instrument::Lv2(KARS_LV2.into()), midi("test01.mid"), &output, &options).unwrap();
+    let options = RenderOptions {
+        tail: Tail::Auto,
+        ..offline(None)
+    };
+    let report = pycarla::render(
+        Instrument::Lv2(KARS_LV2.into()),
+        midi("test01.mid"),
+        &output,
+        &options,
+    )
+    .unwrap();
     let end = expected_frames(&midi("test01.mid"), 0, 48_000);
-    assert!(report.frames > end && report.frames < end + 30 * 48_000, "{} frames", report.frames);
+    assert!(
+        report.frames > end && report.frames < end + 30 * 48_000,
+        "{} frames",
+        report.frames
+    );
     assert_eq!(read_wav(&output).channels[0].len() as u64, report.frames);
 }

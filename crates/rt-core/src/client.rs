@@ -83,22 +83,54 @@ fn route_jack_messages() {
     });
 }
 
+/// Which ports a glob may match: a synth is played through a MIDI input and recorded from its
+/// audio outputs, so a glob as wide as `jalv:*` finds the right ones whatever they are named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortKind {
+    /// Every port.
+    Any,
+    /// MIDI ports that take input.
+    MidiInput,
+    /// Audio ports that give output.
+    AudioOutput,
+}
+
+impl PortKind {
+    fn type_and_flags(self) -> (Option<&'static str>, PortFlags) {
+        match self {
+            PortKind::Any => (None, PortFlags::empty()),
+            PortKind::MidiInput => (Some(jack_sys::RAW_MIDI_TYPE), PortFlags::IS_INPUT),
+            PortKind::AudioOutput => (Some(jack_sys::FLOAT_MONO_AUDIO), PortFlags::IS_OUTPUT),
+        }
+    }
+}
+
 /// All ports whose full name (`client:port`) matches the glob `pattern`, in JACK's order.
 pub fn matching_ports(client: &Client, pattern: &str) -> Result<Vec<String>, Error> {
+    matching_ports_of(client, pattern, PortKind::Any)
+}
+
+/// The ports of `kind` whose full name matches the glob `pattern`, in JACK's order.
+pub fn matching_ports_of(
+    client: &Client,
+    pattern: &str,
+    kind: PortKind,
+) -> Result<Vec<String>, Error> {
     let glob = glob::Pattern::new(pattern).map_err(|e| Error::Pattern {
         pattern: pattern.to_string(),
         reason: e.to_string(),
     })?;
+    let (port_type, flags) = kind.type_and_flags();
     Ok(client
-        .ports(None, None, PortFlags::empty())
+        .ports(None, port_type, flags)
         .into_iter()
         .filter(|port| glob.matches(port))
         .collect())
 }
 
-/// Like [`matching_ports`] but at least one port must match.
-pub fn require_ports(client: &Client, pattern: &str) -> Result<Vec<String>, Error> {
-    let ports = matching_ports(client, pattern)?;
+/// Like [`matching_ports_of`] but at least one port must match.
+pub fn require_ports(client: &Client, pattern: &str, kind: PortKind) -> Result<Vec<String>, Error> {
+    let ports = matching_ports_of(client, pattern, kind)?;
     if ports.is_empty() {
         return Err(Error::NoPort {
             pattern: pattern.to_string(),

@@ -29,7 +29,8 @@ impl Player {
     /// plays nothing until [`play`](Player::play).
     pub fn open(server: &str, midi_port: &str, watch: Arc<WatchState>) -> Result<Player, Error> {
         let jack = client::open(&unique_client_name("play"), server)?;
-        let target = client::require_ports(&jack, midi_port)?.remove(0);
+        let target =
+            client::require_ports(&jack, midi_port, client::PortKind::MidiInput)?.remove(0);
         let synth_client = client::client_of(&target).to_string();
         let port = jack
             .register_port("midi_out", MidiOut::default())

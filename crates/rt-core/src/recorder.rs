@@ -78,7 +78,7 @@ impl Recorder {
         watch: Arc<WatchState>,
     ) -> Result<Recorder, Error> {
         let jack = client::open(&unique_client_name("rec"), server)?;
-        let sources = client::require_ports(&jack, audio_ports)?;
+        let sources = client::require_ports(&jack, audio_ports, client::PortKind::AudioOutput)?;
         let mut ports = Vec::with_capacity(sources.len());
         for index in 0..sources.len() {
             ports.push(

@@ -196,8 +196,9 @@ pub struct Renderer {
 
 #[derive(Debug)]
 enum Engine {
-    Offline(OfflineRenderer),
-    Jack(JackRenderer),
+    // Boxed: both are large, and only one lives per renderer.
+    Offline(Box<OfflineRenderer>),
+    Jack(Box<JackRenderer>),
 }
 
 impl Renderer {
@@ -217,8 +218,10 @@ impl Renderer {
             ));
         }
         let engine = match engine_for(&instrument, &options)? {
-            EngineKind::Offline => Engine::Offline(OfflineRenderer::new(&instrument, options)?),
-            EngineKind::Jack => Engine::Jack(JackRenderer::new(instrument, options)?),
+            EngineKind::Offline => {
+                Engine::Offline(Box::new(OfflineRenderer::new(&instrument, options)?))
+            }
+            EngineKind::Jack => Engine::Jack(Box::new(JackRenderer::new(instrument, options)?)),
         };
         Ok(Renderer { engine })
     }
