@@ -196,6 +196,17 @@ impl Engine {
         if host_handle.is_null() {
             return Err(instantiate_error);
         }
+        // Carla's rack runs a second instance of every mono plugin to make it stereo: twice the
+        // work for the same sound. Mono plugins run once; the rack copies their output.
+        // SAFETY: a live host handle; the option takes no string.
+        unsafe {
+            (engine.library.functions.set_engine_option)(
+                host_handle,
+                ffi::ENGINE_OPTION_FORCE_STEREO,
+                0,
+                ptr::null(),
+            );
+        }
         Ok(engine)
     }
 

@@ -138,6 +138,11 @@ pub const BINARY_NATIVE: i32 = 2;
 #[cfg(target_pointer_width = "32")]
 pub const BINARY_NATIVE: i32 = 1;
 
+/// `EngineOption::ENGINE_OPTION_FORCE_STEREO`.
+pub const ENGINE_OPTION_FORCE_STEREO: i32 = 3;
+/// `EngineOption::ENGINE_OPTION_PLUGIN_PATH`.
+pub const ENGINE_OPTION_PLUGIN_PATH: i32 = 19;
+
 pub const PLUGIN_LADSPA: i32 = 2;
 pub const PLUGIN_DSSI: i32 = 3;
 pub const PLUGIN_LV2: i32 = 4;
@@ -175,4 +180,5 @@ pub type GetPluginCount = unsafe extern "C" fn(CarlaHostHandle) -> u32;
 pub type GetPortCountInfo = unsafe extern "C" fn(CarlaHostHandle, u32) -> *const CarlaPortCountInfo;
 pub type GetPluginLatency = unsafe extern "C" fn(CarlaHostHandle, u32) -> u32;
 pub type GetPluginName = unsafe extern "C" fn(CarlaHostHandle, u32) -> *const c_char;
+pub type SetEngineOption = unsafe extern "C" fn(CarlaHostHandle, i32, i32, *const c_char);
 pub type GetLibraryFolder = unsafe extern "C" fn() -> *const c_char;

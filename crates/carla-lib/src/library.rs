@@ -37,6 +37,7 @@ pub(crate) struct Functions {
     pub midi_ports: ffi::GetPortCountInfo,
     pub latency: ffi::GetPluginLatency,
     pub real_name: ffi::GetPluginName,
+    pub set_engine_option: ffi::SetEngineOption,
     pub library_folder: ffi::GetLibraryFolder,
 }
 
@@ -83,6 +84,7 @@ impl CarlaLibrary {
             midi_ports: function!("carla_get_midi_port_count_info"),
             latency: function!("carla_get_plugin_latency"),
             real_name: function!("carla_get_real_plugin_name"),
+            set_engine_option: function!("carla_set_engine_option"),
             library_folder: function!("carla_get_library_folder"),
         };
         Ok(CarlaLibrary {

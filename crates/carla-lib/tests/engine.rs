@@ -104,3 +104,16 @@ fn errors_name_the_plugin_and_carlas_reason() {
         Err(Error::LabelNotFound { .. })
     ));
 }
+
+#[test]
+fn a_mono_plugin_runs_once_and_the_rack_copies_it_to_both_sides() {
+    let Some(library) = library() else { return };
+    // Carla's rack would run a second instance of a mono plugin; the engine turns that off.
+    let mut engine = rack_with(&library, &["http://distrho.sf.net/plugins/Kars"]).unwrap();
+    assert_eq!(engine.audio_outputs(0), 1);
+    let (mut left, mut right) = (vec![0.0; 1024], vec![0.0; 1024]);
+    let events = [midi_event(0, &[0x90, 60, 100]).unwrap()];
+    engine.process(&events, &mut left, &mut right).unwrap();
+    assert!(left.iter().any(|s| *s != 0.0));
+    assert_eq!(left, right);
+}

@@ -41,6 +41,7 @@ mod session;
 pub mod sink;
 pub mod sync;
 pub mod watch;
+mod wav;
 
 pub use error::Error;
 pub use player::Player;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::wav::WavFile;
 
 /// Bytes buffered before a write(2): one write per ~64 periods of stereo audio rather than per
 /// period, so the disk takes less CPU from the render.
@@ -101,20 +102,8 @@ pub struct Recording {
 
 /// Where audio goes, opened: appends interleaved frames, finishes into a [`Recording`]. The
 /// recorder's drain thread and the offline engine both write through it.
+#[derive(Debug)]
 pub struct AudioWriter(Output);
-
-impl std::fmt::Debug for AudioWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            Output::Memory { channels } => {
-                write!(f, "AudioWriter(memory, {} channels)", channels.len())
-            }
-            Output::Wav { path, format, .. } => {
-                write!(f, "AudioWriter({}, {format:?})", path.display())
-            }
-        }
-    }
-}
 
 impl AudioWriter {
     /// Opens `sink` for `channels` interleaved channels (creates the WAV file).
@@ -132,9 +121,7 @@ impl AudioWriter {
     pub fn flush(&mut self) -> Result<(), Error> {
         match &mut self.0 {
             Output::Memory { .. } => Ok(()),
-            Output::Wav { writer, path, .. } => {
-                writer.flush().map_err(|source| wav_error(path, source))
-            }
+            Output::Wav { file, path } => file.flush().map_err(|source| io_error(path, source)),
         }
     }
 
@@ -144,15 +131,10 @@ impl AudioWriter {
     }
 }
 
+#[derive(Debug)]
 enum Output {
-    Memory {
-        channels: Vec<Vec<f32>>,
-    },
-    Wav {
-        writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
-        format: WavFormat,
-        path: PathBuf,
-    },
+    Memory { channels: Vec<Vec<f32>> },
+    Wav { file: WavFile, path: PathBuf },
 }
 
 impl Output {
@@ -162,27 +144,14 @@ impl Output {
                 channels: vec![Vec::new(); channels],
             },
             Sink::Wav { path, format } => {
-                let (bits_per_sample, sample_format) = match format {
-                    WavFormat::Float32 => (32, hound::SampleFormat::Float),
-                    WavFormat::Int24 => (24, hound::SampleFormat::Int),
-                    WavFormat::Int16 => (16, hound::SampleFormat::Int),
-                };
-                let spec = hound::WavSpec {
-                    channels: channels as u16,
-                    sample_rate,
-                    bits_per_sample,
-                    sample_format,
-                };
+                let channels = u16::try_from(channels)
+                    .map_err(|_| wav_error(path, hound::Error::Unsupported))?;
                 // A large buffer: one write(2) per ~64 periods of stereo audio rather than per
                 // period, so the disk thread takes less CPU from the JACK chain in freewheel.
-                let file = std::fs::File::create(path)
-                    .map_err(|source| wav_error(path, hound::Error::IoError(source)))?;
-                let buffered = std::io::BufWriter::with_capacity(WAV_BUFFER_BYTES, file);
-                let writer = hound::WavWriter::new(buffered, spec)
-                    .map_err(|source| wav_error(path, source))?;
+                let file = WavFile::create(path, channels, sample_rate, *format, WAV_BUFFER_BYTES)
+                    .map_err(|source| io_error(path, source))?;
                 Output::Wav {
-                    writer,
-                    format: *format,
+                    file,
                     path: path.clone(),
                 }
             }
@@ -200,23 +169,12 @@ impl Output {
                         channel.push(sample);
                     }
                 }
+                Ok(())
             }
-            Output::Wav {
-                writer,
-                format,
-                path,
-            } => {
-                for &sample in samples {
-                    let written = match format {
-                        WavFormat::Float32 => writer.write_sample(sample),
-                        WavFormat::Int24 => writer.write_sample(quantize(sample, 8_388_607.0)),
-                        WavFormat::Int16 => writer.write_sample(quantize(sample, 32_767.0) as i16),
-                    };
-                    written.map_err(|source| wav_error(path, source))?;
-                }
+            Output::Wav { file, path } => {
+                file.write(samples).map_err(|source| io_error(path, source))
             }
         }
-        Ok(())
     }
 
     fn finish(self, frames: u64, sample_rate: u32) -> Result<Recording, Error> {
@@ -227,10 +185,8 @@ impl Output {
                 channels,
                 path: None,
             }),
-            Output::Wav { writer, path, .. } => {
-                writer
-                    .finalize()
-                    .map_err(|source| wav_error(&path, source))?;
+            Output::Wav { file, path } => {
+                file.finish().map_err(|source| io_error(&path, source))?;
                 Ok(Recording {
                     sample_rate,
                     frames,
@@ -242,9 +198,8 @@ impl Output {
     }
 }
 
-/// A sample scaled to an integer full scale, rounded and clipped to ±1.
-fn quantize(sample: f32, full_scale: f32) -> i32 {
-    (sample.clamp(-1.0, 1.0) * full_scale).round() as i32
+fn io_error(path: &Path, source: std::io::Error) -> Error {
+    wav_error(path, hound::Error::IoError(source))
 }
 
 fn wav_error(path: &Path, source: hound::Error) -> Error {

@@ -13,15 +13,26 @@ use super::protocol::{Chain, Done, Failure, Format, Job};
 /// How often a worker reports progress and makes its partial file valid.
 const CHECKPOINT: Duration = Duration::from_millis(250);
 
-/// Carla's engines are stereo.
-const CHANNELS: usize = 2;
+/// Carla's rack and patchbay are stereo: a chain gives two channels, or one when its last
+/// plugin has a single output (the rack copies it to both sides; the file keeps it mono, as
+/// the JACK engine does).
+const MAX_CHANNELS: usize = 2;
+
+/// A chain loaded into a fresh engine.
+pub struct Loaded {
+    pub engine: Engine,
+    /// The plugins, as Carla names them.
+    pub plugins: Vec<String>,
+    /// Channels written.
+    pub channels: usize,
+}
 
 /// Loads the job's chain into a fresh engine: every file starts from the instrument's initial
 /// state (programs, controllers, voices, effect tails), whatever was rendered before it.
-pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<(Engine, Vec<String>), Failure> {
+pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<Loaded, Failure> {
     let load_error = |error: carla_lib::Error| Failure::Load(error.to_string());
     let mut engine;
-    match &job.chain {
+    let channels = match &job.chain {
         Chain::Plugins(specs) => {
             if specs.is_empty() {
                 return Err(Failure::Job("no plugin given".into()));
@@ -40,13 +51,15 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<(Engine, Vec<Strin
                 job.block,
             )
             .map_err(load_error)?;
+            let mut last = 0;
             for (index, plugin) in plugins.iter().enumerate() {
-                if index == 0 {
-                    engine.add_instrument(plugin).map_err(load_error)?;
+                last = if index == 0 {
+                    engine.add_instrument(plugin).map_err(load_error)?
                 } else {
-                    engine.add_plugin(plugin).map_err(load_error)?;
-                }
+                    engine.add_plugin(plugin).map_err(load_error)?
+                };
             }
+            (engine.audio_outputs(last) as usize).clamp(1, MAX_CHANNELS)
         }
         Chain::Project(path) => {
             let xml = std::fs::read_to_string(path)
@@ -59,22 +72,31 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<(Engine, Vec<Strin
             )
             .map_err(load_error)?;
             engine.load_project(path).map_err(load_error)?;
+            MAX_CHANNELS
         }
-    }
-    let names = (0..engine.plugin_count())
+    };
+    let plugins = (0..engine.plugin_count())
         .map(|id| engine.plugin_name(id))
         .collect();
-    Ok((engine, names))
+    Ok(Loaded {
+        engine,
+        plugins,
+        channels,
+    })
 }
 
 /// Renders `job` through `engine`: blocks of `job.block` frames, each event at its exact offset
 /// in its block, the chain's latency cut from the start, `report(done, total)` now and then.
 pub fn render(
-    mut engine: Engine,
-    plugins: Vec<String>,
+    loaded: Loaded,
     job: &Job,
     mut report: impl FnMut(u64, u64),
 ) -> Result<Done, Failure> {
+    let Loaded {
+        mut engine,
+        plugins,
+        channels,
+    } = loaded;
     let mut schedule = Schedule::new();
     let mut dropped_sysex = 0u64;
     for (frame, message) in &job.events {
@@ -101,10 +123,10 @@ pub fn render(
         },
     };
     let output_error = |e: rt_core::Error| Failure::Output(e.to_string());
-    let mut writer = AudioWriter::open(&sink, CHANNELS, job.sample_rate).map_err(output_error)?;
+    let mut writer = AudioWriter::open(&sink, channels, job.sample_rate).map_err(output_error)?;
     let block = job.block as usize;
     let (mut left, mut right) = (vec![0.0f32; block], vec![0.0f32; block]);
-    let mut interleaved = Vec::with_capacity(block * CHANNELS);
+    let mut interleaved = Vec::with_capacity(block * channels);
     let mut events = Vec::new();
     // `processed` counts the engine's frames; the output is the engine's output `latency`
     // frames later, so output frame `i` is engine frame `i + latency`.
@@ -127,15 +149,19 @@ pub fn render(
         // The first `latency` engine frames are the chain's delay, not the song.
         let skip = latency.saturating_sub(processed).min(n as u64) as usize;
         interleaved.clear();
-        for (l, r) in left[skip..n].iter().zip(&right[skip..n]) {
-            interleaved.extend([*l, *r]);
+        if channels == 1 {
+            interleaved.extend_from_slice(&left[skip..n]);
+        } else {
+            for (l, r) in left[skip..n].iter().zip(&right[skip..n]) {
+                interleaved.extend([*l, *r]);
+            }
         }
         processed += n as u64;
         let keep = silence
-            .and_then(|rule| rule.keep(&mut quiet_run, written, &interleaved, CHANNELS))
-            .map_or(interleaved.len(), |frames| frames * CHANNELS);
+            .and_then(|rule| rule.keep(&mut quiet_run, written, &interleaved, channels))
+            .map_or(interleaved.len(), |frames| frames * channels);
         writer.write(&interleaved[..keep]).map_err(output_error)?;
-        written += (keep / CHANNELS) as u64;
+        written += (keep / channels) as u64;
         if keep < interleaved.len() {
             break;
         }
@@ -150,7 +176,7 @@ pub fn render(
         .map_err(output_error)?;
     Ok(Done {
         frames: written,
-        channels: CHANNELS,
+        channels,
         latency,
         dropped_sysex,
         plugins,

@@ -292,8 +292,8 @@ pub fn worker_main() -> ExitCode {
                 let mut alive = true;
                 let result = library
                     .and_then(|library| engine::load(&library, &job))
-                    .and_then(|(loaded, plugins)| {
-                        engine::render(loaded, plugins, &job, |done, total| {
+                    .and_then(|loaded| {
+                        engine::render(loaded, &job, |done, total| {
                             alive &= send(&Reply::Progress { done, total });
                         })
                     });
