@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod offline;
+
 use proc_supervisor::JackServer;
 use pycarla::{Instrument, RenderOptions, Renderer, Tail};
 
@@ -137,7 +139,7 @@ fn main() {
             peak_memory(&pycarla_bin, &test03, &scratch.path().join("rss.wav"));
         push(
         "peak_rss_mb",
-        "Peak RSS of `pycarla render` (test03.mid, fluidsynth, to disk), JACK shared memory included".into(),
+        "Peak RSS of `pycarla render --engine jack` (test03.mid, fluidsynth, to disk), JACK shared memory included".into(),
         peak_rss,
         "MB",
         "≤ 40",
@@ -168,7 +170,7 @@ fn main() {
         let speedup = batch_speedup(&pycarla_bin, &test03, scratch.path());
         push(
             "batch_speedup",
-            "Batch of 4 files (fluidsynth), --jobs 2 over --jobs 1".into(),
+            "Batch of 4 files (JACK engine, fluidsynth), --jobs 2 over --jobs 1".into(),
             speedup,
             "×",
             "≥ 1.8",
@@ -187,7 +189,203 @@ fn main() {
         );
     }
 
+    // 8–11. The offline engine, the JACK engine and minihost.
+    if runs(8) {
+        offline_sections(&pycarla_bin, &midi_dir, &root, scratch.path(), &mut push);
+    }
+
     write_report(&root.join("target/bench"), &rows);
+}
+
+/// The offline engine against the JACK engine and minihost on Kars (LV2), whole process.
+fn offline_sections(
+    pycarla: &Path,
+    midi_dir: &Path,
+    root: &Path,
+    scratch: &Path,
+    push: &mut impl FnMut(&str, String, f64, &'static str, &str),
+) {
+    let long = offline::repeated(
+        &midi_dir.join("k525short.mid"),
+        20,
+        &scratch.join("k525x20.mid"),
+    );
+    let seconds = smf::get_smf_duration(&long).expect("duration");
+    let out = scratch.join("offline-out");
+    let kars = ["--plugin", offline::KARS_URI];
+    let ours = offline::best_of(3, || {
+        offline::pycarla_command(
+            pycarla,
+            &kars,
+            std::slice::from_ref(&long),
+            &out.join("a.wav"),
+        )
+    })
+    .expect("offline render");
+    push(
+        "offline_kars_long_s",
+        format!(
+            "Offline engine, Kars LV2, one {seconds:.0} s file (k525short × 20): whole process"
+        ),
+        ours,
+        "s",
+        "",
+    );
+    push(
+        "offline_kars_long_x",
+        "… × realtime".into(),
+        seconds / ours,
+        "× realtime",
+        "",
+    );
+    if let Some(jack) = offline::best_of(1, || {
+        offline::pycarla_command(
+            pycarla,
+            &["--engine", "jack", "--lv2", offline::KARS_URI],
+            std::slice::from_ref(&long),
+            &out.join("j.wav"),
+        )
+    }) {
+        push(
+            "jack_kars_long_s",
+            "JACK engine (private server, jalv), same file: whole process".into(),
+            jack,
+            "s",
+            "",
+        );
+    }
+    let four: Vec<PathBuf> = ["test03.mid", "test06.mid", "test19.mid", "k525short.mid"]
+        .iter()
+        .map(|name| midi_dir.join(name))
+        .collect();
+    let ours_four = offline::best_of(3, || {
+        let mut args = kars.to_vec();
+        args.extend(["--jobs", "2"]);
+        offline::pycarla_command(pycarla, &args, &four, &out.join("four"))
+    })
+    .expect("offline batch");
+    push(
+        "offline_kars_four_jobs2_s",
+        "Offline engine, Kars, 4 shared files (227 s of music), --jobs 2: whole process".into(),
+        ours_four,
+        "s",
+        "",
+    );
+    let script = root.join("benches/peers/minihost_render.py");
+    match offline::minihost_python(&root.join("target/bench")) {
+        Some(python) => {
+            if let Some(peer) = offline::best_of(3, || {
+                offline::minihost_command(
+                    &python,
+                    &script,
+                    std::slice::from_ref(&long),
+                    &out.join("mh"),
+                )
+            }) {
+                push(
+                    "minihost_kars_long_s",
+                    "minihost, same file: whole process".into(),
+                    peer,
+                    "s",
+                    "",
+                );
+                push(
+                    "offline_over_minihost_long",
+                    "… offline engine's speed over minihost's".into(),
+                    peer / ours,
+                    "×",
+                    "≥ 2",
+                );
+            }
+            if let Some(peer) = offline::best_of(3, || {
+                offline::minihost_command(&python, &script, &four, &out.join("mh4"))
+            }) {
+                push(
+                    "minihost_kars_four_s",
+                    "minihost, the 4 files in turn: whole process".into(),
+                    peer,
+                    "s",
+                    "",
+                );
+                push(
+                    "offline_over_minihost_four",
+                    "… offline engine (--jobs 2) over minihost".into(),
+                    peer / ours_four,
+                    "×",
+                    "≥ 3",
+                );
+            }
+        }
+        None => eprintln!("minihost could not be installed: its rows are left out"),
+    }
+    // Overhead per file: 20 files of test01 against the same music as one file, no tails.
+    let one = midi_dir.join("test01.mid");
+    let copies: Vec<PathBuf> = (0..20)
+        .map(|index| {
+            let copy = scratch.join(format!("short{index:02}.mid"));
+            std::fs::copy(&one, &copy).expect("copy");
+            copy
+        })
+        .collect();
+    let joined = offline::repeated(&one, 20, &scratch.join("short-x20.mid"));
+    let mut no_tail = kars.to_vec();
+    no_tail.extend(["--tail", "0"]);
+    let many = offline::best_of(3, || {
+        offline::pycarla_command(pycarla, &no_tail, &copies, &out.join("many"))
+    });
+    let single = offline::best_of(3, || {
+        offline::pycarla_command(
+            pycarla,
+            &no_tail,
+            std::slice::from_ref(&joined),
+            &out.join("joined.wav"),
+        )
+    });
+    if let (Some(many), Some(single)) = (many, single) {
+        push(
+            "offline_overhead_per_file_ms",
+            "Offline engine, overhead per file in a batch (20 × test01 against the same music as one file)".into(),
+            (many - single) / 19.0 * 1000.0,
+            "ms",
+            "≤ 20",
+        );
+    }
+    let fluid = offline::best_of(3, || {
+        offline::pycarla_command(
+            pycarla,
+            &["--sf2", SOUNDFONT],
+            &[midi_dir.join("test03.mid")],
+            &out.join("fluid.wav"),
+        )
+    })
+    .expect("offline FluidR3");
+    push(
+        "offline_fluid_x",
+        "Offline engine, FluidR3 GM, test03.mid: whole process".into(),
+        160.8 / fluid,
+        "× realtime",
+        "",
+    );
+    let (rss, private) = offline::peak_memory_with_children(offline::pycarla_command(
+        pycarla,
+        &kars,
+        std::slice::from_ref(&long),
+        &out.join("m.wav"),
+    ));
+    push(
+        "offline_peak_rss_mb",
+        "Offline engine, peak RSS of pycarla + worker, streamed to disk (Kars, long file)".into(),
+        rss,
+        "MB",
+        "",
+    );
+    push(
+        "offline_peak_private_mb",
+        "… of which private".into(),
+        private,
+        "MB",
+        "≤ 10",
+    );
 }
 
 fn impulse_instrument(path: &Path) -> Instrument {
@@ -331,7 +529,7 @@ fn best_speed(instrument: Instrument, period: u32, midi: &Path, scratch: &Path) 
 /// `ru_maxrss` would count the synth host, a descendant, too.)
 fn peak_memory(pycarla: &Path, midi: &Path, wav: &Path) -> (f64, f64) {
     let mut child = Command::new(pycarla)
-        .args(["render", "-q", "--sf2", SOUNDFONT])
+        .args(["render", "-q", "--engine", "jack", "--sf2", SOUNDFONT])
         .arg(midi)
         .arg("-o")
         .arg(wav)
@@ -425,7 +623,9 @@ fn batch_speedup(pycarla: &Path, midi: &Path, scratch: &Path) -> f64 {
         let out = scratch.join(format!("batch-{jobs}"));
         let started = Instant::now();
         let status = Command::new(pycarla)
-            .args(["render", "-q", "--sf2", SOUNDFONT, "--jobs", jobs, "-o"])
+            .args([
+                "render", "-q", "--engine", "jack", "--sf2", SOUNDFONT, "--jobs", jobs, "-o",
+            ])
             .arg(&out)
             .args(&inputs)
             .status()

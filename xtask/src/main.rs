@@ -163,6 +163,8 @@ fn bench() -> Result<(), String> {
         "pycarla-rs",
         "--bin",
         "pycarla",
+        "--bin",
+        "pycarla-worker",
         "-p",
         "pycarla-integration",
         "--bin",

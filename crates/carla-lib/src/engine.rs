@@ -82,8 +82,8 @@ struct HostState {
     time: ffi::NativeTimeInfo,
 }
 
-/// One of Carla's engines with its plugins. Not `Send`: Carla's engine belongs to the thread
-/// that made it.
+/// One of Carla's engines with its plugins. Not `Send`: it is used from the thread that made
+/// it, and only [`retire`](Engine::retire) hands it to another thread to be destroyed.
 ///
 /// ```no_run
 /// use carla_lib::{CarlaLibrary, Engine, EngineKind, PluginSpec, midi_event};
@@ -284,6 +284,22 @@ impl Engine {
             return Err(error("it holds no plugin".into()));
         }
         Ok(())
+    }
+
+    /// Destroys the engine on a thread of its own and returns at once. Carla's teardown waits
+    /// for its idle thread's next 25 ms tick; a caller that renders the next file meanwhile does
+    /// not pay it (engines are still created and destroyed one at a time).
+    pub fn retire(self) -> std::thread::JoinHandle<()> {
+        /// The engine, sent to be dropped.
+        struct Retired(#[allow(dead_code)] Engine);
+        // SAFETY: a retired engine is only dropped, never used again; Carla's engine teardown
+        // does not depend on the thread it runs on, and `LOADING` keeps it apart from loads.
+        unsafe impl Send for Retired {}
+        let retired = Retired(self);
+        std::thread::spawn(move || {
+            let retired = retired;
+            drop(retired);
+        })
     }
 
     /// Plugins loaded.

@@ -88,15 +88,16 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<Loaded, Failure> {
 /// Renders `job` through `engine`: blocks of `job.block` frames, each event at its exact offset
 /// in its block, the chain's latency cut from the start, `report(done, total)` now and then.
 pub fn render(
-    loaded: Loaded,
+    loaded: &mut Loaded,
     job: &Job,
     mut report: impl FnMut(u64, u64),
 ) -> Result<Done, Failure> {
     let Loaded {
-        mut engine,
+        engine,
         plugins,
         channels,
     } = loaded;
+    let channels = *channels;
     let mut schedule = Schedule::new();
     let mut dropped_sysex = 0u64;
     for (frame, message) in &job.events {
@@ -179,6 +180,6 @@ pub fn render(
         channels,
         latency,
         dropped_sysex,
-        plugins,
+        plugins: plugins.clone(),
     })
 }

@@ -273,6 +273,10 @@ pub fn worker_main() -> ExitCode {
     };
     let mut protocol = std::io::LineWriter::new(protocol);
     let mut libraries: Vec<(PathBuf, Arc<CarlaLibrary>)> = Vec::new();
+    // The last file's engine, destroyed once the next file's engine is loaded: its teardown
+    // (which waits for Carla's idle thread) then runs beside the next render.
+    let mut previous: Option<carla_lib::Engine> = None;
+    let mut retiring: Option<std::thread::JoinHandle<()>> = None;
     let mut send = move |reply: &Reply| -> bool {
         let line = serde_json::to_string(reply).expect("replies serialise");
         writeln!(protocol, "{line}").is_ok()
@@ -292,10 +296,18 @@ pub fn worker_main() -> ExitCode {
                 let mut alive = true;
                 let result = library
                     .and_then(|library| engine::load(&library, &job))
-                    .and_then(|loaded| {
-                        engine::render(loaded, &job, |done, total| {
+                    .and_then(|mut loaded| {
+                        if let Some(old) = previous.take() {
+                            if let Some(handle) = retiring.take() {
+                                let _ = handle.join();
+                            }
+                            retiring = Some(old.retire());
+                        }
+                        let rendered = engine::render(&mut loaded, &job, |done, total| {
                             alive &= send(&Reply::Progress { done, total });
-                        })
+                        });
+                        previous = Some(loaded.engine);
+                        rendered
                     });
                 if !alive {
                     break;
@@ -309,6 +321,10 @@ pub fn worker_main() -> ExitCode {
         if !send(&reply) {
             break;
         }
+    }
+    drop(previous);
+    if let Some(handle) = retiring {
+        let _ = handle.join();
     }
     ExitCode::SUCCESS
 }
