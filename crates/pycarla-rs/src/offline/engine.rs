@@ -85,6 +85,12 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<Loaded, Failure> {
     })
 }
 
+/// How many of the `n` engine frames of a block starting at engine frame `processed` to drop:
+/// the first `latency` engine frames are the chain's delay, not the song.
+fn latency_skip(latency: u64, processed: u64, n: usize) -> usize {
+    latency.saturating_sub(processed).min(n as u64) as usize
+}
+
 /// Renders `job` through `engine`: blocks of `job.block` frames, each event at its exact offset
 /// in its block, the chain's latency cut from the start, `report(done, total)` now and then.
 pub fn render(
@@ -147,8 +153,7 @@ pub fn render(
         engine
             .process(&events, &mut left[..n], &mut right[..n])
             .map_err(|e| Failure::Job(e.to_string()))?;
-        // The first `latency` engine frames are the chain's delay, not the song.
-        let skip = latency.saturating_sub(processed).min(n as u64) as usize;
+        let skip = latency_skip(latency, processed, n);
         interleaved.clear();
         if channels == 1 {
             interleaved.extend_from_slice(&left[skip..n]);
@@ -182,4 +187,30 @@ pub fn render(
         dropped_sysex,
         plugins: plugins.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::latency_skip;
+
+    #[test]
+    fn latency_is_cut_from_the_start_at_any_block_size() {
+        // Engine frame f holds the value f; after compensation, output frame i must hold
+        // i + latency, for exactly `total` frames.
+        let total = 10_000u64;
+        for latency in [0u64, 1, 63, 64, 65, 4096, 5000] {
+            for block in [1usize, 64, 1000, 4096] {
+                let end = total + latency;
+                let (mut processed, mut output) = (0u64, Vec::new());
+                while processed < end {
+                    let n = (end - processed).min(block as u64) as usize;
+                    let frames: Vec<u64> = (processed..processed + n as u64).collect();
+                    output.extend_from_slice(&frames[latency_skip(latency, processed, n)..]);
+                    processed += n as u64;
+                }
+                let expected: Vec<u64> = (latency..latency + total).collect();
+                assert_eq!(output, expected, "latency {latency}, block {block}");
+            }
+        }
+    }
 }
