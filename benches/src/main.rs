@@ -494,6 +494,8 @@ fn best_speed(instrument: Instrument, period: u32, midi: &Path, scratch: &Path) 
         engine: pycarla::EngineChoice::Jack,
         period: Some(period),
         tail: Tail::Seconds(2.0),
+        // The same synth for the three runs: what is measured is the render, not a restart.
+        keep_instrument_state: true,
         ..RenderOptions::default()
     };
     let mut renderer = Renderer::new(instrument, options).expect("renderer");
@@ -653,6 +655,8 @@ fn worst_onset_error(impulse: &Path, midi_dir: &Path, scratch: &Path) -> (f64, u
         let options = RenderOptions {
             period: Some(period),
             tail: Tail::Seconds(0.5),
+            // The impulse instrument has no state to carry over.
+            keep_instrument_state: true,
             ..RenderOptions::default()
         };
         let mut renderer = Renderer::new(impulse_instrument(impulse), options).expect("renderer");

@@ -32,6 +32,8 @@ fn two_hundred_renders_leak_nothing() {
         let options = RenderOptions {
             tail: Tail::Seconds(0.1),
             period: Some(1024),
+            // The session and host kept across renders is what this test soaks.
+            keep_instrument_state: true,
             ..RenderOptions::default()
         };
         let mut renderer = Renderer::new(instrument, options).unwrap();

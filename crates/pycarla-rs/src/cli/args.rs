@@ -85,6 +85,11 @@ pub struct InstrumentArgs {
     /// `auto`: offline wherever Carla can host the instrument.
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     pub engine: EngineArg,
+    /// JACK engine: keep the synth running from one file to the next (faster; a file then
+    /// inherits programs, controllers and effect tails from the one before). By default every
+    /// file starts from the instrument's initial state.
+    #[arg(long)]
+    pub keep_state: bool,
     /// Sample rate of the offline engine or of the private server.
     #[arg(long, value_name = "HZ", default_value_t = 48_000)]
     pub sample_rate: u32,

@@ -264,6 +264,7 @@ fn setup(
             )
         })?,
         interrupt: Some(signals.flag()),
+        keep_instrument_state: instrument.keep_state,
     };
     Ok((chosen, options))
 }
@@ -516,6 +517,9 @@ fn worker_args(args: &RenderArgs, dir: &Path) -> Vec<OsString> {
     pair("--ready-timeout", out.ready_timeout.to_string().into());
     if out.realtime {
         list.push("--realtime".into());
+    }
+    if instrument.keep_state {
+        list.push("--keep-state".into());
     }
     list
 }

@@ -26,6 +26,8 @@ pub(crate) struct JackRenderer {
     midi_port: String,
     audio_ports: String,
     sample_rate: u32,
+    /// Whether the host has played a file since it started.
+    played: bool,
     _scratch: tempfile::TempDir,
 }
 
@@ -65,6 +67,7 @@ impl JackRenderer {
             midi_port,
             audio_ports,
             sample_rate,
+            played: false,
             _scratch: scratch,
         })
     }
@@ -93,9 +96,15 @@ impl JackRenderer {
         onsets: Option<&Path>,
         on_tick: &mut dyn FnMut(u64, u64),
     ) -> Result<RenderReport> {
+        // Every file starts from the instrument's initial state: a host that played a file
+        // is restarted (a synth the user runs cannot be, and keeps its state).
+        if self.played && self.host.is_some() && !self.options.keep_instrument_state {
+            self.restart()?;
+        }
         let mut attempts = 0;
         let report = loop {
             attempts += 1;
+            self.played = true;
             match self.attempt(timeline, output, on_tick) {
                 Ok(report) => break RenderReport { attempts, ..report },
                 Err(error) if error.is_retryable() && attempts <= self.options.retries => {
@@ -276,6 +285,7 @@ impl JackRenderer {
             // On the server as it is now: a restarted server may have a new name.
             host.restart_on(&self.server)?;
         }
+        self.played = false;
         Ok(())
     }
 }

@@ -88,6 +88,10 @@ pub struct RenderOptions {
     pub ready_timeout: Duration,
     /// Set to stop the render early (e.g. by a signal handler).
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// JACK engine: keep the synth running from one file to the next instead of restarting it
+    /// (faster, but a file then inherits programs, controllers, voices and effect tails from the
+    /// one before). The offline engine always starts every file fresh.
+    pub keep_instrument_state: bool,
 }
 
 impl Default for RenderOptions {
@@ -104,6 +108,7 @@ impl Default for RenderOptions {
             timeout: None,
             ready_timeout: Duration::from_secs(20),
             interrupt: None,
+            keep_instrument_state: false,
         }
     }
 }
