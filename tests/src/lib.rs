@@ -4,6 +4,8 @@
 //! Every server a test starts has a unique name and is stopped by PID when its handle drops;
 //! the user's own JACK server is never touched.
 
+pub mod support;
+
 use std::path::PathBuf;
 
 use proc_supervisor::{Host, JackServer, RunningHost, RunningServer};

@@ -44,23 +44,13 @@ pub(crate) fn private_config() -> Result<tempfile::TempDir> {
 
 /// `Carla` or `carla` on `PATH`.
 pub(crate) fn find_on_path() -> Result<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
     let names = ["Carla", "carla"];
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for name in names {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join(name);
-            let executable = candidate
-                .metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-            if executable {
-                return Ok(candidate);
-            }
-        }
-    }
-    Err(Error::NotFound {
-        names: names.map(String::from).to_vec(),
-    })
+    names
+        .iter()
+        .find_map(|name| which::which(name).ok())
+        .ok_or_else(|| Error::NotFound {
+            names: names.map(String::from).to_vec(),
+        })
 }
 
 #[cfg(test)]

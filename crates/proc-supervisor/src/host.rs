@@ -17,7 +17,7 @@ use rt_core::client::PortKind;
 use crate::carla;
 use crate::child::{ExitWatch, Supervised, jack_command};
 use crate::error::{Error, Result};
-use crate::ports::{self, Backoff, Probe, escape_glob, jack_error, quote_all};
+use crate::ports::{self, Backoff, Probe, jack_error, quote_all};
 use crate::server::RunningServer;
 
 /// The General MIDI SoundFont of Debian's `fluid-soundfont-gm`.
@@ -230,7 +230,7 @@ impl Host {
     pub fn midi_port_glob(&self) -> String {
         match &self.globs {
             PortGlobs::OfClient { midi, .. } => {
-                format!("{}:{midi}", escape_glob(&self.client_name))
+                format!("{}:{midi}", glob::Pattern::escape(&self.client_name))
             }
             PortGlobs::Given { midi, .. } => midi.clone(),
         }
@@ -240,7 +240,7 @@ impl Host {
     pub fn audio_ports_glob(&self) -> String {
         match &self.globs {
             PortGlobs::OfClient { audio, .. } => {
-                format!("{}:{audio}", escape_glob(&self.client_name))
+                format!("{}:{audio}", glob::Pattern::escape(&self.client_name))
             }
             PortGlobs::Given { audio, .. } => audio.clone(),
         }

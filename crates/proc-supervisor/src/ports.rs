@@ -157,27 +157,3 @@ pub(crate) fn quote_all(patterns: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-/// Escapes a client name for use inside a glob (`*`, `?`, `[` and `]` match themselves).
-pub(crate) fn escape_glob(name: &str) -> String {
-    let mut escaped = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '*' | '?' | '[' | ']') {
-            escaped.push('[');
-            escaped.push(c);
-            escaped.push(']');
-        } else {
-            escaped.push(c);
-        }
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn escape_glob_brackets_special_characters() {
-        assert_eq!(super::escape_glob("Carla"), "Carla");
-        assert_eq!(super::escape_glob("a*b?[c]"), "a[*]b[?][[]c[]]");
-    }
-}

@@ -151,11 +151,7 @@ fn require_program(program: &str, hint: &str) -> Result<()> {
 
 /// The first executable called `name` on `PATH`.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    })
+    which::which(name).ok()
 }
 
 /// Carla's executable: installed by `pycarla download`, or on `PATH`.

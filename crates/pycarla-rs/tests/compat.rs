@@ -1,13 +1,11 @@
 //! pycarla's `MIDIPlayer` / `AudioRecorder` workflow in Rust: a recorder started "with" a player
 //! records from the frame the player starts on — for several takes on the same clients.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
 use proc_supervisor::{Host, JackServer};
 use pycarla::{AudioRecorder, MidiPlayer};
+use pycarla_integration::support::*;
 
 /// libjack talks to one server per process at a time: these tests take turns.
 static ONE_SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());

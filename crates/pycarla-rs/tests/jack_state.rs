@@ -1,12 +1,10 @@
 //! On the JACK engine too, every file starts from the instrument's initial state: the synth a
 //! renderer started is restarted between files (its process changes), unless asked to keep it.
 
-mod common;
-
 use std::path::Path;
 
-use common::{impulse_instrument, midi};
 use pycarla::{EngineChoice, Instrument, RenderOptions, Renderer, Tail};
+use pycarla_integration::support::{impulse_instrument, midi};
 
 fn host_pids(keep_instrument_state: bool) -> Vec<u32> {
     let instrument = Instrument::Command {

@@ -4,15 +4,13 @@
 //!
 //! Skipped, with a message, where Carla is not installed — except in CI, which installs it.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use common::{
+use pycarla::{EngineChoice, EngineKind, Error, Instrument, RenderOptions, Renderer, Tail};
+use pycarla_integration::support::{
     SHARED, children_of, eventually, expected_frames, impulse_frames, kill, midi, read_wav,
 };
-use pycarla::{EngineChoice, EngineKind, Error, Instrument, RenderOptions, Renderer, Tail};
 
 const KARS_LV2: &str = "http://distrho.sf.net/plugins/Kars";
 const FLUID_GM: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
@@ -241,7 +239,7 @@ fn rack_project(lv2_uri: &str) -> String {
 }
 
 #[test]
-fn a_file_sounds_the_same_alone_after_another_file_and_in_a_parallel_batch() {
+fn a_file_sounds_the_same_alone_and_after_another_file() {
     if !carla() {
         return;
     }
@@ -264,18 +262,7 @@ fn a_file_sounds_the_same_alone_after_another_file_and_in_a_parallel_batch() {
         .unwrap();
     assert_eq!(read_wav(&alone).channels, read_wav(&after).channels);
 
-    let batch = dir.path().join("batch");
-    assert_cmd::Command::cargo_bin("pycarla")
-        .unwrap()
-        .args(["render", "-q", "--engine", "offline", "--jobs", "2", "-o"])
-        .arg(&batch)
-        .args([midi("test19.mid"), midi("test03.mid"), midi("test06.mid")])
-        .assert()
-        .success();
-    assert_eq!(
-        read_wav(&alone).channels,
-        read_wav(&batch.join("test06.wav")).channels
-    );
+    // In a `--jobs 2` batch too: see pycarla-cli's tests/offline.rs.
 }
 
 #[test]
@@ -316,7 +303,9 @@ fn a_worker_killed_mid_render_fails_that_file_and_a_retry_renders_it() {
         !partial.channels[0].is_empty(),
         "the partial file holds what was rendered"
     );
-    assert!(eventually(2.0, || !common::alive(pid)));
+    assert!(eventually(2.0, || !pycarla_integration::support::alive(
+        pid
+    )));
 
     // The renderer starts a new worker for the next file.
     let report = renderer
@@ -370,7 +359,9 @@ fn workers_end_with_their_renderer() {
             .any(|(child, _)| *child == pid)
     );
     drop(renderer);
-    assert!(eventually(3.0, || !common::alive(pid)));
+    assert!(eventually(3.0, || !pycarla_integration::support::alive(
+        pid
+    )));
 }
 
 #[test]
@@ -396,21 +387,6 @@ fn bad_plugins_fail_before_any_audio_with_carlas_reason() {
         assert!(error.to_string().contains(expected), "{error}");
         assert!(!output.exists() && !pycarla::offline::partial_path(&output).exists());
     }
-    // The CLI prints it on one line and exits 1.
-    assert_cmd::Command::cargo_bin("pycarla")
-        .unwrap()
-        .args([
-            "render",
-            "-q",
-            "--plugin",
-            "/usr/lib/ladspa/MVerb-ladspa.so",
-            "-o",
-        ])
-        .arg(dir.path().join("x.wav"))
-        .arg(midi("test01.mid"))
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains("has no MIDI input"));
 }
 
 #[test]

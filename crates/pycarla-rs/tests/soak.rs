@@ -1,10 +1,8 @@
 //! Soak: 200 consecutive renders in one process leave open files, threads and child processes
 //! exactly as they were.
 
-mod common;
-
-use common::*;
 use pycarla::{Instrument, RenderOptions, Renderer, Tail};
+use pycarla_integration::support::*;
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()

@@ -13,7 +13,10 @@ use std::time::Instant;
 
 use smf::Timeline;
 
-pub use worker::{WORKER_EXE, WORKER_EXE_VAR, Worker, find_worker_exe, worker_main};
+pub use worker::{
+    WORKER_EXE, WORKER_EXE_VAR, Worker, WorkerCommand, set_worker_command, worker_command,
+    worker_main,
+};
 
 use crate::error::{Error, Result};
 use crate::instrument::Instrument;
@@ -47,7 +50,7 @@ pub(crate) struct OfflineRenderer {
     /// The chain as the user named it, for messages.
     label: String,
     library: PathBuf,
-    exe: PathBuf,
+    worker_command: WorkerCommand,
     worker: Option<Worker>,
 }
 
@@ -67,14 +70,14 @@ impl OfflineRenderer {
             Chain::Plugins(specs) => specs.join(" → "),
             Chain::Project(path) => path.display().to_string(),
         };
-        let exe = find_worker_exe()?;
-        let worker = Some(Worker::start(&exe)?);
+        let worker_command = worker_command()?;
+        let worker = Some(Worker::start(&worker_command)?);
         Ok(OfflineRenderer {
             options,
             chain,
             label,
             library: carla_library()?,
-            exe,
+            worker_command,
             worker,
         })
     }
@@ -165,7 +168,7 @@ impl OfflineRenderer {
         };
         let started = Instant::now();
         if self.worker.as_mut().is_none_or(|worker| !worker.is_alive()) {
-            self.worker = Some(Worker::start(&self.exe)?);
+            self.worker = Some(Worker::start(&self.worker_command)?);
         }
         let worker = self.worker.as_mut().expect("just started");
         let rendered = worker.render(

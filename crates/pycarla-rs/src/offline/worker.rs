@@ -3,14 +3,15 @@
 //! for the next (Carla's library is loaded once per worker).
 
 use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use carla_lib::CarlaLibrary;
@@ -34,12 +35,37 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// How often the caller looks at interrupts and deadlines while a worker renders.
 const POLL: Duration = Duration::from_millis(20);
 
-/// The worker's executable: `$PYCARLA_WORKER`, else `pycarla-worker` beside the running
-/// program (or one directory up, where cargo puts binaries next to tests and examples), else
-/// on `PATH`.
-pub fn find_worker_exe() -> Result<PathBuf> {
+/// How to start a worker: a program and its arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerCommand {
+    /// The executable.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+}
+
+static WORKER_COMMAND: OnceLock<WorkerCommand> = OnceLock::new();
+
+/// Makes this process start its workers with `program args…`: a program can be its own worker
+/// (the `pycarla` command runs [`worker_main`] when called as `pycarla __worker`), so that it
+/// needs no second executable. The first call wins.
+pub fn set_worker_command(program: PathBuf, args: Vec<OsString>) {
+    let _ = WORKER_COMMAND.set(WorkerCommand { program, args });
+}
+
+/// The worker to start: `$PYCARLA_WORKER`, else what [`set_worker_command`] set, else
+/// `pycarla-worker` beside the running program (or one directory up, where cargo puts binaries
+/// next to tests and examples), else on `PATH`.
+pub fn worker_command() -> Result<WorkerCommand> {
+    let program_only = |program: PathBuf| WorkerCommand {
+        program,
+        args: Vec::new(),
+    };
     if let Some(exe) = std::env::var_os(WORKER_EXE_VAR).filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(exe));
+        return Ok(program_only(PathBuf::from(exe)));
+    }
+    if let Some(command) = WORKER_COMMAND.get() {
+        return Ok(command.clone());
     }
     let beside = std::env::current_exe().ok().and_then(|exe| {
         exe.ancestors()
@@ -50,10 +76,11 @@ pub fn find_worker_exe() -> Result<PathBuf> {
     });
     beside
         .or_else(|| crate::instrument::find_on_path(WORKER_EXE))
+        .map(program_only)
         .ok_or_else(|| Error::Missing {
             program: WORKER_EXE.into(),
             hint: format!(
-                "it is built and installed with pycarla (cargo install pycarla-rs); or set {WORKER_EXE_VAR}"
+                "it is installed with the pycarla-rs crate (cargo install pycarla-rs); or set {WORKER_EXE_VAR}"
             ),
         })
 }
@@ -70,9 +97,11 @@ pub struct Worker {
 impl Worker {
     /// Starts `exe` as a worker. It dies with the thread that started it (parent-death
     /// signal), so it never outlives the caller.
-    pub fn start(exe: &Path) -> Result<Worker> {
+    pub fn start(worker: &WorkerCommand) -> Result<Worker> {
+        let exe = &worker.program;
         let mut command = Command::new(exe);
         command
+            .args(&worker.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

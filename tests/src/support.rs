@@ -1,18 +1,17 @@
-//! Helpers of the command-line tests: the shared MIDI files, the impulse instrument test
-//! fixture (built on demand), and reading WAVs.
-
-#![allow(dead_code)]
+//! Helpers of the facade's and the command line's tests: the shared MIDI files, binaries
+//! built on demand (the impulse instrument test fixture, the offline engine's worker), reading
+//! WAVs, and watching processes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+/// A shared MIDI file by name.
 pub fn midi(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data/midi")
-        .join(name)
+    crate::midi_dir().join(name)
 }
 
+/// The shared MIDI files' names.
 pub const SHARED: [&str; 5] = [
     "k525short.mid",
     "test01.mid",
@@ -21,46 +20,40 @@ pub const SHARED: [&str; 5] = [
     "test19.mid",
 ];
 
-/// The impulse instrument (a test fixture of package pycarla-integration), built if needed.
+/// The impulse instrument (a test fixture of this package), built if needed.
 pub fn impulse_instrument() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
-        let path = profile_dir.join("impulse-instrument");
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "pycarla-integration",
-                "--bin",
-                "impulse-instrument",
-            ])
-            .status()
-            .expect("cargo");
-        assert!(status.success(), "building the impulse instrument");
-        assert!(path.is_file(), "{} missing", path.display());
-        path
-    })
+    PATH.get_or_init(|| built("pycarla-integration", "impulse-instrument"))
 }
 
-/// `pycarla` with the impulse instrument as `--host-cmd`.
-pub fn pycarla_with_impulses() -> assert_cmd::Command {
-    let mut command = assert_cmd::Command::cargo_bin("pycarla").expect("binary");
-    command
-        .arg("render")
-        .arg("--host-cmd")
-        .arg(impulse_instrument());
-    command
+/// Builds binary `bin` of `package` in the test's own profile and returns its path.
+fn built(package: &str, bin: &str) -> PathBuf {
+    let path = crate::fixture_binary(bin);
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.args(["build", "--quiet", "-p", package, "--bin", bin]);
+    if path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == "release")
+    {
+        command.arg("--release");
+    }
+    let status = command.status().expect("cargo");
+    assert!(status.success(), "building {bin}");
+    assert!(path.is_file(), "{} missing", path.display());
+    path
 }
 
+/// A WAV read back, planar.
+#[derive(Debug)]
 pub struct Wav {
+    /// Its format.
     pub spec: hound::WavSpec,
     /// Planar.
     pub channels: Vec<Vec<f32>>,
 }
 
+/// Reads a WAV (float or integer samples, as floats).
 pub fn read_wav(path: &Path) -> Wav {
     let mut reader =
         hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -149,6 +142,7 @@ pub fn eventually(seconds: f64, mut condition: impl FnMut() -> bool) -> bool {
     condition()
 }
 
+/// Sends `signal` to process `pid`.
 pub fn kill(pid: u32, signal: i32) {
     // SAFETY: kill(2) on a pid this test observed as a child of its own child.
     unsafe { libc::kill(pid as libc::pid_t, signal) };

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Outcome;
-use super::args::DownloadArgs;
+use crate::Outcome;
+use crate::args::DownloadArgs;
 
 pub fn duration(files: &[PathBuf]) -> Outcome {
     let mut failed = false;
@@ -47,7 +47,7 @@ fn rt_core_ports(server: &str) -> Result<Vec<String>, pycarla::rt_core::Error> {
 
 pub fn download(args: &DownloadArgs) -> Outcome {
     let mut options =
-        carla_fetch::InstallOptions::new().trust_on_first_use(args.trust_on_first_use);
+        pycarla::carla_fetch::InstallOptions::new().trust_on_first_use(args.trust_on_first_use);
     if let Some(version) = &args.version {
         options = options.version(version.clone());
     }
@@ -63,9 +63,9 @@ pub fn download(args: &DownloadArgs) -> Outcome {
     if let Some(sha256) = &args.sha256 {
         options = options.sha256(sha256.clone());
     }
-    match carla_fetch::install(&options) {
+    match pycarla::carla_fetch::install(&options) {
         Ok(installation) => {
-            if installation.verification == carla_fetch::Verification::TrustOnFirstUse {
+            if installation.verification == pycarla::carla_fetch::Verification::TrustOnFirstUse {
                 eprintln!(
                     "warning: installed without a known hash; its SHA-256 is {} \
                      (pass --sha256 {} next time)",

@@ -1,15 +1,23 @@
 //! The `pycarla` command line against real jackd, fluidsynth and the impulse instrument.
 
-mod common;
-
 use std::collections::BTreeSet;
 
 use assert_cmd::Command;
-use common::*;
 use predicates::prelude::*;
+use pycarla_integration::support::*;
 
 fn pycarla() -> Command {
     Command::cargo_bin("pycarla").expect("binary")
+}
+
+/// `pycarla render` with the impulse instrument as `--host-cmd`.
+fn pycarla_with_impulses() -> Command {
+    let mut command = pycarla();
+    command
+        .arg("render")
+        .arg("--host-cmd")
+        .arg(impulse_instrument());
+    command
 }
 
 #[test]
@@ -428,7 +436,7 @@ fn without_carla_a_soundfont_falls_back_to_jack_and_a_plugin_chain_says_what_is_
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("fallback.wav");
     pycarla()
-        .env(pycarla::carla_lib::LIBRARY_DIR_VAR, dir.path())
+        .env("PYCARLA_CARLA_LIBDIR", dir.path())
         .env("XDG_DATA_HOME", dir.path())
         .args([
             "render",
@@ -445,7 +453,7 @@ fn without_carla_a_soundfont_falls_back_to_jack_and_a_plugin_chain_says_what_is_
         .success();
     assert!(read_wav(&wav).channels[0].iter().any(|s| *s != 0.0));
     pycarla()
-        .env(pycarla::carla_lib::LIBRARY_DIR_VAR, dir.path())
+        .env("PYCARLA_CARLA_LIBDIR", dir.path())
         .env("XDG_DATA_HOME", dir.path())
         .args(["render", "--plugin", "http://distrho.sf.net/plugins/Kars"])
         .arg(midi("test01.mid"))

@@ -1,6 +1,8 @@
-//! The `pycarla` command line: argument parsing, commands, exit codes, signals.
+//! The `pycarla` command line: argument parsing, commands, exit codes, signals. The library
+//! (`pycarla-rs`) does the work; this crate owns what only a terminal needs: clap, progress
+//! bars, logging to stderr, signal handling. See `pycarla --help`.
 
-pub mod args;
+mod args;
 mod misc;
 mod progress;
 mod render_cmd;
@@ -93,8 +95,25 @@ impl Signals {
     }
 }
 
+/// The hidden first argument that makes `pycarla` an offline worker of another `pycarla`.
+const WORKER_ARG: &str = "__worker";
+
+fn main() -> ExitCode {
+    // `pycarla` is its own offline worker: no second executable to install.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == WORKER_ARG)
+    {
+        return pycarla::offline::worker_main();
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        pycarla::offline::set_worker_command(exe, vec![WORKER_ARG.into()]);
+    }
+    run(<Cli as clap::Parser>::parse())
+}
+
 /// Runs the command line.
-pub fn main(cli: Cli) -> ExitCode {
+fn run(cli: Cli) -> ExitCode {
     let quiet = match &cli.command {
         Command::Render(args) => args.out.quiet,
         Command::Note(args) => args.out.quiet,

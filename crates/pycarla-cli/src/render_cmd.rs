@@ -13,9 +13,9 @@ use pycarla::{
     WavFormat,
 };
 
-use super::args::{EngineArg, Format, InstrumentArgs, NoteArgs, OutputArgs, RenderArgs};
-use super::progress::Progress;
-use super::{Outcome, Signals};
+use crate::args::{EngineArg, Format, InstrumentArgs, NoteArgs, OutputArgs, RenderArgs};
+use crate::progress::Progress;
+use crate::{Outcome, Signals};
 
 /// One input and where its results go.
 #[derive(Debug, Clone)]

@@ -2,13 +2,11 @@
 //! `pycarla` binary with real jackd and a real host (the impulse instrument test fixture), kills
 //! something mid-render, and checks the exit, the message, the WAV and the process table.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use pycarla_integration::support::*;
 
 /// `pycarla render` in freewheel with a slowed-down impulse instrument (5 ms a cycle: about 4×
 /// realtime, so that "mid-render" lasts long enough to aim at, with no xruns to fear on a busy
