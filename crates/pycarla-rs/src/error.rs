@@ -18,7 +18,7 @@ pub enum Error {
     Fetch(#[from] carla_fetch::Error),
     /// The synth host died during the render.
     #[error(
-        "the synth host {what} died during the render ({status}); rerun with --retries N to restart it and render again; last output:\n{tail}"
+        "the synth host {what} died during the render ({status}); retries restart it and render the file again; last output:\n{tail}"
     )]
     HostDied {
         /// Which host.

@@ -58,7 +58,7 @@ impl Instrument {
             .map(|path| Instrument::SoundFont(path.to_path_buf()))
             .ok_or_else(|| Error::Missing {
                 program: "a General MIDI SoundFont".into(),
-                hint: "sudo apt-get install fluid-soundfont-gm (or pass --sf2 FILE)".into(),
+                hint: "sudo apt-get install fluid-soundfont-gm (or choose a SoundFont)".into(),
             })
     }
 
@@ -103,7 +103,7 @@ impl Instrument {
             } => {
                 let (program, args) = command
                     .split_first()
-                    .ok_or_else(|| Error::Usage("--host-cmd is empty".into()))?;
+                    .ok_or_else(|| Error::Usage("the synth's command line is empty".into()))?;
                 Host::command(program, args, midi_port, audio_ports)
             }
             Instrument::Running { .. } => return Ok(None),
