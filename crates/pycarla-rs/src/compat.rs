@@ -196,35 +196,32 @@ impl AudioRecorder {
         &self.recorded.channels
     }
 
-    /// Writes the recording as a 32-bit float WAV (pycarla's `save_recorded`).
+    /// Writes the recording as a 32-bit float WAV (pycarla's `save_recorded`), through the
+    /// audio sink the renders use.
     pub fn save_recorded(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let spec = hound_spec(self.recorded.channels.len(), self.recorded.sample_rate);
-        let wav_error = |e: hound::Error| Error::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e.to_string()),
+        let sink = rt_core::Sink::Wav {
+            path: path.as_ref().to_path_buf(),
+            format: rt_core::WavFormat::Float32,
         };
-        let mut writer = hound::WavWriter::create(path, spec).map_err(wav_error)?;
-        for frame in 0..self.recorded.frames as usize {
-            for channel in &self.recorded.channels {
-                writer.write_sample(channel[frame]).map_err(wav_error)?;
+        let channels = &self.recorded.channels;
+        let mut writer =
+            rt_core::AudioWriter::open(&sink, channels.len(), self.recorded.sample_rate)?;
+        let mut interleaved = Vec::with_capacity(channels.len() * 4096);
+        for start in (0..self.recorded.frames as usize).step_by(4096) {
+            let end = (start + 4096).min(self.recorded.frames as usize);
+            interleaved.clear();
+            for frame in start..end {
+                interleaved.extend(channels.iter().map(|channel| channel[frame]));
             }
+            writer.write(&interleaved)?;
         }
-        writer.finalize().map_err(wav_error)
+        writer.finish(self.recorded.frames, self.recorded.sample_rate)?;
+        Ok(())
     }
 
     /// Forgets the recorded audio (pycarla's `clear`).
     pub fn clear(&mut self) {
         self.recorded = Recording::default();
-    }
-}
-
-fn hound_spec(channels: usize, sample_rate: u32) -> hound::WavSpec {
-    hound::WavSpec {
-        channels: channels as u16,
-        sample_rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
     }
 }
 
