@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use jack::{AudioIn, Client, Control, MidiOut, ProcessHandler, ProcessScope};
 use pycarla_integration::{TestServer, impulse_host, midi_dir, schedule_of};
-use rt_core::mailbox::mailbox;
-use rt_core::player::{PlayerJob, PlayerProcess, PlayerStatus};
-use rt_core::recorder::{RecorderJob, RecorderProcess, RecorderStatus};
+use rt_core::internals::{
+    PlayerJob, PlayerProcess, PlayerStatus, RecorderJob, RecorderProcess, RecorderStatus, mailbox,
+};
 use rt_core::watch::{Watch, WatchState};
 use rt_core::{StartSync, client};
 

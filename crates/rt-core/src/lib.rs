@@ -5,7 +5,7 @@
 //! for every period size, in freewheel and in realtime mode. How it is kept:
 //!
 //! - The [`Schedule`] is built and sorted before the take; it reaches the player's callback as a
-//!   job through an allocation-free [`mailbox`], and the callback only walks it
+//!   job through an allocation-free mailbox (two `rtrb` rings), and the callback only walks it
 //!   ([`schedule::due`]), writing each event at its offset within the cycle.
 //! - Player and recorder share one [`StartSync`]: the first armed callback publishes
 //!   `start = cycle_start + n_frames` (the next cycle) with a compare-exchange, and both then work
@@ -33,9 +33,9 @@
 
 pub mod client;
 mod error;
-pub mod mailbox;
-pub mod player;
-pub mod recorder;
+mod mailbox;
+mod player;
+mod recorder;
 pub mod schedule;
 mod session;
 pub mod sink;
@@ -50,3 +50,13 @@ pub use schedule::Schedule;
 pub use session::{Liveness, Session, SessionOptions};
 pub use sink::{AudioWriter, Recording, Sink, StopOnSilence, WavFormat};
 pub use sync::StartSync;
+
+/// The callbacks and the jobs they work on, for tests that wire them by hand (the
+/// allocation-free rule) and for benchmarks. Not part of the API.
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::mailbox::{Mailbox, Postman, mailbox};
+    pub use crate::player::{PlayerJob, PlayerProcess, PlayerStatus};
+    pub use crate::recorder::{Drain, RecorderJob, RecorderProcess, RecorderStatus};
+}
