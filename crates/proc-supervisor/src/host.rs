@@ -645,17 +645,11 @@ impl RunningHost {
         self.launch(None)
     }
 
-    /// Stops the host and starts it again on `server` (which may have been restarted under
-    /// another name), waiting for readiness.
+    /// Stops the host and starts it again on `server` as it is now (a restarted server may have
+    /// another name), waiting for readiness and failing early if `server` dies meanwhile.
     pub fn restart_on(&mut self, server: &RunningServer) -> Result<()> {
         self.stop();
         self.server = server.name().to_string();
-        self.launch(Some(server))
-    }
-
-    /// Like [`restart`](Self::restart), also failing early if `server` dies meanwhile.
-    pub(crate) fn restart_watching(&mut self, server: &RunningServer) -> Result<()> {
-        self.stop();
         self.launch(Some(server))
     }
 }

@@ -90,12 +90,13 @@ impl Supervisor {
         if self.server.is_owned() {
             self.server.restart()?;
         }
-        self.host.restart_watching(&self.server)
+        // On the server as it is now: restarted, it may have taken another name.
+        self.host.restart_on(&self.server)
     }
 
     /// Restarts the host only (pycarla's `restart_carla`).
     pub fn restart_host(&mut self) -> Result<()> {
-        self.host.restart_watching(&self.server)
+        self.host.restart_on(&self.server)
     }
 }
 
