@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
 
 /// Render MIDI into audio through any plugin (Carla, SoundFonts, SFZ, LV2, any JACK program).
 ///
@@ -46,7 +47,7 @@ pub enum Command {
 }
 
 /// Which synth, and where it runs.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Args, Serialize, Deserialize)]
 pub struct InstrumentArgs {
     /// A plugin, hosted by Carla's library: an LV2 URI, a .so (VST2, LADSPA or DSSI), a .vst3,
     /// an .sf2/.sf3 or an .sfz; `TYPE:` may prefix it (lv2, vst2, vst3, ladspa, dssi, sf2, sfz)
@@ -100,7 +101,7 @@ pub struct InstrumentArgs {
 }
 
 /// How the audio is written.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Args, Serialize, Deserialize)]
 pub struct OutputArgs {
     /// Seconds recorded after the last MIDI message, or "auto": until the output stays below
     /// -90 dBFS for 0.5 s (at most 30 s).
@@ -123,7 +124,7 @@ pub struct OutputArgs {
     pub quiet: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 pub enum EngineArg {
     /// Offline where Carla can host the instrument, else JACK.
     Auto,
@@ -133,7 +134,7 @@ pub enum EngineArg {
     Jack,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 pub enum Format {
     /// 32-bit float.
     F32,
@@ -143,7 +144,7 @@ pub enum Format {
     Wav16,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Args, Serialize, Deserialize)]
 pub struct RenderArgs {
     /// MIDI files.
     #[arg(required = true, value_name = "MIDI")]
@@ -163,9 +164,6 @@ pub struct RenderArgs {
     pub instrument: InstrumentArgs,
     #[command(flatten)]
     pub out: OutputArgs,
-    /// Internal: run as a worker of `--jobs`, reporting each file on stdout.
-    #[arg(long, hide = true)]
-    pub worker: bool,
 }
 
 #[derive(Debug, Clone, Args)]

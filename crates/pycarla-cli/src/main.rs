@@ -3,6 +3,7 @@
 //! bars, logging to stderr, signal handling. See `pycarla --help`.
 
 mod args;
+mod batch;
 mod misc;
 mod progress;
 mod render_cmd;
@@ -99,15 +100,21 @@ impl Signals {
 const WORKER_ARG: &str = "__worker";
 
 fn main() -> ExitCode {
+    let first = std::env::args_os().nth(1);
     // `pycarla` is its own offline worker: no second executable to install.
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|arg| arg == WORKER_ARG)
-    {
+    if first.as_deref().is_some_and(|arg| arg == WORKER_ARG) {
         return pycarla::offline::worker_main();
     }
     if let Ok(exe) = std::env::current_exe() {
         pycarla::offline::set_worker_command(exe, vec![WORKER_ARG.into()]);
+    }
+    if first
+        .as_deref()
+        .is_some_and(|arg| arg == batch::JACK_WORKER)
+    {
+        init_logging(true);
+        let signals = Signals::install();
+        return batch::jack_worker(&signals).exit_code();
     }
     run(<Cli as clap::Parser>::parse())
 }

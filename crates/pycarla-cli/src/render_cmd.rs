@@ -1,28 +1,34 @@
-//! `pycarla render` and `pycarla note`: in this process, or in `--jobs` worker processes.
+//! `pycarla render` and `pycarla note` in this process; `--jobs` batches are in `batch`.
 
 use std::collections::HashSet;
-use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pycarla::{
     EngineChoice, EngineKind, Error, Instrument, RenderOptions, RenderReport, Renderer, Tail,
     WavFormat,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::args::{EngineArg, Format, InstrumentArgs, NoteArgs, OutputArgs, RenderArgs};
+use crate::batch;
 use crate::progress::Progress;
 use crate::{Outcome, Signals};
 
 /// One input and where its results go.
-#[derive(Debug, Clone)]
-struct Job {
-    midi: PathBuf,
-    wav: PathBuf,
-    onsets: Option<PathBuf>,
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    pub midi: PathBuf,
+    pub wav: PathBuf,
+    pub onsets: Option<PathBuf>,
+}
+
+/// How one file ended, as a JACK worker process reports it (a JSON line).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FileReport {
+    pub midi: PathBuf,
+    /// Frames written, or why it failed.
+    pub result: Result<u64, String>,
 }
 
 pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
@@ -35,30 +41,34 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
         Err(message) => return Outcome::usage(message),
     };
     if args.jobs > 1 && jobs.len() > 1 {
-        match pycarla::engine_for(&instrument, &options) {
+        return match pycarla::engine_for(&instrument, &options) {
             Ok(EngineKind::Offline) => {
-                return run_offline_pool(
-                    args.jobs,
-                    &jobs,
-                    &instrument,
-                    &options,
-                    &args.out,
-                    signals,
-                );
+                batch::offline_pool(args.jobs, &jobs, &instrument, &options, &args.out, signals)
             }
             Ok(EngineKind::Jack) if args.instrument.server.is_some() => {
-                return Outcome::usage(
-                    "--jobs needs private servers: it cannot be used with --server",
-                );
+                Outcome::usage("--jobs needs private servers: it cannot be used with --server")
             }
-            Ok(EngineKind::Jack) => return run_workers(args, &jobs, signals),
+            Ok(EngineKind::Jack) => batch::jack_workers(args, &jobs, signals),
             Err(error) => {
                 eprintln!("error: {}", one_line(&error));
-                return Outcome::Failed;
+                Outcome::Failed
             }
-        }
+        };
     }
-    let mut progress = Progress::new(jobs.len(), args.out.quiet || args.worker);
+    render_here(instrument, options, &jobs, args.out.quiet, None, signals)
+}
+
+/// Renders `jobs` one after another through one renderer in this process, printing errors (or,
+/// in a worker, writing one JSON [`FileReport`] line per file to `reports`).
+pub fn render_here(
+    instrument: Instrument,
+    options: RenderOptions,
+    jobs: &[Job],
+    quiet: bool,
+    mut reports: Option<&mut dyn Write>,
+    signals: &Signals,
+) -> Outcome {
+    let mut progress = Progress::new(jobs.len(), quiet || reports.is_some());
     let mut renderer = match Renderer::new(instrument, options) {
         Ok(renderer) => renderer,
         Err(error) => {
@@ -67,38 +77,42 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
         }
     };
     let mut failures = 0;
-    for job in &jobs {
+    for job in jobs {
         progress.start_file(&job.midi.display().to_string());
         let result = render_job(&mut renderer, job, |done, total| {
             progress.frames(done, total)
         });
         progress.finish_file();
-        match result {
-            Ok(report) => {
-                if args.worker {
-                    println!("ok\t{}\t{}", job.midi.display(), report.frames);
-                }
+        if result.is_err() {
+            failures += 1;
+            if signals.caught().is_some() {
+                break;
             }
-            Err(error) => {
-                failures += 1;
-                if signals.caught().is_some() {
-                    break;
-                }
-                let line = format!("error: {}: {}", job.midi.display(), one_line(&error));
-                if args.worker {
-                    println!("err\t{}\t{}", job.midi.display(), one_line(&error));
-                } else {
-                    progress.println(&line);
-                }
-                if error.is_retryable()
-                    && let Err(error) = renderer.recover()
-                {
-                    progress.println(&format!(
-                        "error: cannot restart the synth: {}",
-                        one_line(&error)
-                    ));
-                    break;
-                }
+        }
+        if let Some(out) = reports.as_deref_mut() {
+            let report = FileReport {
+                midi: job.midi.clone(),
+                result: result.as_ref().map(|r| r.frames).map_err(one_line),
+            };
+            let line = serde_json::to_string(&report).expect("reports serialise");
+            let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+        }
+        if let Err(error) = result {
+            if reports.is_none() {
+                progress.println(&format!(
+                    "error: {}: {}",
+                    job.midi.display(),
+                    one_line(&error)
+                ));
+            }
+            if error.is_retryable()
+                && let Err(error) = renderer.recover()
+            {
+                progress.println(&format!(
+                    "error: cannot restart the synth: {}",
+                    one_line(&error)
+                ));
+                break;
             }
         }
     }
@@ -155,7 +169,7 @@ fn plan(args: &RenderArgs) -> Result<Vec<Job>, String> {
             .map(|s| s.to_string_lossy().into_owned())
             .ok_or_else(|| format!("{} has no file name", midi.display()))
     };
-    if args.midi.len() == 1 && !args.worker {
+    if args.midi.len() == 1 {
         let midi = args.midi[0].clone();
         let wav = match &args.output {
             Some(path) if path.is_dir() => path.join(format!("{}.wav", stem(&midi)?)),
@@ -198,7 +212,7 @@ fn plan(args: &RenderArgs) -> Result<Vec<Job>, String> {
 }
 
 /// The instrument and render options from the command line.
-fn setup(
+pub fn setup(
     instrument: &InstrumentArgs,
     out: &OutputArgs,
     signals: &Signals,
@@ -270,7 +284,7 @@ fn setup(
 }
 
 /// Parses one input and renders it.
-fn render_job(
+pub fn render_job(
     renderer: &mut Renderer,
     job: &Job,
     on_tick: impl FnMut(u64, u64),
@@ -279,93 +293,8 @@ fn render_job(
     renderer.render_timeline(&timeline, &job.wav, job.onsets.as_ref(), on_tick)
 }
 
-/// `--jobs N` on the offline engine: N threads in this process, each driving its own worker
-/// process, each taking the next file as it finishes one. A file's audio does not depend on
-/// which worker rendered it, or after what: every file starts from a fresh engine.
-fn run_offline_pool(
-    threads: usize,
-    jobs: &[Job],
-    instrument: &Instrument,
-    options: &RenderOptions,
-    out: &OutputArgs,
-    signals: &Signals,
-) -> Outcome {
-    let next = AtomicUsize::new(0);
-    let mut progress = Progress::new(jobs.len(), out.quiet);
-    let (sender, receiver) =
-        std::sync::mpsc::channel::<(Option<usize>, Result<RenderReport, Error>)>();
-    let mut failures = 0;
-    let mut reported = 0;
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(jobs.len()) {
-            let sender = sender.clone();
-            let next = &next;
-            scope.spawn(move || {
-                let mut renderer = match Renderer::new(instrument.clone(), options.clone()) {
-                    Ok(renderer) => renderer,
-                    Err(error) => {
-                        let _ = sender.send((None, Err(error)));
-                        return;
-                    }
-                };
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= jobs.len() || signals.caught().is_some() {
-                        break;
-                    }
-                    let result = render_job(&mut renderer, &jobs[index], |_, _| {});
-                    let retryable = result.as_ref().is_err_and(Error::is_retryable);
-                    if sender.send((Some(index), result)).is_err() {
-                        break;
-                    }
-                    if retryable && renderer.recover().is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(sender);
-        for (index, result) in receiver {
-            match (index, result) {
-                (Some(_), Ok(_)) => {
-                    reported += 1;
-                    progress.finish_file();
-                }
-                (Some(index), Err(error)) => {
-                    reported += 1;
-                    progress.finish_file();
-                    if signals.caught().is_none() {
-                        failures += 1;
-                        progress.println(&format!(
-                            "error: {}: {}",
-                            jobs[index].midi.display(),
-                            one_line(&error)
-                        ));
-                    }
-                }
-                (None, Err(error)) => progress.println(&format!("error: {}", one_line(&error))),
-                (None, Ok(_)) => {}
-            }
-        }
-    });
-    progress.finish();
-    if reported < jobs.len() && signals.caught().is_none() {
-        eprintln!(
-            "error: {} of {} files were not rendered",
-            jobs.len() - reported,
-            jobs.len()
-        );
-        failures += jobs.len() - reported;
-    }
-    signals.outcome_or(if failures == 0 {
-        Outcome::Ok
-    } else {
-        Outcome::Failed
-    })
-}
-
 /// The error on one line (multi-line stderr tails joined with " | ").
-fn one_line(error: &Error) -> String {
+pub fn one_line(error: &Error) -> String {
     error
         .to_string()
         .lines()
@@ -373,175 +302,4 @@ fn one_line(error: &Error) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" | ")
-}
-
-/// Splits the jobs over `--jobs` worker processes (largest files first, each to the least
-/// loaded worker), each with its own private server, and gathers their reports.
-fn run_workers(args: &RenderArgs, jobs: &[Job], signals: &Signals) -> Outcome {
-    let workers = args.jobs.min(jobs.len());
-    let mut sorted: Vec<&Job> = jobs.iter().collect();
-    sorted
-        .sort_by_key(|job| std::cmp::Reverse(std::fs::metadata(&job.midi).map_or(0, |m| m.len())));
-    let mut shares: Vec<(u64, Vec<&Job>)> = vec![(0, Vec::new()); workers];
-    for job in sorted {
-        let size = std::fs::metadata(&job.midi).map_or(0, |m| m.len());
-        let lightest = shares
-            .iter_mut()
-            .min_by_key(|(load, _)| *load)
-            .expect("workers > 0");
-        lightest.0 += size;
-        lightest.1.push(job);
-    }
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(error) => {
-            return Outcome::usage(format!("cannot find the pycarla executable: {error}"));
-        }
-    };
-    let dir = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
-    let mut progress = Progress::new(jobs.len(), args.out.quiet);
-    let (sender, receiver) = std::sync::mpsc::channel::<String>();
-    let mut children: Vec<Child> = Vec::new();
-    for (_, share) in shares.iter().filter(|(_, share)| !share.is_empty()) {
-        let mut command = Command::new(&exe);
-        command
-            .args(worker_args(args, &dir))
-            .args(share.iter().map(|job| &job.midi))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        match command.spawn() {
-            Ok(mut child) => {
-                let stdout = child.stdout.take().expect("piped");
-                let sender = sender.clone();
-                std::thread::spawn(move || {
-                    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                        let _ = sender.send(line);
-                    }
-                });
-                children.push(child);
-            }
-            Err(error) => {
-                progress.println(&format!("error: cannot start a worker: {error}"));
-                stop_workers(&mut children);
-                return Outcome::Failed;
-            }
-        }
-    }
-    drop(sender);
-    let mut failures = 0;
-    let mut reported = 0;
-    loop {
-        if signals.caught().is_some() {
-            stop_workers(&mut children);
-            break;
-        }
-        match receiver.recv_timeout(std::time::Duration::from_millis(20)) {
-            Ok(line) => {
-                reported += 1;
-                progress.finish_file();
-                let mut fields = line.splitn(3, '\t');
-                if fields.next() == Some("err") {
-                    failures += 1;
-                    let midi = fields.next().unwrap_or("?");
-                    progress.println(&format!("error: {midi}: {}", fields.next().unwrap_or("")));
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    let mut worker_failed = false;
-    for child in &mut children {
-        worker_failed |= !child.wait().is_ok_and(|status| status.success());
-    }
-    progress.finish();
-    if reported < jobs.len() && signals.caught().is_none() {
-        eprintln!(
-            "error: {} of {} files were not rendered (a worker failed)",
-            jobs.len() - reported,
-            jobs.len()
-        );
-        failures += jobs.len() - reported;
-    }
-    signals.outcome_or(if failures == 0 && !worker_failed {
-        Outcome::Ok
-    } else {
-        Outcome::Failed
-    })
-}
-
-/// The arguments of a worker: this command's options, one private server, output directory.
-fn worker_args(args: &RenderArgs, dir: &Path) -> Vec<OsString> {
-    let instrument = &args.instrument;
-    let out = &args.out;
-    let mut list: Vec<OsString> = vec!["render".into(), "--worker".into(), "-q".into()];
-    let mut pair = |flag: &str, value: OsString| {
-        list.push(flag.into());
-        list.push(value);
-    };
-    pair("-o", dir.into());
-    if let Some(onsets) = &args.onsets {
-        pair("--onsets", onsets.into());
-    }
-    if let Some(v) = &instrument.project {
-        pair("--project", v.into());
-    }
-    if let Some(v) = &instrument.sf2 {
-        pair("--sf2", v.into());
-    }
-    if let Some(v) = &instrument.sfz {
-        pair("--sfz", v.into());
-    }
-    if let Some(v) = &instrument.lv2 {
-        pair("--lv2", v.into());
-    }
-    if let Some(v) = &instrument.host_cmd {
-        pair("--host-cmd", v.into());
-    }
-    pair("--midi-port", instrument.midi_port.clone().into());
-    pair("--audio-ports", instrument.audio_ports.clone().into());
-    pair("--sample-rate", instrument.sample_rate.to_string().into());
-    if let Some(period) = instrument.period {
-        pair("--period", period.to_string().into());
-    }
-    pair("--engine", "jack".into());
-    pair("--tail", out.tail.clone().into());
-    let format = match out.format {
-        Format::F32 => "f32",
-        Format::Wav24 => "wav24",
-        Format::Wav16 => "wav16",
-    };
-    pair("--format", format.into());
-    pair("--retries", out.retries.to_string().into());
-    pair("--ready-timeout", out.ready_timeout.to_string().into());
-    if out.realtime {
-        list.push("--realtime".into());
-    }
-    if instrument.keep_state {
-        list.push("--keep-state".into());
-    }
-    list
-}
-
-/// How long workers get to stop their children and finalize their WAVs after SIGTERM.
-const WORKER_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// SIGTERM to every worker (each stops its own children), then reap them; a worker still
-/// running after the grace period is killed.
-fn stop_workers(children: &mut [Child]) {
-    for child in children.iter() {
-        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-    }
-    let deadline = std::time::Instant::now() + WORKER_STOP_GRACE;
-    for child in children.iter_mut() {
-        while child.try_wait().is_ok_and(|status| status.is_none())
-            && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
 }
