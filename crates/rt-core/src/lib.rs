@@ -32,6 +32,7 @@
 //! ```
 
 pub mod client;
+mod drain;
 mod error;
 mod mailbox;
 mod player;
@@ -56,7 +57,8 @@ pub use sync::StartSync;
 #[cfg(feature = "test-support")]
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::drain::Drain;
     pub use crate::mailbox::{Mailbox, Postman, mailbox};
     pub use crate::player::{PlayerJob, PlayerProcess, PlayerStatus};
-    pub use crate::recorder::{Drain, RecorderJob, RecorderProcess, RecorderStatus};
+    pub use crate::recorder::{RecorderJob, RecorderProcess, RecorderStatus};
 }
