@@ -46,11 +46,13 @@ mod error;
 mod host;
 mod output;
 pub mod ports;
+mod running;
 mod server;
 mod supervisor;
 
 pub use child::ExitWatch;
 pub use error::{Error, Result};
-pub use host::{DEFAULT_SOUNDFONT, Host, HostPorts, RunningHost};
+pub use host::{DEFAULT_SOUNDFONT, Host};
+pub use running::{HostPorts, RunningHost};
 pub use server::{DEFAULT_PORT_MAX, JackServer, RunningServer};
 pub use supervisor::Supervisor;

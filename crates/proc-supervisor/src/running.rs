@@ -1,0 +1,309 @@
+//! A synth host in use: started, watched until ready, stopped (or restarted) on demand.
+
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use crate::child::{ExitWatch, Supervised};
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::ports::{self, Backoff, Probe, jack_error, quote_all};
+use crate::server::RunningServer;
+
+/// How long a stopped host's JACK client may take to leave the server.
+const CLIENT_GONE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The ports of a running host.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostPorts {
+    /// Matches of the MIDI input glob (normally one).
+    pub midi_in: Vec<String>,
+    /// Matches of the audio outputs glob, in JACK's order.
+    pub audio_out: Vec<String>,
+}
+
+/// A synth host in use. Dropping it stops it.
+#[derive(Debug)]
+pub struct RunningHost {
+    config: Host,
+    server: String,
+    child: Option<Supervised>,
+    config_dir: Option<tempfile::TempDir>,
+    last_exit: Option<ExitStatus>,
+    last_tail: String,
+}
+
+impl RunningHost {
+    /// Starts `config` on the server called `server` and waits for readiness; `supervised` is
+    /// that server's handle when we run it (a dying server then fails the wait early).
+    pub(crate) fn launched(
+        config: Host,
+        server: &str,
+        supervised: Option<&RunningServer>,
+    ) -> Result<RunningHost> {
+        let mut host = RunningHost {
+            config,
+            server: server.to_string(),
+            child: None,
+            config_dir: None,
+            last_exit: None,
+            last_tail: String::new(),
+        };
+        host.launch(supervised)?;
+        Ok(host)
+    }
+
+    /// Spawns the child and waits for readiness; on any failure the child is stopped.
+    fn launch(&mut self, server: Option<&RunningServer>) -> Result<()> {
+        let config = &self.config;
+        let (command, config_dir) = config.build_command(&self.server)?;
+        let markers: Vec<&str> = config
+            .ready_lines
+            .iter()
+            .chain(&config.failure_lines)
+            .map(String::as_str)
+            .collect();
+        let mut child = Supervised::spawn(command, config.what(), &markers, config.stop_timeout)?;
+        let started = Instant::now();
+        if let Err(error) = self.await_ready(&child, server, started) {
+            child.stop();
+            self.wait_client_gone();
+            return Err(error);
+        }
+        tracing::debug!(what = %child.what(), pid = child.pid(), elapsed = ?started.elapsed(), "host ready");
+        if !self.config.min_wait.is_zero() {
+            std::thread::sleep(self.config.min_wait);
+            if let Err(error) = child.check() {
+                self.wait_client_gone();
+                return Err(error);
+            }
+        }
+        self.child = Some(child);
+        self.config_dir = config_dir;
+        self.last_exit = None;
+        Ok(())
+    }
+
+    /// Waits until the ports exist and the ready lines were printed; fails on exit, failure
+    /// line, dead server or deadline. Leaves the child running either way.
+    fn await_ready(
+        &self,
+        child: &Supervised,
+        server: Option<&RunningServer>,
+        started: Instant,
+    ) -> Result<()> {
+        let config = &self.config;
+        let ready_count = config.ready_lines.len();
+        let marker_count = ready_count + config.failure_lines.len();
+        let failed = |child: &Supervised| {
+            (ready_count..marker_count)
+                .find_map(|index| child.hit(index))
+                .map(|line| Error::Failed {
+                    what: child.what().to_string(),
+                    pid: child.pid(),
+                    line,
+                    tail: child.tail(),
+                })
+        };
+        let wanted = config.port_globs();
+        let deadline = started + config.ready_timeout;
+        let mut backoff = Backoff::new();
+        let mut probe: Option<Probe> = None;
+        loop {
+            if let Some(status) = child.exit_status() {
+                return Err(child.exited_error(status));
+            }
+            if let Some(server) = server {
+                // Not `check`: for an attached server it would open a second probing client
+                // while ours holds the lock.
+                server.check_process()?;
+            }
+            if let Some(error) = failed(child) {
+                return Err(error);
+            }
+            if probe.is_none() {
+                probe = Probe::open(&self.server).ok();
+            }
+            let mut missing = Vec::new();
+            for (glob, kind) in &wanted {
+                let found = match &probe {
+                    Some(probe) => !probe
+                        .matching_of(glob, *kind)
+                        .map_err(|source| jack_error(&self.server, source))?
+                        .is_empty(),
+                    None => false,
+                };
+                if !found {
+                    missing.push(glob.as_str());
+                }
+            }
+            let waiting_for = if missing.is_empty() {
+                (0..ready_count)
+                    .find(|&index| child.hit(index).is_none())
+                    .map(|index| format!("a line `{}`", config.ready_lines[index]))
+            } else {
+                Some(format!("ports {}", quote_all(&missing)))
+            };
+            let Some(waiting_for) = waiting_for else {
+                // The ready line and a failure line may arrive together: failure wins.
+                return failed(child).map_or(Ok(()), Err);
+            };
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout {
+                    what: child.what().to_string(),
+                    pid: child.pid(),
+                    seconds: started.elapsed().as_secs_f64(),
+                    waiting_for,
+                    tail: child.wait_for_output_tail(),
+                });
+            }
+            backoff.sleep(deadline);
+        }
+    }
+
+    /// Waits (briefly) until the host's ports have left the server.
+    ///
+    /// JACK removes a dead client asynchronously. Until it has, a new host registering the same
+    /// client name gets another one (`fluidsynth-01`), and jackd 1.9.21 asked to stop in the
+    /// meantime hangs (it then needs SIGKILL, which leaks its registry slot).
+    fn wait_client_gone(&self) {
+        let deadline = Instant::now() + CLIENT_GONE_TIMEOUT;
+        let Ok(probe) = Probe::open(&self.server) else {
+            return; // No server, no client.
+        };
+        let globs = [self.config.midi_port_glob(), self.config.audio_ports_glob()];
+        let mut backoff = Backoff::new();
+        loop {
+            let remaining = globs
+                .iter()
+                .any(|glob| probe.matching(glob).is_ok_and(|ports| !ports.is_empty()));
+            if !remaining {
+                return;
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(server = %self.server, "the stopped host's ports are still registered");
+                return;
+            }
+            backoff.sleep(deadline);
+        }
+    }
+
+    /// The host's process id; `None` after [`stop`](Self::stop).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Supervised::pid)
+    }
+
+    /// The server the host runs on.
+    pub fn server_name(&self) -> &str {
+        &self.server
+    }
+
+    /// The host's JACK client name.
+    pub fn client_name(&self) -> &str {
+        &self.config.client_name
+    }
+
+    /// The glob of the host's MIDI input (for rt-core's `SessionOptions`).
+    pub fn midi_port_glob(&self) -> String {
+        self.config.midi_port_glob()
+    }
+
+    /// The glob of the host's audio outputs (for rt-core's `SessionOptions`).
+    pub fn audio_ports_glob(&self) -> String {
+        self.config.audio_ports_glob()
+    }
+
+    /// How the host ended, if it did (after [`stop`](Self::stop): how it stopped). Never blocks.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        match &self.child {
+            Some(child) => child.exit_status(),
+            None => self.last_exit,
+        }
+    }
+
+    /// A handle that tells from any thread, without blocking, whether the host process ended
+    /// (`None` once the host is stopped).
+    pub fn exit_watch(&self) -> Option<ExitWatch> {
+        self.child.as_ref().map(Supervised::exit_watch)
+    }
+
+    /// Whether the host process runs (instant: no JACK call).
+    pub fn is_alive(&self) -> bool {
+        self.child
+            .as_ref()
+            .is_some_and(|c| c.exit_status().is_none())
+    }
+
+    /// `Ok` while the host runs; otherwise how it ended, with its last output.
+    pub fn check(&self) -> Result<()> {
+        match &self.child {
+            Some(child) => child.check(),
+            None => Err(Error::Stopped {
+                what: self.config.what(),
+            }),
+        }
+    }
+
+    /// The last lines the host wrote, stdout and stderr (kept after a stop).
+    pub fn tail(&self) -> String {
+        self.child
+            .as_ref()
+            .map_or_else(|| self.last_tail.clone(), Supervised::tail)
+    }
+
+    /// The host's ports now (pycarla's `get_ports`).
+    pub fn ports(&self) -> Result<HostPorts> {
+        let probe = Probe::open(&self.server).map_err(|e| jack_error(&self.server, e))?;
+        let matching = |glob: String, kind| {
+            probe
+                .matching_of(&glob, kind)
+                .map_err(|e| jack_error(&self.server, e))
+        };
+        let [(midi, midi_kind), (audio, audio_kind)] = self.config.port_globs();
+        Ok(HostPorts {
+            midi_in: matching(midi, midi_kind)?,
+            audio_out: matching(audio, audio_kind)?,
+        })
+    }
+
+    /// Whether every glob of `patterns` matches a port on the host's server (pycarla's
+    /// `exists`).
+    pub fn exists(&self, patterns: &[&str]) -> Result<bool> {
+        ports::exists(&self.server, patterns)
+    }
+
+    /// Waits until every glob of `patterns` matches a port (pycarla's `wait_exists`).
+    pub fn wait_exists(&self, patterns: &[&str], timeout: Duration) -> Result<()> {
+        ports::wait_exists(&self.server, patterns, timeout)
+    }
+
+    /// Stops the host: SIGTERM to its process group, SIGKILL after the stop timeout; reaped.
+    /// Stopping twice does nothing.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            self.last_exit = child.stop();
+            self.last_tail = child.tail();
+            self.wait_client_gone();
+        }
+        self.config_dir = None;
+    }
+
+    /// Stops the host and starts it again on the same server, waiting for readiness.
+    pub fn restart(&mut self) -> Result<()> {
+        self.stop();
+        self.launch(None)
+    }
+
+    /// Stops the host and starts it again on `server` as it is now (a restarted server may have
+    /// another name), waiting for readiness and failing early if `server` dies meanwhile.
+    pub fn restart_on(&mut self, server: &RunningServer) -> Result<()> {
+        self.stop();
+        self.server = server.name().to_string();
+        self.launch(Some(server))
+    }
+}
+
+impl Drop for RunningHost {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
