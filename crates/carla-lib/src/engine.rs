@@ -163,8 +163,8 @@ impl Engine {
             ui_midi_program_changed,
             ui_custom_data_changed,
             ui_closed,
-            ui_open_file,
-            ui_save_file,
+            ui_open_file: no_file,
+            ui_save_file: no_file,
             dispatcher,
         });
         // SAFETY: the descriptor is Carla's; `instantiate` gets a host descriptor that lives,
@@ -491,16 +491,8 @@ unsafe extern "C" fn ui_custom_data_changed(
 
 unsafe extern "C" fn ui_closed(_: ffi::NativeHostHandle) {}
 
-unsafe extern "C" fn ui_open_file(
-    _: ffi::NativeHostHandle,
-    _: bool,
-    _: *const c_char,
-    _: *const c_char,
-) -> *const c_char {
-    ptr::null()
-}
-
-unsafe extern "C" fn ui_save_file(
+/// Opening or saving a file through a dialog: there is no UI, so no file.
+unsafe extern "C" fn no_file(
     _: ffi::NativeHostHandle,
     _: bool,
     _: *const c_char,

@@ -265,6 +265,26 @@ fn a_file_sounds_the_same_alone_and_after_another_file() {
     // In a `--jobs 2` batch too: see pycarla-cli's tests/offline.rs.
 }
 
+/// Renders test03.mid, SIGKILLing the worker as soon as it reports progress.
+fn render_killing_the_worker(
+    renderer: &mut Renderer,
+    output: &Path,
+) -> Result<pycarla::RenderReport, Error> {
+    let pid = renderer.worker_pid().expect("a worker");
+    let mut killed = false;
+    renderer.render_timeline(
+        &smf::Timeline::from_path(midi("test03.mid")).unwrap(),
+        output,
+        None::<&Path>,
+        |_, _| {
+            if !killed {
+                kill(pid, libc::SIGKILL);
+                killed = true;
+            }
+        },
+    )
+}
+
 #[test]
 fn a_worker_killed_mid_render_fails_that_file_and_a_retry_renders_it() {
     if !carla() {
@@ -275,19 +295,7 @@ fn a_worker_killed_mid_render_fails_that_file_and_a_retry_renders_it() {
     let mut renderer =
         Renderer::new(Instrument::SoundFont(FLUID_GM.into()), offline(Some(64))).unwrap();
     let pid = renderer.worker_pid().expect("a worker");
-    let mut killed = false;
-    let result = renderer.render_timeline(
-        &smf::Timeline::from_path(midi("test03.mid")).unwrap(),
-        &output,
-        None::<&Path>,
-        |_, _| {
-            if !killed {
-                kill(pid, libc::SIGKILL);
-                killed = true;
-            }
-        },
-    );
-    match result {
+    match render_killing_the_worker(&mut renderer, &output) {
         Err(Error::PluginCrashed { status, chain, .. }) => {
             assert!(status.contains("SIGKILL"), "{status}");
             assert!(chain.contains("FluidR3_GM.sf2"), "{chain}");
@@ -323,21 +331,7 @@ fn a_worker_killed_mid_render_fails_that_file_and_a_retry_renders_it() {
         ..offline(Some(64))
     };
     let mut renderer = Renderer::new(Instrument::SoundFont(FLUID_GM.into()), options).unwrap();
-    let pid = renderer.worker_pid().unwrap();
-    let mut killed = false;
-    let report = renderer
-        .render_timeline(
-            &smf::Timeline::from_path(midi("test03.mid")).unwrap(),
-            &output,
-            None::<&Path>,
-            |_, _| {
-                if !killed {
-                    kill(pid, libc::SIGKILL);
-                    killed = true;
-                }
-            },
-        )
-        .unwrap();
+    let report = render_killing_the_worker(&mut renderer, &output).unwrap();
     assert_eq!(report.attempts, 2);
     assert_eq!(
         report.frames,

@@ -20,7 +20,6 @@ pub use worker::{
 
 use crate::error::{Error, Result};
 use crate::instrument::Instrument;
-use crate::onsets;
 use crate::render::{
     EngineKind, OFFLINE_BLOCK, RenderOptions, RenderReport, create_parent, render_timeout,
     take_length,
@@ -101,39 +100,13 @@ impl OfflineRenderer {
         }
     }
 
-    /// Renders with `--retries`: a worker that crashed or hung is replaced and the file
-    /// rendered again from the start.
-    pub fn render_timeline(
-        &mut self,
-        timeline: &Timeline,
-        output: &Path,
-        onsets: Option<&Path>,
-        on_tick: &mut dyn FnMut(u64, u64),
-    ) -> Result<RenderReport> {
-        let mut attempts = 0;
-        let report = loop {
-            attempts += 1;
-            match self.attempt(timeline, output, on_tick) {
-                Ok(report) => break RenderReport { attempts, ..report },
-                Err(error) if error.is_retryable() && attempts <= self.options.retries => {
-                    tracing::warn!(%error, attempt = attempts, "render failed; starting a new worker");
-                    self.worker = None;
-                }
-                Err(error) => return Err(error),
-            }
-        };
-        if let Some(path) = onsets {
-            onsets::write(
-                path,
-                timeline,
-                self.options.sample_rate,
-                Some(report.latency),
-            )?;
-        }
-        Ok(report)
+    /// After a crash or a hang: the next attempt gets a new worker.
+    pub fn start_over(&mut self) {
+        self.worker = None;
     }
 
-    fn attempt(
+    /// Renders `timeline` into `output` once, in the worker.
+    pub fn attempt(
         &mut self,
         timeline: &Timeline,
         output: &Path,

@@ -13,7 +13,6 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::instrument::{Instrument, find_carla};
-use crate::onsets;
 
 /// A server and a synth host kept running across renders.
 #[derive(Debug)]
@@ -87,45 +86,28 @@ impl JackRenderer {
         self.host.as_ref()
     }
 
-    /// Renders a timeline (a parsed file, or [`smf::Note::timeline`]); `on_tick(recorded,
-    /// total)` is called as the render goes.
-    pub fn render_timeline(
-        &mut self,
-        timeline: &Timeline,
-        output: &Path,
-        onsets: Option<&Path>,
-        on_tick: &mut dyn FnMut(u64, u64),
-    ) -> Result<RenderReport> {
-        // Every file starts from the instrument's initial state: a host that played a file
-        // is restarted (a synth the user runs cannot be, and keeps its state).
+    /// Every file starts from the instrument's initial state: a host that played a file is
+    /// restarted (a synth the user runs cannot be, and keeps its state).
+    pub fn before_file(&mut self) -> Result<()> {
         if self.played && self.host.is_some() && !self.options.keep_instrument_state {
             self.restart()?;
         }
-        let mut attempts = 0;
-        let report = loop {
-            attempts += 1;
-            self.played = true;
-            match self.attempt(timeline, output, on_tick) {
-                Ok(report) => break RenderReport { attempts, ..report },
-                Err(error) if error.is_retryable() && attempts <= self.options.retries => {
-                    tracing::warn!(%error, attempt = attempts, "render failed; restarting the synth");
-                    self.restart()?;
-                }
-                Err(error) => return Err(error),
-            }
-        };
-        if let Some(path) = onsets {
-            onsets::write(path, timeline, self.sample_rate, None)?;
-        }
-        Ok(report)
+        Ok(())
     }
 
-    fn attempt(
+    /// After a crash: restarts the host (and the server if it died) to render again.
+    pub fn start_over(&mut self) -> Result<()> {
+        self.restart()
+    }
+
+    /// Renders `timeline` into `output` once.
+    pub fn attempt(
         &mut self,
         timeline: &Timeline,
         output: &Path,
         on_tick: &mut dyn FnMut(u64, u64),
     ) -> Result<RenderReport> {
+        self.played = true;
         self.check_alive()?;
         let sr = self.sample_rate;
         let mut schedule = Schedule::new();

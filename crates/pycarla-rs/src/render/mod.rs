@@ -197,6 +197,8 @@ pub(crate) fn create_parent(output: &Path) -> Result<()> {
 #[derive(Debug)]
 pub struct Renderer {
     engine: Engine,
+    /// Renders again after a crash, this many times.
+    retries: u32,
 }
 
 #[derive(Debug)]
@@ -222,13 +224,14 @@ impl Renderer {
                 "the period and the sample rate must be above zero".into(),
             ));
         }
+        let retries = options.retries;
         let engine = match engine_for(&instrument, &options)? {
             EngineKind::Offline => {
                 Engine::Offline(Box::new(OfflineRenderer::new(&instrument, options)?))
             }
             EngineKind::Jack => Engine::Jack(Box::new(JackRenderer::new(instrument, options)?)),
         };
-        Ok(Renderer { engine })
+        Ok(Renderer { engine, retries })
     }
 
     /// The engine in use.
@@ -291,13 +294,35 @@ impl Renderer {
         onsets: Option<impl AsRef<Path>>,
         mut on_tick: impl FnMut(u64, u64),
     ) -> Result<RenderReport> {
-        let (output, onsets) = (output.as_ref(), onsets.as_ref().map(AsRef::as_ref));
-        match &mut self.engine {
-            Engine::Offline(offline) => {
-                offline.render_timeline(timeline, output, onsets, &mut on_tick)
-            }
-            Engine::Jack(jack) => jack.render_timeline(timeline, output, onsets, &mut on_tick),
+        let output = output.as_ref();
+        if let Engine::Jack(jack) = &mut self.engine {
+            jack.before_file()?;
         }
+        let mut attempts = 0;
+        let report = loop {
+            attempts += 1;
+            let attempt = match &mut self.engine {
+                Engine::Offline(offline) => offline.attempt(timeline, output, &mut on_tick),
+                Engine::Jack(jack) => jack.attempt(timeline, output, &mut on_tick),
+            };
+            match attempt {
+                Ok(report) => break RenderReport { attempts, ..report },
+                Err(error) if error.is_retryable() && attempts <= self.retries => {
+                    tracing::warn!(%error, attempt = attempts, "render failed; rendering again from the start");
+                    match &mut self.engine {
+                        Engine::Offline(offline) => offline.start_over(),
+                        Engine::Jack(jack) => jack.start_over()?,
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        if let Some(path) = onsets {
+            // Offline, the CSV says how much plugin latency was cut from the audio.
+            let latency = (report.engine == EngineKind::Offline).then_some(report.latency);
+            crate::onsets::write(path.as_ref(), timeline, report.sample_rate, latency)?;
+        }
+        Ok(report)
     }
 
     /// Restarts what died (a worker; a server or host). Nothing when all is running.
