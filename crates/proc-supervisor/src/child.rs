@@ -284,12 +284,15 @@ fn watch(mut child: Child, shared: &Shared) {
     shared.exited.notify_all();
 }
 
-/// In the child, before exec: an empty signal mask and default dispositions for the stop
-/// signals. Children inherit the spawning thread's mask (libjack blocks signals in threads that
+/// In the child, before exec: SIGTERM when its parent dies, an empty signal mask and default
+/// dispositions for the stop signals. Children inherit the spawning thread's mask (libjack blocks signals in threads that
 /// open clients; a CLI may block them for `sigwait`) and ignored dispositions survive exec:
 /// either would make the child deaf to our SIGTERM.
 fn clean_signals() -> std::io::Result<()> {
     use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, pthread_sigmask, signal};
+    // Nothing outlives its supervisor: when the thread that started the child dies (the
+    // process SIGKILLed or OOM-killed included), the child gets SIGTERM.
+    nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
     pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
     for stop in [
         Signal::SIGTERM,

@@ -218,3 +218,46 @@ fn truncated_garbage_and_huge_midi_fail_alone_in_a_batch() {
         "the good file is rendered"
     );
 }
+
+#[test]
+fn nothing_outlives_a_sigkilled_pycarla() {
+    // SIGKILL leaves pycarla no chance to stop its children: they must go by themselves (their
+    // parent-death signal), jackd and the synth alike, offline workers too.
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("t.wav");
+    let mut render = spawn_render("test06.mid", &wav, &[]);
+    let (jackd, host) = wait_mid_render(&render, &wav);
+    kill(render.id(), libc::SIGKILL);
+    let _ = render.wait();
+    // jackd may take a few seconds to exit when its client dies at the same time.
+    for pid in [host, jackd] {
+        assert!(
+            eventually(10.0, || !alive(pid)),
+            "process {pid} outlived pycarla"
+        );
+    }
+
+    if std::path::Path::new("/usr/lib/carla/libcarla_host-plugin.so").is_file() {
+        let mut offline = Command::new(assert_cmd::cargo::cargo_bin("pycarla"))
+            .args([
+                "render", "-q", "--engine", "offline", "--period", "64", "-o",
+            ])
+            .arg(dir.path().join("o.wav"))
+            .arg(midi("test03.mid"))
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("pycarla");
+        let mut worker = None;
+        assert!(
+            eventually(20.0, || {
+                worker = children_of(offline.id()).first().map(|(pid, _)| *pid);
+                worker.is_some()
+            }),
+            "no offline worker started"
+        );
+        kill(offline.id(), libc::SIGKILL);
+        let _ = offline.wait();
+        assert_gone(&[worker.expect("a worker")]);
+    }
+}
