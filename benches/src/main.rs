@@ -126,7 +126,7 @@ fn main() {
         );
         push(
             &format!("fluidsynth_p{period}"),
-            format!("pycarla-rs, fluidsynth + FluidR3 GM, test03.mid, period {period}"),
+            format!("JACK engine, FluidR3 GM SoundFont (Carla's front end if installed, else fluidsynth), test03.mid, period {period}"),
             speed,
             "× realtime",
             "",
@@ -139,7 +139,7 @@ fn main() {
             peak_memory(&pycarla_bin, &test03, &scratch.path().join("rss.wav"));
         push(
         "peak_rss_mb",
-        "Peak RSS of `pycarla render --engine jack` (test03.mid, fluidsynth, to disk), JACK shared memory included".into(),
+        "Peak RSS of `pycarla render --engine jack` (test03.mid, FluidR3 GM, to disk), JACK shared memory included".into(),
         peak_rss,
         "MB",
         "≤ 40",
@@ -158,7 +158,7 @@ fn main() {
         let startup = startup_seconds(scratch.path());
         push(
             "startup_s",
-            "Startup: server + fluidsynth ready + first recorded frame (median of 3)".into(),
+            "Startup, JACK engine: server + SoundFont host ready + first recorded frame (median of 3)".into(),
             startup,
             "s",
             "≤ 0.3",
@@ -170,7 +170,7 @@ fn main() {
         let speedup = batch_speedup(&pycarla_bin, &test03, scratch.path());
         push(
             "batch_speedup",
-            "Batch of 4 files (JACK engine, fluidsynth), --jobs 2 over --jobs 1".into(),
+            "Batch of 4 files (JACK engine, FluidR3 GM), --jobs 2 over --jobs 1".into(),
             speedup,
             "×",
             "≥ 1.8",
@@ -562,11 +562,12 @@ fn startup_seconds(scratch: &Path) -> f64 {
         .map(|_| {
             let started = Instant::now();
             let mut first = None;
-            let mut renderer = Renderer::new(
-                Instrument::SoundFont(SOUNDFONT.into()),
-                RenderOptions::default(),
-            )
-            .expect("renderer");
+            let options = RenderOptions {
+                engine: pycarla::EngineChoice::Jack,
+                ..RenderOptions::default()
+            };
+            let mut renderer =
+                Renderer::new(Instrument::SoundFont(SOUNDFONT.into()), options).expect("renderer");
             eprintln!(
                 "  renderer ready after {:.3} s",
                 started.elapsed().as_secs_f64()
