@@ -126,7 +126,9 @@ fn main() {
         );
         push(
             &format!("fluidsynth_p{period}"),
-            format!("JACK engine, FluidR3 GM SoundFont (Carla's front end if installed, else fluidsynth), test03.mid, period {period}"),
+            format!(
+                "JACK engine, FluidR3 GM SoundFont (Carla's front end if installed, else fluidsynth), test03.mid, period {period}"
+            ),
             speed,
             "× realtime",
             "",
