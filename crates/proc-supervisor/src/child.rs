@@ -76,15 +76,19 @@ impl Supervised {
     ///
     /// `what` names the child in errors; `markers` are output lines to remember (see
     /// [`OutputLog`]).
+    ///
+    /// `on_parent_death` is the signal the child gets when the thread that started it dies
+    /// (its supervisor SIGKILLed or OOM-killed included): nothing outlives its supervisor.
     pub(crate) fn spawn(
         mut command: Command,
         what: String,
         markers: &[&str],
         stop_timeout: Duration,
+        on_parent_death: Signal,
     ) -> Result<Self> {
         use std::os::unix::process::CommandExt;
         // SAFETY: the hook runs between fork and exec and makes only async-signal-safe calls.
-        unsafe { command.pre_exec(clean_signals) };
+        unsafe { command.pre_exec(move || clean_signals(on_parent_death)) };
         command
             .process_group(0)
             .stdin(Stdio::piped())
@@ -284,15 +288,13 @@ fn watch(mut child: Child, shared: &Shared) {
     shared.exited.notify_all();
 }
 
-/// In the child, before exec: SIGTERM when its parent dies, an empty signal mask and default
-/// dispositions for the stop signals. Children inherit the spawning thread's mask (libjack blocks signals in threads that
+/// In the child, before exec: `on_parent_death` when its parent dies, an empty signal mask and
+/// default dispositions for the stop signals. Children inherit the spawning thread's mask (libjack blocks signals in threads that
 /// open clients; a CLI may block them for `sigwait`) and ignored dispositions survive exec:
 /// either would make the child deaf to our SIGTERM.
-fn clean_signals() -> std::io::Result<()> {
+fn clean_signals(on_parent_death: Signal) -> std::io::Result<()> {
     use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, pthread_sigmask, signal};
-    // Nothing outlives its supervisor: when the thread that started the child dies (the
-    // process SIGKILLed or OOM-killed included), the child gets SIGTERM.
-    nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+    nix::sys::prctl::set_pdeathsig(on_parent_death)?;
     pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
     for stop in [
         Signal::SIGTERM,

@@ -62,7 +62,14 @@ impl RunningHost {
             .chain(&config.failure_lines)
             .map(String::as_str)
             .collect();
-        let mut child = Supervised::spawn(command, config.what(), &markers, config.stop_timeout)?;
+        // A host whose supervisor died gets SIGTERM: it can still close its JACK client cleanly.
+        let mut child = Supervised::spawn(
+            command,
+            config.what(),
+            &markers,
+            config.stop_timeout,
+            nix::sys::signal::Signal::SIGTERM,
+        )?;
         let started = Instant::now();
         if let Err(error) = self.await_ready(&child, server, started) {
             child.stop();

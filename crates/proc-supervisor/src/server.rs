@@ -277,11 +277,15 @@ impl JackServer {
     fn launch(&self, name: &str) -> Result<Launch> {
         let mut command = jack_command(&self.program, name);
         command.args(self.args(name));
+        // A server whose supervisor died gets SIGKILL: freewheeling, jackd 1.9.21 waits forever
+        // for the dead supervisor's clients and ignores SIGTERM (its registry slot is reclaimed
+        // by the next server of that name).
         let mut child = Supervised::spawn(
             command,
             format!("jackd `{name}`"),
             &MARKERS,
             self.stop_timeout,
+            nix::sys::signal::Signal::SIGKILL,
         )?;
         let started = Instant::now();
         let deadline = started + self.start_timeout;

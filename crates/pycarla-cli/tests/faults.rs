@@ -231,11 +231,13 @@ fn nothing_outlives_a_sigkilled_pycarla() {
     kill(render.id(), libc::SIGKILL);
     let _ = render.wait();
     // jackd may take a few seconds to exit when its client dies at the same time.
-    for pid in [host, jackd] {
+    let killed = Instant::now();
+    for (name, pid) in [("the synth", host), ("jackd", jackd)] {
         assert!(
             eventually(10.0, || !alive(pid)),
-            "process {pid} outlived pycarla"
+            "{name} (pid {pid}) outlived pycarla"
         );
+        eprintln!("{name} gone after {:?}", killed.elapsed());
     }
 
     if std::path::Path::new("/usr/lib/carla/libcarla_host-plugin.so").is_file() {

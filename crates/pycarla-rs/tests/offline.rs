@@ -89,6 +89,15 @@ fn click_starts(channel: &[f32]) -> Vec<u64> {
         .collect()
 }
 
+/// The largest absolute sample of a WAV.
+fn peak(path: &Path) -> f32 {
+    read_wav(path)
+        .channels
+        .iter()
+        .flatten()
+        .fold(0.0f32, |p, s| p.max(s.abs()))
+}
+
 /// The frames where `midi`'s note-ons must sound.
 fn onset_frames(midi: &Path, sample_rate: u32) -> Vec<u64> {
     let timeline = smf::Timeline::from_path(midi).unwrap();
@@ -154,12 +163,7 @@ fn every_packaged_format_renders_the_exact_length_and_sounds() {
         )
         .unwrap_or_else(|e| panic!("{spec}: {e}"));
         assert_eq!(report.frames, expected_frames(&file, 2, 48_000), "{spec}");
-        let wav = read_wav(&output);
-        let peak = wav
-            .channels
-            .iter()
-            .flatten()
-            .fold(0.0f32, |p, s| p.max(s.abs()));
+        let peak = peak(&output);
         assert!(peak > 0.01, "{spec} is silent");
     }
 }
@@ -208,12 +212,7 @@ fn an_lv2_synth_into_a_ladspa_effect_and_rack_and_patchbay_projects() {
             &offline(None),
         )
         .unwrap_or_else(|e| panic!("{}: {e}", project.display()));
-        let wav = read_wav(&output);
-        let peak = wav
-            .channels
-            .iter()
-            .flatten()
-            .fold(0.0f32, |p, s| p.max(s.abs()));
+        let peak = peak(&output);
         assert!(peak > 0.01, "{} is silent", project.display());
     }
 }
