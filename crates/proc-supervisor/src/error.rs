@@ -52,6 +52,15 @@ pub enum Error {
         /// The last lines it wrote.
         tail: String,
     },
+    /// Waiting for the process to become ready was interrupted (the caller's flag, e.g. a
+    /// Ctrl-C); it has been stopped.
+    #[error("{what} (pid {pid}): interrupted while it was starting")]
+    Interrupted {
+        /// The process's role.
+        what: String,
+        /// Its process id.
+        pid: u32,
+    },
     /// The process reported a failure (e.g. Carla's "Failed to load a plugin"); it has been
     /// stopped.
     #[error("{what} (pid {pid}) failed: {line}; last output:\n{tail}")]

@@ -72,6 +72,7 @@ pub struct Host {
     pub(crate) ready_lines: Vec<String>,
     pub(crate) failure_lines: Vec<String>,
     pub(crate) ready_timeout: Duration,
+    pub(crate) interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     pub(crate) min_wait: Duration,
     pub(crate) stop_timeout: Duration,
 }
@@ -87,6 +88,7 @@ impl Host {
             ready_lines: Vec::new(),
             failure_lines: Vec::new(),
             ready_timeout: Duration::from_secs(20),
+            interrupt: None,
             min_wait: Duration::ZERO,
             stop_timeout: Duration::from_secs(3),
         }
@@ -199,6 +201,13 @@ impl Host {
     /// A line containing `text` (case-insensitive) while starting means failure.
     pub fn failure_line(mut self, text: impl Into<String>) -> Self {
         self.failure_lines.push(text.into());
+        self
+    }
+
+    /// A flag that, once set (e.g. by a Ctrl-C handler), ends the wait for readiness at once
+    /// with [`Error::Interrupted`](crate::Error::Interrupted).
+    pub fn interrupt(mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
         self
     }
 

@@ -119,6 +119,16 @@ impl RunningHost {
             if let Some(status) = child.exit_status() {
                 return Err(child.exited_error(status));
             }
+            if config
+                .interrupt
+                .as_ref()
+                .is_some_and(|flag| flag.load(std::sync::atomic::Ordering::Relaxed))
+            {
+                return Err(Error::Interrupted {
+                    what: child.what().to_string(),
+                    pid: child.pid(),
+                });
+            }
             if let Some(server) = server {
                 // Not `check`: for an attached server it would open a second probing client
                 // while ours holds the lock.

@@ -46,7 +46,7 @@ impl Outcome {
 }
 
 /// SIGINT and SIGTERM set flags instead of killing the process, so that a render in progress
-/// stops its children, finalizes its WAV and exits with 130 or 143.
+/// stops its children, finalizes its WAV and exits with 130 or 143; a second one exits at once.
 #[derive(Debug, Clone)]
 pub struct Signals {
     any: Arc<AtomicBool>,
@@ -61,12 +61,16 @@ impl Signals {
             int: Arc::new(AtomicBool::new(false)),
             term: Arc::new(AtomicBool::new(false)),
         };
-        for (signal, flag) in [
-            (signal_hook::consts::SIGINT, &signals.int),
-            (signal_hook::consts::SIGTERM, &signals.term),
+        for (signal, flag, code) in [
+            (signal_hook::consts::SIGINT, &signals.int, 130),
+            (signal_hook::consts::SIGTERM, &signals.term, 143),
         ] {
-            let registered = signal_hook::flag::register(signal, flag.clone())
-                .and_then(|_| signal_hook::flag::register(signal, signals.any.clone()));
+            // A second signal while the first one's clean stop is under way ends the process at
+            // once (its children go too: they have a parent-death signal).
+            let registered =
+                signal_hook::flag::register_conditional_shutdown(signal, code, signals.any.clone())
+                    .and_then(|_| signal_hook::flag::register(signal, flag.clone()))
+                    .and_then(|_| signal_hook::flag::register(signal, signals.any.clone()));
             if let Err(error) = registered {
                 tracing::warn!(%error, signal, "cannot handle the signal");
             }

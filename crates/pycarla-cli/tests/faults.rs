@@ -263,3 +263,51 @@ fn nothing_outlives_a_sigkilled_pycarla() {
         assert_gone(&[worker.expect("a worker")]);
     }
 }
+
+#[test]
+fn ctrl_c_while_the_synth_is_starting_ends_at_once() {
+    // A host that never becomes ready, a generous ready timeout: Ctrl-C must not wait for it.
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut render = Command::new(assert_cmd::cargo::cargo_bin("pycarla"))
+        .args([
+            "render",
+            "-q",
+            "--host-cmd",
+            "sleep 60",
+            "--ready-timeout",
+            "30",
+        ])
+        .arg(midi("test01.mid"))
+        .arg("-o")
+        .arg(dir.path().join("x.wav"))
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pycarla");
+    let mut host = None;
+    assert!(
+        eventually(10.0, || {
+            host = children_of(render.id())
+                .iter()
+                .find(|(_, comm)| comm == "sleep")
+                .map(|(pid, _)| *pid);
+            host.is_some()
+        }),
+        "the host never started"
+    );
+    let interrupted = Instant::now();
+    kill(render.id(), libc::SIGINT);
+    let status = loop {
+        if let Some(status) = render.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            interrupted.elapsed() < Duration::from_secs(5),
+            "Ctrl-C waited for the ready timeout"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert_gone(&[host.expect("a host")]);
+}

@@ -44,7 +44,11 @@ impl JackRenderer {
         let server = server_for(&options).start().map_err(missing_jackd)?;
         let (host, midi_port, audio_ports) = match (host, &instrument) {
             (Some(host), _) => {
-                let running = host.ready_timeout(options.ready_timeout).start(&server)?;
+                let mut host = host.ready_timeout(options.ready_timeout);
+                if let Some(flag) = &options.interrupt {
+                    host = host.interrupt(flag.clone());
+                }
+                let running = host.start(&server)?;
                 let (midi, audio) = (running.midi_port_glob(), running.audio_ports_glob());
                 (Some(running), midi, audio)
             }
