@@ -180,6 +180,15 @@ impl Engine {
         }
         // SAFETY: a live instance of this descriptor.
         let host_handle = unsafe { (library.functions.create_host_handle)(descriptor, handle) };
+        if host_handle.is_null() {
+            // SAFETY: the instance just made, cleaned up once; there is no host handle to free.
+            unsafe {
+                if let Some(cleanup) = (*descriptor).cleanup {
+                    cleanup(handle);
+                }
+            }
+            return Err(instantiate_error);
+        }
         let engine = Engine {
             kind,
             descriptor,
@@ -193,9 +202,6 @@ impl Engine {
             _ui_name: ui_name,
             library,
         };
-        if host_handle.is_null() {
-            return Err(instantiate_error);
-        }
         // Carla's rack runs a second instance of every mono plugin to make it stereo: twice the
         // work for the same sound. Mono plugins run once; the rack copies their output.
         // SAFETY: a live host handle; the option takes no string.
