@@ -42,7 +42,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 /// 2.7 s of stereo float), and returns (jackd pid, host pid).
 fn wait_mid_render(render: &Child, wav: &Path) -> (u32, u32) {
     assert!(
-        eventually(20.0, || std::fs::metadata(wav)
+        eventually(20.0, || std::fs::metadata(pycarla::partial_path(wav))
             .is_ok_and(|m| m.len() > 1_000_000)),
         "the render never got going"
     );
@@ -83,9 +83,11 @@ fn assert_gone(pids: &[u32]) {
     }
 }
 
-/// A WAV that hound reads completely: valid header, whole frames.
+/// The render's partial WAV (`NAME.partial`), which hound reads completely: valid header, whole
+/// frames; nothing under the output's own name.
 fn valid_partial_wav(wav: &Path, full: u64) -> u64 {
-    let read = read_wav(wav);
+    assert!(!wav.exists(), "an incomplete render must not look finished");
+    let read = read_wav(&pycarla::partial_path(wav));
     let frames = read.channels[0].len() as u64;
     assert!(frames > 0 && frames < full, "{frames} of {full} frames");
     frames

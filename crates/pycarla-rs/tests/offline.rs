@@ -305,7 +305,7 @@ fn a_worker_killed_mid_render_fails_that_file_and_a_retry_renders_it() {
         !output.exists(),
         "an incomplete render must not look finished"
     );
-    let partial = read_wav(&pycarla::offline::partial_path(&output));
+    let partial = read_wav(&pycarla::partial_path(&output));
     assert!(
         !partial.channels[0].is_empty(),
         "the partial file holds what was rendered"
@@ -378,7 +378,7 @@ fn bad_plugins_fail_before_any_audio_with_carlas_reason() {
             pycarla::render(instrument, midi("test01.mid"), &output, &offline(None)).unwrap_err();
         assert!(matches!(error, Error::PluginLoad { .. }), "{error:?}");
         assert!(error.to_string().contains(expected), "{error}");
-        assert!(!output.exists() && !pycarla::offline::partial_path(&output).exists());
+        assert!(!output.exists() && !pycarla::partial_path(&output).exists());
     }
 }
 

@@ -21,8 +21,8 @@ pub use worker::{
 use crate::error::{Error, Result};
 use crate::instrument::Instrument;
 use crate::render::{
-    EngineKind, OFFLINE_BLOCK, RenderOptions, RenderReport, create_parent, render_timeout,
-    take_length,
+    EngineKind, OFFLINE_BLOCK, RenderOptions, RenderReport, create_parent, partial_path,
+    render_timeout, take_length,
 };
 use protocol::{Chain, Format, Job, Silence};
 
@@ -185,12 +185,4 @@ impl OfflineRenderer {
             attempts: 1,
         })
     }
-}
-
-/// Where a render writes until it is complete: `song.wav.partial` beside `song.wav`. A render
-/// that fails leaves it there, a valid WAV of what was rendered.
-pub fn partial_path(output: &Path) -> PathBuf {
-    let mut name = output.as_os_str().to_owned();
-    name.push(".partial");
-    PathBuf::from(name)
 }

@@ -8,8 +8,8 @@ use rt_core::{Liveness, Schedule, Session, SessionOptions, Sink};
 use smf::Timeline;
 
 use super::{
-    EngineKind, JACK_PERIOD, RenderOptions, RenderReport, create_parent, render_timeout,
-    take_length,
+    EngineKind, JACK_PERIOD, RenderOptions, RenderReport, create_parent, partial_path,
+    render_timeout, take_length,
 };
 use crate::error::{Error, Result};
 use crate::instrument::{Instrument, find_carla};
@@ -121,8 +121,9 @@ impl JackRenderer {
         let (total, silence) = take_length(timeline, self.options.tail, sr);
         let timeout = render_timeout(&self.options, total, sr);
         create_parent(output)?;
+        let partial = partial_path(output);
         let sink = Sink::Wav {
-            path: output.to_path_buf(),
+            path: partial.clone(),
             format: self.options.format,
         };
         let started = Instant::now();
@@ -151,6 +152,11 @@ impl JackRenderer {
                 self.session = None;
             }
             explained
+        })?;
+        // Complete: the output appears under its name only now.
+        std::fs::rename(&partial, output).map_err(|source| Error::Io {
+            path: output.to_path_buf(),
+            source,
         })?;
         Ok(RenderReport {
             output: output.to_path_buf(),

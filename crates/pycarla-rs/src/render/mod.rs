@@ -172,6 +172,15 @@ pub(crate) fn render_timeout(options: &RenderOptions, frames: u64, sample_rate: 
     ))
 }
 
+/// Where a render writes until it is complete, on either engine: `song.wav.partial` beside
+/// `song.wav`. The output appears under its name only once complete; a render that fails
+/// leaves the partial file there, a valid WAV of what was rendered.
+pub fn partial_path(output: &Path) -> PathBuf {
+    let mut name = output.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
 /// Creates the directory an output goes in.
 pub(crate) fn create_parent(output: &Path) -> Result<()> {
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
