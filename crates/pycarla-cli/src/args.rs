@@ -157,6 +157,15 @@ pub struct RenderArgs {
     /// several inputs, one `<stem>.csv` beside each WAV.
     #[arg(long, value_name = "FILE.csv")]
     pub onsets: Option<PathBuf>,
+    /// Append one JSON line per input to this file as it finishes: midi, output, status
+    /// (rendered, skipped, failed), frames, sample_rate, channels, seconds, engine, error,
+    /// instrument.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub manifest: Option<PathBuf>,
+    /// Skip an input whose output exists (outputs appear only once complete, so an existing one
+    /// is finished): resume an interrupted batch.
+    #[arg(long)]
+    pub skip_existing: bool,
     /// Render N files at a time (one worker process each; on JACK each with its own server).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,

@@ -11,8 +11,9 @@ use pycarla::{Error, Instrument, RenderOptions, RenderReport, Renderer};
 use serde::{Deserialize, Serialize};
 
 use crate::args::{OutputArgs, RenderArgs};
+use crate::manifest::{Manifest, Rendered};
 use crate::progress::Progress;
-use crate::render_cmd::{FileReport, Job, one_line, render_here, render_job, setup};
+use crate::render_cmd::{FileReport, Job, Sink, one_line, render_here, render_job, setup};
 use crate::{Outcome, Signals};
 
 /// The hidden subcommand of a JACK worker process.
@@ -34,6 +35,7 @@ pub fn offline_pool(
     instrument: &Instrument,
     options: &RenderOptions,
     out: &OutputArgs,
+    manifest: &mut Manifest,
     signals: &Signals,
 ) -> Outcome {
     let next = AtomicUsize::new(0);
@@ -73,13 +75,15 @@ pub fn offline_pool(
         drop(sender);
         for (index, result) in receiver {
             match (index, result) {
-                (Some(_), Ok(_)) => {
+                (Some(index), Ok(report)) => {
                     reported += 1;
                     progress.finish_file();
+                    manifest.record(&jobs[index], &Ok(Rendered::from(&report)));
                 }
                 (Some(index), Err(error)) => {
                     reported += 1;
                     progress.finish_file();
+                    manifest.record(&jobs[index], &Err(one_line(&error)));
                     if signals.caught().is_none() {
                         failures += 1;
                         progress.println(&format!(
@@ -112,7 +116,12 @@ pub fn offline_pool(
 
 /// Splits the jobs over `--jobs` worker processes (largest files first, each to the least
 /// loaded worker), each with its own private server, and gathers their reports.
-pub fn jack_workers(args: &RenderArgs, jobs: &[Job], signals: &Signals) -> Outcome {
+pub fn jack_workers(
+    args: &RenderArgs,
+    jobs: &[Job],
+    manifest: &mut Manifest,
+    signals: &Signals,
+) -> Outcome {
     let workers = args.jobs.min(jobs.len());
     let mut sorted: Vec<&Job> = jobs.iter().collect();
     sorted
@@ -134,9 +143,14 @@ pub fn jack_workers(args: &RenderArgs, jobs: &[Job], signals: &Signals) -> Outco
         }
     };
     let mut progress = Progress::new(jobs.len(), args.out.quiet);
-    let (sender, receiver) = std::sync::mpsc::channel::<String>();
+    let (sender, receiver) = std::sync::mpsc::channel::<(usize, String)>();
     let mut children: Vec<Child> = Vec::new();
-    for (_, share) in shares.iter().filter(|(_, share)| !share.is_empty()) {
+    let plans: Vec<&Vec<&Job>> = shares
+        .iter()
+        .map(|(_, share)| share)
+        .filter(|share| !share.is_empty())
+        .collect();
+    for (worker, share) in plans.iter().enumerate() {
         let plan = WorkerPlan {
             args: args.clone(),
             jobs: share.iter().map(|&job| job.clone()).collect(),
@@ -158,7 +172,7 @@ pub fn jack_workers(args: &RenderArgs, jobs: &[Job], signals: &Signals) -> Outco
                 let sender = sender.clone();
                 std::thread::spawn(move || {
                     for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                        let _ = sender.send(line);
+                        let _ = sender.send((worker, line));
                     }
                 });
                 children.push(child);
@@ -179,13 +193,18 @@ pub fn jack_workers(args: &RenderArgs, jobs: &[Job], signals: &Signals) -> Outco
             break;
         }
         match receiver.recv_timeout(std::time::Duration::from_millis(20)) {
-            Ok(line) => match serde_json::from_str::<FileReport>(&line) {
+            Ok((worker, line)) => match serde_json::from_str::<FileReport>(&line) {
                 Ok(report) => {
+                    let Some(&job) = plans[worker].get(report.index) else {
+                        progress.println("error: a worker reported a file it was not given");
+                        continue;
+                    };
                     reported += 1;
                     progress.finish_file();
+                    manifest.record(job, &report.result);
                     if let Err(message) = report.result {
                         failures += 1;
-                        progress.println(&format!("error: {}: {message}", report.midi.display()));
+                        progress.println(&format!("error: {}: {message}", job.midi.display()));
                     }
                 }
                 Err(error) => {
@@ -237,7 +256,7 @@ pub fn jack_worker(signals: &Signals) -> Outcome {
         options,
         &plan.jobs,
         true,
-        Some(&mut stdout),
+        Sink::Parent(&mut stdout),
         signals,
     )
 }

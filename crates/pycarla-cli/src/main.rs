@@ -4,6 +4,8 @@
 
 mod args;
 mod batch;
+mod inputs;
+mod manifest;
 mod misc;
 mod progress;
 mod render_cmd;

@@ -1,6 +1,5 @@
 //! `pycarla render` and `pycarla note` in this process; `--jobs` batches are in `batch`.
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -12,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::args::{EngineArg, Format, InstrumentArgs, NoteArgs, OutputArgs, RenderArgs};
 use crate::batch;
+use crate::manifest::{Manifest, Rendered};
 use crate::progress::Progress;
 use crate::{Outcome, Signals};
 
@@ -26,13 +26,14 @@ pub struct Job {
 /// How one file ended, as a JACK worker process reports it (a JSON line).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct FileReport {
-    pub midi: PathBuf,
-    /// Frames written, or why it failed.
-    pub result: Result<u64, String>,
+    /// The job's index in the worker's plan.
+    pub index: usize,
+    /// What was rendered, or why it failed.
+    pub result: Result<Rendered, String>,
 }
 
 pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
-    let jobs = match plan(args) {
+    let jobs = match crate::inputs::plan(args) {
         Ok(jobs) => jobs,
         Err(message) => return Outcome::usage(message),
     };
@@ -40,35 +41,67 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
         Ok(setup) => setup,
         Err(message) => return Outcome::usage(message),
     };
+    let mut manifest = match Manifest::open(args.manifest.as_deref(), &instrument) {
+        Ok(manifest) => manifest,
+        Err(message) => return Outcome::usage(message),
+    };
+    let jobs: Vec<Job> = if args.skip_existing {
+        let (done, todo): (Vec<Job>, Vec<Job>) =
+            jobs.into_iter().partition(|job| job.wav.is_file());
+        for job in &done {
+            manifest.skipped(job);
+        }
+        todo
+    } else {
+        jobs
+    };
+    if jobs.is_empty() {
+        return Outcome::Ok;
+    }
     if args.jobs > 1 && jobs.len() > 1 {
         return match pycarla::engine_for(&instrument, &options) {
-            Ok(EngineKind::Offline) => {
-                batch::offline_pool(args.jobs, &jobs, &instrument, &options, &args.out, signals)
-            }
+            Ok(EngineKind::Offline) => batch::offline_pool(
+                args.jobs,
+                &jobs,
+                &instrument,
+                &options,
+                &args.out,
+                &mut manifest,
+                signals,
+            ),
             Ok(EngineKind::Jack) if args.instrument.server.is_some() => {
                 Outcome::usage("--jobs needs private servers: it cannot be used with --server")
             }
-            Ok(EngineKind::Jack) => batch::jack_workers(args, &jobs, signals),
+            Ok(EngineKind::Jack) => batch::jack_workers(args, &jobs, &mut manifest, signals),
             Err(error) => {
                 eprintln!("error: {}", one_line(&error));
                 Outcome::Failed
             }
         };
     }
-    render_here(instrument, options, &jobs, args.out.quiet, None, signals)
+    let sink = Sink::Manifest(&mut manifest);
+    render_here(instrument, options, &jobs, args.out.quiet, sink, signals)
 }
 
-/// Renders `jobs` one after another through one renderer in this process, printing errors (or,
-/// in a worker, writing one JSON [`FileReport`] line per file to `reports`).
+/// Where [`render_here`] reports each file: the manifest (errors also on the terminal), or, in
+/// a JACK worker process, its parent (one JSON [`FileReport`] line per file).
+pub enum Sink<'a> {
+    Manifest(&'a mut Manifest),
+    Parent(&'a mut dyn Write),
+}
+
+/// Renders `jobs` one after another through one renderer in this process, reporting each file
+/// to `sink`.
 pub fn render_here(
     instrument: Instrument,
     options: RenderOptions,
     jobs: &[Job],
     quiet: bool,
-    mut reports: Option<&mut dyn Write>,
+    mut sink: Sink,
     signals: &Signals,
 ) -> Outcome {
-    let mut progress = Progress::new(jobs.len(), quiet || reports.is_some());
+    let in_worker = matches!(sink, Sink::Parent(_));
+    let mut progress = Progress::new(jobs.len(), quiet || in_worker);
     let mut renderer = match Renderer::new(instrument, options) {
         Ok(renderer) => renderer,
         Err(error) => {
@@ -77,7 +110,7 @@ pub fn render_here(
         }
     };
     let mut failures = 0;
-    for job in jobs {
+    for (index, job) in jobs.iter().enumerate() {
         progress.start_file(&job.midi.display().to_string());
         let result = render_job(&mut renderer, job, |done, total| {
             progress.frames(done, total)
@@ -89,16 +122,20 @@ pub fn render_here(
                 break;
             }
         }
-        if let Some(out) = reports.as_deref_mut() {
-            let report = FileReport {
-                midi: job.midi.clone(),
-                result: result.as_ref().map(|r| r.frames).map_err(one_line),
-            };
-            let line = serde_json::to_string(&report).expect("reports serialise");
-            let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+        let summary = result.as_ref().map(Rendered::from).map_err(one_line);
+        match &mut sink {
+            Sink::Manifest(manifest) => manifest.record(job, &summary),
+            Sink::Parent(out) => {
+                let report = FileReport {
+                    index,
+                    result: summary,
+                };
+                let line = serde_json::to_string(&report).expect("reports serialise");
+                let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+            }
         }
         if let Err(error) = result {
-            if reports.is_none() {
+            if !in_worker {
                 progress.println(&format!(
                     "error: {}: {}",
                     job.midi.display(),
@@ -160,55 +197,6 @@ pub fn note(args: &NoteArgs, signals: &Signals) -> Outcome {
             signals.outcome_or(Outcome::Failed)
         }
     }
-}
-
-/// Where each input's WAV (and CSV) goes.
-fn plan(args: &RenderArgs) -> Result<Vec<Job>, String> {
-    let stem = |midi: &Path| -> Result<String, String> {
-        midi.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .ok_or_else(|| format!("{} has no file name", midi.display()))
-    };
-    if args.midi.len() == 1 {
-        let midi = args.midi[0].clone();
-        let wav = match &args.output {
-            Some(path) if path.is_dir() => path.join(format!("{}.wav", stem(&midi)?)),
-            Some(path) => path.clone(),
-            None => PathBuf::from(format!("{}.wav", stem(&midi)?)),
-        };
-        return Ok(vec![Job {
-            midi,
-            wav,
-            onsets: args.onsets.clone(),
-        }]);
-    }
-    let dir = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
-    if dir.is_file() {
-        return Err(format!(
-            "-o {} is a file: with several inputs, -o names a directory",
-            dir.display()
-        ));
-    }
-    let mut seen = HashSet::new();
-    args.midi
-        .iter()
-        .map(|midi| {
-            let stem = stem(midi)?;
-            if !seen.insert(stem.clone()) {
-                return Err(format!(
-                    "two inputs are named {stem}: their outputs would overwrite each other"
-                ));
-            }
-            Ok(Job {
-                midi: midi.clone(),
-                wav: dir.join(format!("{stem}.wav")),
-                onsets: args
-                    .onsets
-                    .as_ref()
-                    .map(|_| dir.join(format!("{stem}.csv"))),
-            })
-        })
-        .collect()
 }
 
 /// The instrument and render options from the command line.

@@ -1,0 +1,124 @@
+//! `--manifest FILE.jsonl`: one JSON line per input as it finishes (rendered, skipped or
+//! failed), flushed at once, appended to so that resumed runs add to it.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use pycarla::{Instrument, RenderReport};
+use serde::{Deserialize, Serialize};
+
+use crate::render_cmd::Job;
+
+/// What a render produced, as the manifest (and a JACK worker's report) says it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rendered {
+    pub frames: u64,
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// Wall-clock seconds of the render.
+    pub seconds: f64,
+    /// `offline` or `jack`.
+    pub engine: String,
+}
+
+impl From<&RenderReport> for Rendered {
+    fn from(report: &RenderReport) -> Rendered {
+        Rendered {
+            frames: report.frames,
+            sample_rate: report.sample_rate,
+            channels: report.channels,
+            seconds: report.elapsed.as_secs_f64(),
+            engine: format!("{:?}", report.engine).to_lowercase(),
+        }
+    }
+}
+
+/// One manifest line.
+#[derive(Debug, Serialize)]
+struct Line<'a> {
+    midi: &'a Path,
+    output: &'a Path,
+    status: &'a str,
+    #[serde(flatten)]
+    rendered: Option<&'a Rendered>,
+    error: Option<&'a str>,
+    instrument: &'a str,
+}
+
+/// The manifest file, if one was asked for.
+#[derive(Debug)]
+pub struct Manifest {
+    file: Option<(PathBuf, File)>,
+    instrument: String,
+}
+
+impl Manifest {
+    /// Opens `path` for appending (creating it and its directory), or records nothing.
+    pub fn open(path: Option<&Path>, instrument: &Instrument) -> Result<Manifest, String> {
+        let file = match path {
+            Some(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                }
+                let file = File::options()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| format!("cannot open the manifest {}: {e}", path.display()))?;
+                Some((path.to_path_buf(), file))
+            }
+            None => None,
+        };
+        Ok(Manifest {
+            file,
+            instrument: label(instrument),
+        })
+    }
+
+    /// Records how `job` ended.
+    pub fn record(&mut self, job: &Job, result: &Result<Rendered, String>) {
+        let (status, rendered, error) = match result {
+            Ok(rendered) => ("rendered", Some(rendered), None),
+            Err(error) => ("failed", None, Some(error.as_str())),
+        };
+        self.write(job, status, rendered, error);
+    }
+
+    /// Records that `job` was skipped: its output exists.
+    pub fn skipped(&mut self, job: &Job) {
+        self.write(job, "skipped", None, None);
+    }
+
+    fn write(&mut self, job: &Job, status: &str, rendered: Option<&Rendered>, error: Option<&str>) {
+        let Some((path, file)) = &mut self.file else {
+            return;
+        };
+        let line = Line {
+            midi: &job.midi,
+            output: &job.wav,
+            status,
+            rendered,
+            error,
+            instrument: &self.instrument,
+        };
+        let text = serde_json::to_string(&line).expect("manifest lines serialise");
+        if let Err(error) = writeln!(file, "{text}").and_then(|()| file.flush()) {
+            tracing::error!(%error, manifest = %path.display(), "cannot write the manifest");
+        }
+    }
+}
+
+/// The instrument, for the manifest.
+fn label(instrument: &Instrument) -> String {
+    match instrument {
+        Instrument::Plugins(specs) => specs.join(" -> "),
+        Instrument::CarlaProject(path) | Instrument::SoundFont(path) | Instrument::Sfz(path) => {
+            path.display().to_string()
+        }
+        Instrument::Lv2(uri) => uri.clone(),
+        Instrument::Command { command, .. } => command.join(" "),
+        Instrument::Running { midi_port, .. } => format!("running synth at {midi_port}"),
+    }
+}
