@@ -166,6 +166,14 @@ pub struct RenderArgs {
     /// is finished): resume an interrupted batch.
     #[arg(long)]
     pub skip_existing: bool,
+    /// Render only shard K of N (K from 0): a deterministic split of the sorted inputs, for
+    /// cluster job arrays. Without it, Slurm's SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or
+    /// Kubernetes' JOB_COMPLETION_INDEX with --shards N, choose the shard.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// With JOB_COMPLETION_INDEX (a Kubernetes Indexed Job): how many shards there are.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
     /// Render N files at a time (one worker process each; on JACK each with its own server).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,

@@ -90,3 +90,91 @@ fn midi_files_under(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()>
     }
     Ok(())
 }
+
+/// The shard `(k, n)` this run renders, if any: `--shard K/N`, else Slurm's array variables,
+/// else Kubernetes' `JOB_COMPLETION_INDEX` with `--shards N`.
+pub fn shard(args: &RenderArgs) -> Result<Option<(usize, usize)>, String> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let number = |what: &str, text: &str| {
+        text.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{what} {text:?} is not a whole number"))
+    };
+    let (k, n) = if let Some(text) = &args.shard {
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("--shard {text}: expected K/N, e.g. 0/4"))?;
+        (number("--shard", k)?, number("--shard", n)?)
+    } else if let (Some(id), Some(count)) =
+        (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT"))
+    {
+        // Array indices may start anywhere (--array=1-8): shard K counts from the first.
+        let first = var("SLURM_ARRAY_TASK_MIN")
+            .map_or(Ok(0), |min| number("SLURM_ARRAY_TASK_MIN", &min))?;
+        let id = number("SLURM_ARRAY_TASK_ID", &id)?;
+        (
+            id.checked_sub(first)
+                .ok_or("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN")?,
+            number("SLURM_ARRAY_TASK_COUNT", &count)?,
+        )
+    } else if let Some(index) = var("JOB_COMPLETION_INDEX") {
+        let n = args
+            .shards
+            .ok_or("JOB_COMPLETION_INDEX is set: give the number of shards with --shards N")?;
+        (number("JOB_COMPLETION_INDEX", &index)?, n)
+    } else {
+        return Ok(None);
+    };
+    if n == 0 || k >= n {
+        return Err(format!(
+            "shard {k}/{n}: K must be below N, and N above zero"
+        ));
+    }
+    Ok(Some((k, n)))
+}
+
+/// The jobs of shard `k` of `n`: the inputs sorted by path, every n-th from the k-th.
+pub fn take_shard(mut jobs: Vec<Job>, (k, n): (usize, usize)) -> Vec<Job> {
+    jobs.sort_by(|a, b| a.midi.cmp(&b.midi));
+    jobs.into_iter().skip(k).step_by(n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[test]
+    fn shards_split_the_sorted_inputs_without_overlap_or_loss() {
+        let jobs: Vec<Job> = ["d", "a", "c", "b", "e"]
+            .iter()
+            .map(|name| Job {
+                midi: PathBuf::from(format!("{name}.mid")),
+                wav: PathBuf::from(format!("{name}.wav")),
+                onsets: None,
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for k in 0..3 {
+            let shard: Vec<_> = take_shard(jobs.clone(), (k, 3))
+                .into_iter()
+                .map(|j| j.midi)
+                .collect();
+            seen.extend(shard);
+        }
+        seen.sort();
+        let all: Vec<PathBuf> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|n| PathBuf::from(format!("{n}.mid")))
+            .collect();
+        assert_eq!(seen, all);
+        assert_eq!(
+            take_shard(jobs, (1, 2))
+                .into_iter()
+                .map(|j| j.midi)
+                .collect::<Vec<_>>(),
+            [PathBuf::from("b.mid"), PathBuf::from("d.mid")]
+        );
+    }
+}

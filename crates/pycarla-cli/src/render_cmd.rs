@@ -37,6 +37,11 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
         Ok(jobs) => jobs,
         Err(message) => return Outcome::usage(message),
     };
+    let jobs = match crate::inputs::shard(args) {
+        Ok(Some(shard)) => crate::inputs::take_shard(jobs, shard),
+        Ok(None) => jobs,
+        Err(message) => return Outcome::usage(message),
+    };
     let (instrument, options) = match setup(&args.instrument, &args.out, signals) {
         Ok(setup) => setup,
         Err(message) => return Outcome::usage(message),

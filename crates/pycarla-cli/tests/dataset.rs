@@ -135,3 +135,52 @@ fn a_failed_input_is_a_manifest_row_with_its_error() {
         "{failed}"
     );
 }
+
+#[test]
+fn shards_split_a_batch_by_flag_or_by_the_cluster_s_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<_> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|name| {
+            let path = dir.path().join(format!("{name}.mid"));
+            std::fs::copy(midi("test01.mid"), &path).unwrap();
+            path
+        })
+        .collect();
+    let rendered = |out: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(out)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let out = dir.path().join("flag");
+    pycarla(&["--shard", "1/2", "-o", out.to_str().unwrap()])
+        .args(inputs.iter().rev())
+        .assert()
+        .success();
+    assert_eq!(rendered(&out), ["b.wav", "d.wav"]);
+
+    // A Slurm array --array=1-2: task 1 is shard 0.
+    let out = dir.path().join("slurm");
+    pycarla(&["-o", out.to_str().unwrap()])
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("SLURM_ARRAY_TASK_MIN", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "2")
+        .args(&inputs)
+        .assert()
+        .success();
+    assert_eq!(rendered(&out), ["a.wav", "c.wav"]);
+
+    // A Kubernetes Indexed Job needs the number of shards.
+    pycarla(&["-o", dir.path().join("k8s").to_str().unwrap()])
+        .env("JOB_COMPLETION_INDEX", "0")
+        .args(&inputs)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--shards"));
+}
