@@ -56,6 +56,22 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The render is silent while the MIDI plays notes: a broken instrument, not a dataset row.
+    #[error("the render is silent though the MIDI plays notes (left as {})", output.display())]
+    Silent {
+        /// The partial file left.
+        output: PathBuf,
+    },
+    /// The render is shorter than the length asked for.
+    #[error("the render has {frames} frames, {expected} were asked for (left as {})", output.display())]
+    Short {
+        /// The partial file left.
+        output: PathBuf,
+        /// Frames rendered.
+        frames: u64,
+        /// Frames asked for.
+        expected: u64,
+    },
     /// A program the instrument needs is not installed.
     #[error("{program} is not installed: {hint}")]
     Missing {
@@ -93,6 +109,8 @@ impl Error {
             self,
             Error::HostDied { .. }
                 | Error::PluginCrashed { .. }
+                | Error::Silent { .. }
+                | Error::Short { .. }
                 | Error::Realtime(
                     rt_core::Error::ClientGone { .. }
                         | rt_core::Error::SynthDied { .. }

@@ -57,21 +57,26 @@ fn scratch() -> tempfile::TempDir {
 
 /// An SFZ that plays a one-sample click, at full level, on every key, channel and velocity.
 fn click_sfz(dir: &Path, sample_rate: u32) -> PathBuf {
+    sfz_of(dir, "click", &[1.0, 0.0, 0.0, 0.0], sample_rate)
+}
+
+/// An SFZ named `name` that plays `samples` on every key, channel and velocity.
+fn sfz_of(dir: &Path, name: &str, samples: &[f32], sample_rate: u32) -> PathBuf {
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate,
         bits_per_sample: 32,
         sample_format: hound::SampleFormat::Float,
     };
-    let mut writer = hound::WavWriter::create(dir.join("click.wav"), spec).unwrap();
-    for sample in [1.0f32, 0.0, 0.0, 0.0] {
+    let mut writer = hound::WavWriter::create(dir.join(format!("{name}.wav")), spec).unwrap();
+    for &sample in samples {
         writer.write_sample(sample).unwrap();
     }
     writer.finalize().unwrap();
-    let sfz = dir.join("click.sfz");
+    let sfz = dir.join(format!("{name}.sfz"));
     std::fs::write(
         &sfz,
-        "<region> sample=click.wav loop_mode=one_shot amp_veltrack=0 ampeg_attack=0 ampeg_release=0\n",
+        format!("<region> sample={name}.wav loop_mode=one_shot amp_veltrack=0 ampeg_attack=0 ampeg_release=0\n"),
     )
     .unwrap();
     sfz
@@ -407,4 +412,25 @@ fn an_automatic_tail_ends_when_the_sound_does() {
         report.frames
     );
     assert_eq!(read_wav(&output).channels[0].len() as u64, report.frames);
+}
+
+#[test]
+fn a_silent_render_of_notes_is_a_failure_not_a_file() {
+    if !carla() {
+        return;
+    }
+    let dir = scratch();
+    let silent = sfz_of(dir.path(), "silence", &[0.0; 64], 48_000);
+    let output = dir.path().join("silent.wav");
+    let error = pycarla::render(
+        Instrument::Sfz(silent),
+        midi("test01.mid"),
+        &output,
+        &offline(None),
+    )
+    .unwrap_err();
+    assert!(matches!(error, Error::Silent { .. }), "{error:?}");
+    assert!(error.is_retryable());
+    assert!(!output.exists(), "a silent render must not look finished");
+    assert!(pycarla::partial_path(&output).exists());
 }

@@ -258,9 +258,7 @@ impl Session {
         {
             self.wedged = true;
         }
-        if self.options.freewheel && !self.wedged && !self.watch.shutdown.load(Ordering::Acquire) {
-            client::set_freewheel(self.any_client(), self.options.freewheel_after);
-        }
+        self.end_freewheel();
         let losses = self
             .player
             .as_ref()
@@ -316,13 +314,32 @@ impl Session {
     pub fn is_wedged(&self) -> bool {
         self.wedged
     }
+
+    /// Leaves freewheel after a render (unless asked to stay) and waits until the server has:
+    /// a freewheeling jackd 1.9.21 refuses new clients, so a synth restarted right after a
+    /// render would otherwise fail to start, now and then.
+    fn end_freewheel(&self) {
+        if !self.options.freewheel
+            || self.options.freewheel_after
+            || self.wedged
+            || self.watch.shutdown.load(Ordering::Acquire)
+        {
+            return;
+        }
+        client::set_freewheel(self.any_client(), false);
+        let deadline = Instant::now() + FREEWHEEL_EXIT_TIMEOUT;
+        while self.watch.freewheel.load(Ordering::Acquire) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
 }
+
+/// How long a session waits for the server to leave freewheel (it does at its next cycle).
+const FREEWHEEL_EXIT_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Drop for Session {
     fn drop(&mut self) {
-        if self.options.freewheel && !self.wedged && !self.watch.shutdown.load(Ordering::Acquire) {
-            client::set_freewheel(self.any_client(), self.options.freewheel_after);
-        }
+        self.end_freewheel();
         if let Some(player) = self.player.take() {
             player.close();
         }

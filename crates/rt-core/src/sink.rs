@@ -98,28 +98,34 @@ pub struct Recording {
     pub channels: Vec<Vec<f32>>,
     /// The WAV written ([`Sink::Wav`] only).
     pub path: Option<PathBuf>,
+    /// The largest absolute sample written (0 for silence).
+    pub peak: f32,
 }
 
 /// Where audio goes, opened: appends interleaved frames, finishes into a [`Recording`]. The
 /// recorder's drain thread and the offline engine both write through it.
 #[derive(Debug)]
-pub struct AudioWriter(Output);
+pub struct AudioWriter {
+    output: Output,
+    peak: f32,
+}
 
 impl AudioWriter {
     /// Opens `sink` for `channels` interleaved channels (creates the WAV file).
     pub fn open(sink: &Sink, channels: usize, sample_rate: u32) -> Result<AudioWriter, Error> {
-        Output::open(sink, channels, sample_rate).map(AudioWriter)
+        Output::open(sink, channels, sample_rate).map(|output| AudioWriter { output, peak: 0.0 })
     }
 
     /// Appends interleaved samples, a whole number of frames.
     pub fn write(&mut self, samples: &[f32]) -> Result<(), Error> {
-        self.0.write(samples)
+        self.peak = samples.iter().fold(self.peak, |peak, s| peak.max(s.abs()));
+        self.output.write(samples)
     }
 
     /// Makes what was written so far a valid file (the WAV header counts it), so that a
     /// process killed later leaves a readable partial file.
     pub fn flush(&mut self) -> Result<(), Error> {
-        match &mut self.0 {
+        match &mut self.output {
             Output::Memory { .. } => Ok(()),
             Output::Wav { file, path } => file.flush().map_err(|source| io_error(path, source)),
         }
@@ -127,7 +133,11 @@ impl AudioWriter {
 
     /// Completes the file (its header) and returns what was written.
     pub fn finish(self, frames: u64, sample_rate: u32) -> Result<Recording, Error> {
-        self.0.finish(frames, sample_rate)
+        let recording = self.output.finish(frames, sample_rate)?;
+        Ok(Recording {
+            peak: self.peak,
+            ..recording
+        })
     }
 }
 
@@ -184,6 +194,7 @@ impl Output {
                 frames,
                 channels,
                 path: None,
+                peak: 0.0,
             }),
             Output::Wav { file, path } => {
                 file.finish().map_err(|source| io_error(&path, source))?;
@@ -192,6 +203,7 @@ impl Output {
                     frames,
                     channels: Vec::new(),
                     path: Some(path),
+                    peak: 0.0,
                 })
             }
         }

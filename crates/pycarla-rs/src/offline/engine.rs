@@ -177,11 +177,12 @@ pub fn render(
             report(written, job.total);
         }
     }
-    writer
+    let recording = writer
         .finish(written, job.sample_rate)
         .map_err(output_error)?;
     Ok(Done {
         frames: written,
+        peak: recording.peak,
         channels,
         latency,
         dropped_sysex,

@@ -169,14 +169,10 @@ impl OfflineRenderer {
                 "system-exclusive messages were not played: Carla's library takes short messages only"
             );
         }
-        // Complete: the output appears under its name only now.
-        std::fs::rename(&partial, output).map_err(|source| Error::Io {
-            path: output.to_path_buf(),
-            source,
-        })?;
         Ok(RenderReport {
             output: output.to_path_buf(),
             frames: done.frames,
+            peak: done.peak,
             channels: done.channels,
             sample_rate: sr,
             engine: EngineKind::Offline,

@@ -68,6 +68,8 @@ pub enum Reply {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Done {
     pub frames: u64,
+    /// The largest absolute sample written.
+    pub peak: f32,
     pub channels: usize,
     /// Frames of plugin latency removed from the start.
     pub latency: u64,

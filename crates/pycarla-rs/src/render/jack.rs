@@ -153,14 +153,10 @@ impl JackRenderer {
             }
             explained
         })?;
-        // Complete: the output appears under its name only now.
-        std::fs::rename(&partial, output).map_err(|source| Error::Io {
-            path: output.to_path_buf(),
-            source,
-        })?;
         Ok(RenderReport {
             output: output.to_path_buf(),
             frames: recording.frames,
+            peak: recording.peak,
             channels,
             sample_rate: sr,
             engine: EngineKind::Jack,

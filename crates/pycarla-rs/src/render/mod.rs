@@ -128,6 +128,8 @@ pub struct RenderReport {
     pub engine: EngineKind,
     /// Frames of plugin latency removed from the start (offline engine).
     pub latency: u64,
+    /// The largest absolute sample (0 for silence).
+    pub peak: f32,
     /// Wall-clock time of the render itself.
     pub elapsed: Duration,
     /// Attempts it took (1 without crashes).
@@ -208,6 +210,8 @@ pub struct Renderer {
     engine: Engine,
     /// Renders again after a crash, this many times.
     retries: u32,
+    /// The tail asked for, to check the length rendered.
+    tail: Tail,
 }
 
 #[derive(Debug)]
@@ -233,14 +237,18 @@ impl Renderer {
                 "the period and the sample rate must be above zero".into(),
             ));
         }
-        let retries = options.retries;
+        let (retries, tail) = (options.retries, options.tail);
         let engine = match engine_for(&instrument, &options)? {
             EngineKind::Offline => {
                 Engine::Offline(Box::new(OfflineRenderer::new(&instrument, options)?))
             }
             EngineKind::Jack => Engine::Jack(Box::new(JackRenderer::new(instrument, options)?)),
         };
-        Ok(Renderer { engine, retries })
+        Ok(Renderer {
+            engine,
+            retries,
+            tail,
+        })
     }
 
     /// The engine in use.
@@ -314,7 +322,7 @@ impl Renderer {
                 Engine::Offline(offline) => offline.attempt(timeline, output, &mut on_tick),
                 Engine::Jack(jack) => jack.attempt(timeline, output, &mut on_tick),
             };
-            match attempt {
+            match attempt.and_then(|report| check(timeline, self.tail, report)) {
                 Ok(report) => break RenderReport { attempts, ..report },
                 Err(error) if error.is_retryable() && attempts <= self.retries => {
                     tracing::warn!(%error, attempt = attempts, "render failed; rendering again from the start");
@@ -326,6 +334,11 @@ impl Renderer {
                 Err(error) => return Err(error),
             }
         };
+        // Complete and checked: the output appears under its name only now.
+        std::fs::rename(partial_path(output), output).map_err(|source| Error::Io {
+            path: output.to_path_buf(),
+            source,
+        })?;
         if let Some(path) = onsets {
             // Offline, the CSV says how much plugin latency was cut from the audio.
             let latency = (report.engine == EngineKind::Offline).then_some(report.latency);
@@ -344,6 +357,29 @@ impl Renderer {
             Engine::Jack(jack) => jack.recover(),
         }
     }
+}
+
+/// A render that cannot be a dataset row: silent while the MIDI plays notes, or shorter than
+/// the length asked for (a fixed tail gives an exact length).
+fn check(timeline: &Timeline, tail: Tail, report: RenderReport) -> Result<RenderReport> {
+    let plays_notes = timeline
+        .events()
+        .iter()
+        .any(|event| event.message.note_on().is_some());
+    if plays_notes && report.peak == 0.0 {
+        return Err(Error::Silent {
+            output: partial_path(&report.output),
+        });
+    }
+    let (total, _) = take_length(timeline, tail, report.sample_rate);
+    if matches!(tail, Tail::Seconds(_)) && report.frames < total {
+        return Err(Error::Short {
+            output: partial_path(&report.output),
+            frames: report.frames,
+            expected: total,
+        });
+    }
+    Ok(report)
 }
 
 /// The engine [`Renderer::new`] picks for this instrument and these options: offline when
