@@ -434,3 +434,37 @@ fn a_silent_render_of_notes_is_a_failure_not_a_file() {
     assert!(!output.exists(), "a silent render must not look finished");
     assert!(pycarla::partial_path(&output).exists());
 }
+
+#[test]
+fn every_common_sample_rate_renders_exact_lengths_and_onsets() {
+    if !carla() {
+        return;
+    }
+    let dir = scratch();
+    for sample_rate in [16_000, 22_050, 44_100, 48_000, 96_000] {
+        let sfz = sfz_of(
+            dir.path(),
+            &format!("click{sample_rate}"),
+            &[1.0, 0.0, 0.0, 0.0],
+            sample_rate,
+        );
+        let options = RenderOptions {
+            sample_rate,
+            ..offline(None)
+        };
+        let output = dir.path().join(format!("{sample_rate}.wav"));
+        let report =
+            pycarla::render(Instrument::Sfz(sfz), midi("test19.mid"), &output, &options).unwrap();
+        assert_eq!(
+            report.frames,
+            expected_frames(&midi("test19.mid"), 2, sample_rate)
+        );
+        let wav = read_wav(&output);
+        assert_eq!(wav.spec.sample_rate, sample_rate);
+        assert_eq!(
+            click_starts(&wav.channels[0]),
+            onset_frames(&midi("test19.mid"), sample_rate),
+            "at {sample_rate} Hz"
+        );
+    }
+}
