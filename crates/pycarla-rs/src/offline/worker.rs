@@ -29,6 +29,9 @@ pub const WORKER_EXE_VAR: &str = "PYCARLA_WORKER";
 /// Lines of a worker's stderr kept for error messages.
 const TAIL_LINES: usize = 20;
 
+/// How long a dead worker's last stderr lines may take to be read.
+const STDERR_END: Duration = Duration::from_secs(1);
+
 /// How long a worker gets to exit after its stdin closes before it is killed.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 
@@ -92,6 +95,8 @@ pub struct Worker {
     stdin: Option<ChildStdin>,
     replies: Receiver<Reply>,
     tail: Arc<Mutex<VecDeque<String>>>,
+    /// Disconnects when the stderr reader has read to the end (the worker's last words kept).
+    stderr_done: Receiver<()>,
 }
 
 impl Worker {
@@ -142,9 +147,11 @@ impl Worker {
             })?;
         let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
         let kept = tail.clone();
+        let (reading, stderr_done) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("pycarla-worker-err".into())
             .spawn(move || {
+                let _reading = reading;
                 for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
                     tracing::debug!(target: "pycarla::worker", "{line}");
                     let mut tail = kept.lock().unwrap_or_else(|p| p.into_inner());
@@ -163,6 +170,7 @@ impl Worker {
             stdin,
             replies,
             tail,
+            stderr_done,
         })
     }
 
@@ -239,8 +247,8 @@ impl Worker {
             },
             Err(error) => format!("unknown exit: {error}"),
         };
-        // The stderr reader may still hold the last lines: give it a moment to drain.
-        std::thread::sleep(Duration::from_millis(20));
+        // The stderr reader may still hold the last lines: wait (briefly) until it reads the end.
+        let _ = self.stderr_done.recv_timeout(STDERR_END);
         let tail = self
             .tail
             .lock()
