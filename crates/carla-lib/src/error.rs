@@ -4,12 +4,14 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// No directory searched holds `libcarla_host-plugin.so`.
+    /// No directory searched holds Carla's library.
     #[error(
-        "Carla's library (libcarla_host-plugin.so) was not found; searched: {}",
+        "Carla's library ({library}) was not found; searched: {}",
         .searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     NotFound {
+        /// The file looked for (`libcarla_host-plugin.so`, `libcarla_standalone2.so`).
+        library: &'static str,
         /// The directories looked in.
         searched: Vec<PathBuf>,
     },
@@ -36,6 +38,25 @@ pub enum Error {
     Instantiate {
         /// `rack` or `patchbay`.
         what: &'static str,
+    },
+    /// Carla's engine could not start on its audio driver (for JACK: no server, or the server
+    /// refused the client); `message` is Carla's last error.
+    #[error("Carla cannot start its {driver} engine as client `{client}`: {message}")]
+    EngineInit {
+        /// The driver (`JACK`, `Dummy`).
+        driver: String,
+        /// The client name asked for.
+        client: String,
+        /// Carla's explanation.
+        message: String,
+    },
+    /// Carla's engine reported an error while closing (it is closed nonetheless).
+    #[error("Carla's {driver} engine did not close cleanly: {message}")]
+    EngineClose {
+        /// The driver (`JACK`, `Dummy`).
+        driver: String,
+        /// Carla's explanation.
+        message: String,
     },
     /// Carla refused a plugin; `message` is Carla's last error.
     #[error("Carla cannot load {plugin}: {message}")]

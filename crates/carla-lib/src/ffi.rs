@@ -142,6 +142,27 @@ pub const BINARY_NATIVE: i32 = 1;
 pub const ENGINE_OPTION_FORCE_STEREO: i32 = 3;
 /// `EngineOption::ENGINE_OPTION_PLUGIN_PATH`.
 pub const ENGINE_OPTION_PLUGIN_PATH: i32 = 19;
+/// `EngineOption::ENGINE_OPTION_PROCESS_MODE` (an `EngineProcessMode`).
+pub const ENGINE_OPTION_PROCESS_MODE: i32 = 1;
+/// `EngineOption::ENGINE_OPTION_TRANSPORT_MODE` (an `EngineTransportMode`).
+pub const ENGINE_OPTION_TRANSPORT_MODE: i32 = 2;
+/// `EngineOption::ENGINE_OPTION_PREFER_PLUGIN_BRIDGES`.
+pub const ENGINE_OPTION_PREFER_PLUGIN_BRIDGES: i32 = 4;
+/// `EngineOption::ENGINE_OPTION_PREFER_UI_BRIDGES`.
+pub const ENGINE_OPTION_PREFER_UI_BRIDGES: i32 = 5;
+/// `EngineOption::ENGINE_OPTION_OSC_ENABLED`.
+pub const ENGINE_OPTION_OSC_ENABLED: i32 = 15;
+/// `EngineOption::ENGINE_OPTION_PATH_BINARIES`.
+pub const ENGINE_OPTION_PATH_BINARIES: i32 = 20;
+/// `EngineOption::ENGINE_OPTION_PATH_RESOURCES`.
+pub const ENGINE_OPTION_PATH_RESOURCES: i32 = 21;
+
+/// `EngineProcessMode::ENGINE_PROCESS_MODE_CONTINUOUS_RACK`.
+pub const ENGINE_PROCESS_MODE_CONTINUOUS_RACK: i32 = 2;
+/// `EngineProcessMode::ENGINE_PROCESS_MODE_PATCHBAY`.
+pub const ENGINE_PROCESS_MODE_PATCHBAY: i32 = 3;
+/// `EngineTransportMode::ENGINE_TRANSPORT_MODE_INTERNAL`.
+pub const ENGINE_TRANSPORT_MODE_INTERNAL: i32 = 1;
 
 pub const PLUGIN_LADSPA: i32 = 2;
 pub const PLUGIN_DSSI: i32 = 3;
@@ -182,3 +203,12 @@ pub type GetPluginLatency = unsafe extern "C" fn(CarlaHostHandle, u32) -> u32;
 pub type GetPluginName = unsafe extern "C" fn(CarlaHostHandle, u32) -> *const c_char;
 pub type SetEngineOption = unsafe extern "C" fn(CarlaHostHandle, i32, i32, *const c_char);
 pub type GetLibraryFolder = unsafe extern "C" fn() -> *const c_char;
+
+// `libcarla_standalone2.so`: one engine per process, driven by a real audio driver (JACK).
+pub type StandaloneHostInit = unsafe extern "C" fn() -> CarlaHostHandle;
+pub type EngineInit = unsafe extern "C" fn(CarlaHostHandle, *const c_char, *const c_char) -> bool;
+pub type EngineClose = unsafe extern "C" fn(CarlaHostHandle) -> bool;
+pub type EngineIdle = unsafe extern "C" fn(CarlaHostHandle);
+pub type IsEngineRunning = unsafe extern "C" fn(CarlaHostHandle) -> bool;
+pub type SetEngineAboutToClose = unsafe extern "C" fn(CarlaHostHandle) -> bool;
+pub type TransportPlay = unsafe extern "C" fn(CarlaHostHandle);

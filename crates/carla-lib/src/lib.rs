@@ -7,6 +7,9 @@
 //! missing. One job: load plugins and projects into one of Carla's in-process engines
 //! ([`Engine`]: the rack or the patchbay), process blocks, report Carla's errors.
 //!
+//! [`standalone`] runs Carla's engine on JACK instead (`libcarla_standalone2.so`, the library
+//! under Carla's own front end), for hosts that play in real time.
+//!
 //! Plugins run in the caller's process: a crashing plugin takes the process down. Hosts that
 //! must survive that (pycarla-rs does) use this crate in a worker process.
 
@@ -15,6 +18,7 @@ mod error;
 pub mod ffi;
 mod library;
 mod plugin;
+pub mod standalone;
 
 pub use engine::{Engine, EngineKind, MidiEvent, midi_event};
 pub use error::{Error, Result};

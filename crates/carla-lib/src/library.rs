@@ -118,12 +118,18 @@ impl CarlaLibrary {
 /// The library's file in the first directory of [`search_dirs`] that holds it, without loading
 /// it (a caller can tell whether Carla is there without running any of Carla's code).
 pub fn find_library(extra: &[PathBuf]) -> Result<PathBuf> {
+    find_named(LIBRARY_NAME, extra)
+}
+
+/// The file `library` in the first directory of [`search_dirs`] that holds it. Carla installs
+/// its libraries side by side, so each is looked for the same way.
+pub(crate) fn find_named(library: &'static str, extra: &[PathBuf]) -> Result<PathBuf> {
     let searched = search_dirs(extra);
     searched
         .iter()
-        .map(|dir| dir.join(LIBRARY_NAME))
+        .map(|dir| dir.join(library))
         .find(|path| path.is_file())
-        .ok_or(Error::NotFound { searched })
+        .ok_or(Error::NotFound { library, searched })
 }
 
 /// Where Carla's library is looked for, in order: what `pkg-config` says, the usual install
