@@ -64,13 +64,13 @@ pub enum Error {
         /// The hash it has.
         actual: String,
     },
-    /// A `--sha256` argument that is not 64 hexadecimal digits.
+    /// An expected SHA-256 that is not 64 hexadecimal digits.
     #[error("invalid SHA-256 {input:?}: expected 64 hexadecimal digits")]
     InvalidSha256 {
         /// What was given.
         input: String,
     },
-    /// The `--sha256` given contradicts the hash pinned in the release table.
+    /// The expected SHA-256 given contradicts the hash pinned in the release table.
     #[error(
         "the SHA-256 given ({given}) differs from the one pinned for Carla {version} ({pinned})"
     )]
@@ -85,8 +85,8 @@ pub enum Error {
     /// No hash is known for the archive and the user asked for neither a hash nor
     /// trust-on-first-use: installing would mean running unverified code.
     #[error(
-        "no trustworthy SHA-256 is known for {source_name}; pass --sha256 HEX to verify it, \
-         or --trust-on-first-use to accept (and print) whatever hash it has"
+        "no trustworthy SHA-256 is known for {source_name}: give its expected SHA-256 to verify \
+         it, or accept it on first use (its hash is then reported)"
     )]
     Unverifiable {
         /// The URL or file that would be installed.
@@ -106,8 +106,8 @@ pub enum Error {
     },
     /// Upstream publishes no Linux archive for this version and architecture.
     #[error(
-        "upstream publishes no Linux {arch} archive of Carla {version}; use --from-file with a \
-         local archive, --base-url with a mirror serving {file_name}, or one of: {known}"
+        "upstream publishes no Linux {arch} archive of Carla {version}; install a local \
+         archive, use a mirror serving {file_name}, or choose one of: {known}"
     )]
     NotPublished {
         /// The version asked for.

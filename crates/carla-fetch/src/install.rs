@@ -15,23 +15,24 @@ use crate::release::{self, Arch, DEFAULT_VERSION};
 /// The default network timeout: long enough for a slow mirror, short enough to notice a stall.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What `pycarla download` can be asked to do; each field is one command-line option.
+/// How to install Carla: which version, from where, verified how (`pycarla download`'s
+/// options are these fields).
 ///
 /// Build it with [`InstallOptions::new`] and the chained setters, or as a struct literal with
 /// `..Default::default()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallOptions {
-    /// `--version V`: the Carla version; `None` means [`DEFAULT_VERSION`].
+    /// The Carla version; `None` means [`DEFAULT_VERSION`].
     pub version: Option<String>,
-    /// `--dest DIR`: where to install; `None` means [`default_install_dir`] of the version.
+    /// Where to install; `None` means [`default_install_dir`] of the version.
     pub dest: Option<PathBuf>,
-    /// `--base-url URL`: a mirror serving `{URL}/v{version}/{file name}`; `None` means GitHub.
+    /// A mirror serving `{URL}/v{version}/{file name}`; `None` means GitHub.
     pub base_url: Option<String>,
-    /// `--from-file ARCHIVE`: install this local `.tar.xz` instead of downloading.
+    /// Install this local `.tar.xz` instead of downloading.
     pub from_file: Option<PathBuf>,
-    /// `--sha256 HEX`: the archive's expected SHA-256.
+    /// The archive's expected SHA-256.
     pub sha256: Option<String>,
-    /// `--trust-on-first-use`: accept an archive no hash is known for, reporting its hash.
+    /// Accept an archive no hash is known for, reporting its hash.
     pub trust_on_first_use: bool,
     /// How long any single network wait (connect, response, each read) may last.
     pub timeout: Duration,
@@ -57,37 +58,37 @@ impl InstallOptions {
         Self::default()
     }
 
-    /// Sets `--version`.
+    /// Sets the Carla version.
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(version.into());
         self
     }
 
-    /// Sets `--dest`.
+    /// Sets where to install.
     pub fn dest(mut self, dest: impl AsRef<Path>) -> Self {
         self.dest = Some(dest.as_ref().to_path_buf());
         self
     }
 
-    /// Sets `--base-url`.
+    /// Sets a mirror's base URL.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
-    /// Sets `--from-file`.
+    /// Installs a local archive instead of downloading.
     pub fn from_file(mut self, archive: impl AsRef<Path>) -> Self {
         self.from_file = Some(archive.as_ref().to_path_buf());
         self
     }
 
-    /// Sets `--sha256`.
+    /// Sets the archive's expected SHA-256.
     pub fn sha256(mut self, hex: impl Into<String>) -> Self {
         self.sha256 = Some(hex.into());
         self
     }
 
-    /// Sets `--trust-on-first-use`.
+    /// Accepts (or not) an archive no hash is known for.
     pub fn trust_on_first_use(mut self, yes: bool) -> Self {
         self.trust_on_first_use = yes;
         self
@@ -206,7 +207,7 @@ pub fn install(options: &InstallOptions) -> Result<Installation, Error> {
         None => tracing::warn!(
             sha256 = %actual,
             source = %source_name,
-            "installing an archive accepted on first use; pin this SHA-256 with --sha256"
+            "installing an archive accepted on first use; pin this SHA-256 to verify it next time"
         ),
     }
 

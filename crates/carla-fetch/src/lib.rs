@@ -7,7 +7,7 @@
 //! 1. **Resolve** the archive from a small release table ([`RELEASES`]), under GitHub or a
 //!    mirror given as base URL; or take a local archive (offline install).
 //! 2. **Refuse unverifiable installs** up front: the archive needs a pinned SHA-256, one the
-//!    user gives (`--sha256`), or an explicit `--trust-on-first-use`, in which case the
+//!    user gives ([`InstallOptions::sha256`]), or an explicit trust-on-first-use, in which case the
 //!    computed hash is reported so it can be pinned next time.
 //! 3. **Download** over TLS (rustls) with a progress bar on a terminal into a temporary
 //!    directory beside the destination, hashing while writing; a failed, truncated or stalled

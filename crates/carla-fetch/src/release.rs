@@ -10,12 +10,12 @@
 //!
 //! So the table pins the current stable 2.5.10 with the names a mirror must use
 //! (`Carla-2.5.10-linux-x86_64.tar.xz`, `Carla-2.5.10-linux-aarch64.tar.xz`, following the
-//! hyphenated 2.5.x naming) but marks them unpublished: installing them needs `--base-url` or
-//! `--from-file`. The default version is therefore 2.2.0, the one that can be downloaded.
+//! hyphenated 2.5.x naming) but marks them unpublished: installing them needs a mirror or a
+//! local archive. The default version is therefore 2.2.0, the one that can be downloaded.
 //!
 //! No SHA-256 is pinned: neither GitHub nor the KXStudio site publishes checksums for these
 //! archives, and a hash copied from an unofficial source would give false assurance. Installing
-//! thus needs `--sha256 HEX` or `--trust-on-first-use` (see [`crate::InstallOptions`]).
+//! thus needs an expected hash or trust-on-first-use (see [`crate::InstallOptions`]).
 
 use crate::Error;
 

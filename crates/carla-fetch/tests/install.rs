@@ -444,7 +444,7 @@ fn unverifiable_install_is_refused_before_downloading() {
     let server = Server::start(Reply::Ok(good_archive()));
     let err = carla_fetch::install(&fx.options().base_url(&server.base_url)).unwrap_err();
     assert!(matches!(err, Error::Unverifiable { .. }), "{err}");
-    assert!(err.to_string().contains("--trust-on-first-use"));
+    assert!(err.to_string().contains("accept it on first use"));
     assert!(server.requests().is_empty(), "nothing may be downloaded");
     let local = fx.write_archive(&good_archive());
     let err = carla_fetch::install(&fx.options().from_file(local)).unwrap_err();

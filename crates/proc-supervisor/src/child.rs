@@ -47,13 +47,19 @@ impl Shared {
     }
 }
 
-/// Whether a supervised process has ended, readable from any thread without blocking.
+/// Whether a supervised process is alive, readable from any thread without blocking (a
+/// render's polling loop asks it every millisecond).
 #[derive(Clone, Debug)]
-pub struct ExitWatch(Arc<Shared>);
+pub struct AliveWatch(Arc<Shared>);
 
-impl ExitWatch {
+impl AliveWatch {
+    /// Whether the process still runs.
+    pub fn is_alive(&self) -> bool {
+        self.exit_status().is_none()
+    }
+
     /// How the process ended, or `None` while it runs.
-    pub fn status(&self) -> Option<ExitStatus> {
+    pub fn exit_status(&self) -> Option<ExitStatus> {
         self.0.lock().status
     }
 }
@@ -170,7 +176,7 @@ impl Supervised {
     }
 
     /// `Err(Exited)` when the child has ended.
-    pub(crate) fn check(&self) -> Result<()> {
+    pub(crate) fn ensure_alive(&self) -> Result<()> {
         match self.exit_status() {
             None => Ok(()),
             Some(status) => Err(self.exited_error(status)),
@@ -225,8 +231,8 @@ impl Supervised {
     }
 
     /// A handle that tells, without blocking, whether and how the child ended.
-    pub(crate) fn exit_watch(&self) -> ExitWatch {
-        ExitWatch(self.shared.clone())
+    pub(crate) fn alive_watch(&self) -> AliveWatch {
+        AliveWatch(self.shared.clone())
     }
 
     /// Kills the child's group with SIGKILL at once (for a child that is wedged), and reaps it.

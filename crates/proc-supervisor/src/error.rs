@@ -111,15 +111,15 @@ pub enum Error {
         /// The server's name.
         name: String,
         /// Why the client could not open.
-        source: rt_core::Error,
+        source: jack_client::Error,
     },
     /// Talking to the server failed (bad port pattern, client refused, ...).
     #[error("JACK error on server `{server}`: {source}")]
     Jack {
         /// The server's name.
         server: String,
-        /// rt-core's error.
-        source: rt_core::Error,
+        /// What the client saw.
+        source: jack_client::Error,
     },
     /// Ports did not appear in time (outside of a host's start).
     #[error("no port matches {patterns} on server `{server}` after {seconds:.1} s")]

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rt_core::client::PortKind;
+use jack_client::PortKind;
 
 use crate::carla;
 use crate::child::jack_command;

@@ -12,8 +12,7 @@
 //! - [`Supervisor`] ties one of each together, like pycarla's `Carla` object.
 //!
 //! Every child runs in its own process group with `JACK_DEFAULT_SERVER` set to its server, is
-//! watched by a thread (an unexpected exit is known at once: [`RunningHost::check`]), and is
-//! stopped with SIGTERM, then SIGKILL after a deadline, and always reaped. Handles stop what
+//! watched by a thread (an unexpected exit is known at once), and is stopped with SIGTERM, then SIGKILL after a deadline, and always reaped. Handles stop what
 //! they started when dropped, so an early `?` or a panic leaves no process behind. Errors name
 //! the process, its pid, its exit status and its last lines of output.
 //!
@@ -32,9 +31,14 @@
 //!     synth.host().audio_ports_glob(),
 //! );
 //! println!("{server}: play into {midi}, record {audio}");
-//! synth.check()?; // still running?
+//! synth.ensure_alive()?; // still running?
 //! # Ok::<(), proc_supervisor::Error>(())
 //! ```
+//!
+//! Whether a process still runs is asked one way everywhere: `is_alive()` answers yes or no,
+//! `ensure_alive()` answers `Ok` or how it ended (exit status, last output), and
+//! [`RunningHost::alive_watch`] gives an [`AliveWatch`] that other threads ask without
+//! blocking.
 //!
 //! libjack keeps per-process state about the server it talks to: a process must talk to one
 //! server at a time. This crate's own short-lived clients take a process-wide lock; do not run
@@ -50,7 +54,7 @@ mod running;
 mod server;
 mod supervisor;
 
-pub use child::ExitWatch;
+pub use child::AliveWatch;
 pub use error::{Error, Result};
 pub use host::{DEFAULT_SOUNDFONT, Host};
 pub use running::{HostPorts, RunningHost};

@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use jack::Client;
-use rt_core::client::PortKind;
+use jack_client::PortKind;
 
 use crate::error::{Error, Result};
 
@@ -35,11 +35,11 @@ impl std::fmt::Debug for Probe {
 
 impl Probe {
     /// Opens a probing client on `server` (never starting a server).
-    pub(crate) fn open(server: &str) -> std::result::Result<Probe, rt_core::Error> {
+    pub(crate) fn open(server: &str) -> std::result::Result<Probe, jack_client::Error> {
         let lock = ONE_CLIENT_AT_A_TIME
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let client = rt_core::client::open(PROBE_NAME, server)?;
+        let client = jack_client::open(PROBE_NAME, server)?;
         Ok(Probe {
             client,
             _lock: lock,
@@ -50,8 +50,8 @@ impl Probe {
     pub(crate) fn matching(
         &self,
         pattern: &str,
-    ) -> std::result::Result<Vec<String>, rt_core::Error> {
-        rt_core::client::matching_ports(&self.client, pattern)
+    ) -> std::result::Result<Vec<String>, jack_client::Error> {
+        jack_client::matching_ports(&self.client, pattern)
     }
 
     /// Ports of `kind` matching `pattern`.
@@ -59,15 +59,15 @@ impl Probe {
         &self,
         pattern: &str,
         kind: PortKind,
-    ) -> std::result::Result<Vec<String>, rt_core::Error> {
-        rt_core::client::matching_ports_of(&self.client, pattern, kind)
+    ) -> std::result::Result<Vec<String>, jack_client::Error> {
+        jack_client::matching_ports_of(&self.client, pattern, kind)
     }
 
     /// The patterns of `patterns` that match no port (empty when all exist).
     pub(crate) fn missing<'a>(
         &self,
         patterns: &[&'a str],
-    ) -> std::result::Result<Vec<&'a str>, rt_core::Error> {
+    ) -> std::result::Result<Vec<&'a str>, jack_client::Error> {
         let mut missing = Vec::new();
         for pattern in patterns {
             if self.matching(pattern)?.is_empty() {
@@ -142,7 +142,7 @@ pub fn wait_exists(server: &str, patterns: &[&str], timeout: Duration) -> Result
     }
 }
 
-pub(crate) fn jack_error(server: &str, source: rt_core::Error) -> Error {
+pub(crate) fn jack_error(server: &str, source: jack_client::Error) -> Error {
     Error::Jack {
         server: server.to_string(),
         source,

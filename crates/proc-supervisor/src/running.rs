@@ -3,7 +3,7 @@
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-use crate::child::{ExitWatch, Supervised};
+use crate::child::{AliveWatch, Supervised};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ports::{self, Backoff, Probe, jack_error, quote_all};
@@ -79,7 +79,7 @@ impl RunningHost {
         tracing::debug!(what = %child.what(), pid = child.pid(), elapsed = ?started.elapsed(), "host ready");
         if !self.config.min_wait.is_zero() {
             std::thread::sleep(self.config.min_wait);
-            if let Err(error) = child.check() {
+            if let Err(error) = child.ensure_alive() {
                 self.wait_client_gone();
                 return Err(error);
             }
@@ -239,8 +239,8 @@ impl RunningHost {
 
     /// A handle that tells from any thread, without blocking, whether the host process ended
     /// (`None` once the host is stopped).
-    pub fn exit_watch(&self) -> Option<ExitWatch> {
-        self.child.as_ref().map(Supervised::exit_watch)
+    pub fn alive_watch(&self) -> Option<AliveWatch> {
+        self.child.as_ref().map(Supervised::alive_watch)
     }
 
     /// Whether the host process runs (instant: no JACK call).
@@ -251,9 +251,9 @@ impl RunningHost {
     }
 
     /// `Ok` while the host runs; otherwise how it ended, with its last output.
-    pub fn check(&self) -> Result<()> {
+    pub fn ensure_alive(&self) -> Result<()> {
         match &self.child {
-            Some(child) => child.check(),
+            Some(child) => child.ensure_alive(),
             None => Err(Error::Stopped {
                 what: self.config.what(),
             }),

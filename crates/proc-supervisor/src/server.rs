@@ -302,7 +302,7 @@ impl JackServer {
                 return Err(child.exited_error(status));
             }
             if child.hit(STARTING).is_some() && Probe::open(name).is_ok() {
-                child.check()?;
+                child.ensure_alive()?;
                 tracing::debug!(name, pid = child.pid(), elapsed = ?started.elapsed(), "jackd ready");
                 return Ok(Launch::Ready(child));
             }
@@ -385,13 +385,13 @@ impl RunningServer {
     /// Whether the server runs. For a server we started this looks at the process (instant);
     /// for an attached one it opens a client.
     pub fn is_alive(&self) -> bool {
-        self.check().is_ok()
+        self.ensure_alive().is_ok()
     }
 
     /// `Ok` while the server runs; otherwise how it ended, with jackd's last output.
-    pub fn check(&self) -> Result<()> {
+    pub fn ensure_alive(&self) -> Result<()> {
         match (&self.child, &self.config.mode) {
-            (Some(child), _) => child.check(),
+            (Some(child), _) => child.ensure_alive(),
             (None, Mode::Attach(name)) => {
                 Probe::open(name)
                     .map(drop)
@@ -410,7 +410,7 @@ impl RunningServer {
     /// it may run while one of our probing clients is open).
     pub(crate) fn check_process(&self) -> Result<()> {
         match &self.child {
-            Some(child) => child.check(),
+            Some(child) => child.ensure_alive(),
             None if self.is_owned() => Err(Error::Stopped {
                 what: format!("jackd `{}`", self.name),
             }),

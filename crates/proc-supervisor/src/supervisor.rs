@@ -48,14 +48,14 @@ impl Supervisor {
 
     /// `Ok` while both run; otherwise what ended, how, with its last output (server first:
     /// a dead server usually takes the host with it).
-    pub fn check(&self) -> Result<()> {
-        self.server.check()?;
-        self.host.check()
+    pub fn ensure_alive(&self) -> Result<()> {
+        self.server.ensure_alive()?;
+        self.host.ensure_alive()
     }
 
     /// Whether both run.
     pub fn is_alive(&self) -> bool {
-        self.check().is_ok()
+        self.ensure_alive().is_ok()
     }
 
     /// The host's ports now (pycarla's `get_ports`).

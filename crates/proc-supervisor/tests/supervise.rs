@@ -44,7 +44,7 @@ fn jackd_starts_under_a_pool_name_and_stops_cleanly() {
     let pid = server.pid().expect("pid");
     assert!(server.name().starts_with("pycarla-"), "{}", server.name());
     assert!(server.is_owned() && server.is_alive());
-    server.check().expect("alive");
+    server.ensure_alive().expect("alive");
     let system = ports::matching(server.name(), "system:*").expect("ports");
     assert!(!system.is_empty(), "the dummy backend's ports exist");
     server.stop();
@@ -52,7 +52,7 @@ fn jackd_starts_under_a_pool_name_and_stops_cleanly() {
     let status = server.exit_status().expect("stopped");
     assert!(status.success(), "jackd ended with {status}");
     assert!(!server.is_alive());
-    assert!(matches!(server.check(), Err(Error::Stopped { .. })));
+    assert!(matches!(server.ensure_alive(), Err(Error::Stopped { .. })));
     assert_nothing_left(&[pid]);
 }
 
@@ -94,7 +94,7 @@ fn fluidsynth_becomes_ready_restarts_and_stops() {
     assert_eq!(ports.audio_out, ["fs:left", "fs:right"]);
     assert!(synth.exists(&["fs:left", "fs:right"]).unwrap());
     assert!(!synth.exists(&["fs:nothing"]).unwrap());
-    synth.check().expect("running");
+    synth.ensure_alive().expect("running");
 
     // pycarla's restart: both, the server under the same name.
     let name = synth.server().name().to_string();
@@ -150,7 +150,7 @@ fn a_host_killed_from_outside_is_detected_within_a_second_and_restarts() {
     let server_pid = synth.server().pid().unwrap();
     let host_pid = synth.host().pid().unwrap();
     sigkill(host_pid);
-    let (error, elapsed) = wait_for_failure(|| synth.check());
+    let (error, elapsed) = wait_for_failure(|| synth.ensure_alive());
     assert!(elapsed < Duration::from_secs(1), "seen after {elapsed:?}");
     match &error {
         Error::Exited { pid, status, .. } => {
@@ -170,7 +170,7 @@ fn a_host_killed_from_outside_is_detected_within_a_second_and_restarts() {
     let new_pid = synth.host().pid().unwrap();
     assert_ne!(new_pid, host_pid);
     assert_eq!(synth.server().pid(), Some(server_pid));
-    synth.check().expect("running again");
+    synth.ensure_alive().expect("running again");
     synth.kill_host();
     assert!(synth.server().is_alive() && !synth.host().is_alive());
     synth.kill();
@@ -192,7 +192,7 @@ fn a_killed_jackd_is_detected_and_its_stale_name_is_reclaimed() {
     // SIGKILL: jackd cannot leave JACK's registry; its slot is stale until a server of the
     // same name starts, which restart does.
     sigkill(old_pid);
-    let (error, elapsed) = wait_for_failure(|| server.check());
+    let (error, elapsed) = wait_for_failure(|| server.ensure_alive());
     assert!(elapsed < Duration::from_secs(1), "seen after {elapsed:?}");
     assert!(
         matches!(&error, Error::Exited { pid, status, .. } if *pid == old_pid && status.signal() == Some(9)),

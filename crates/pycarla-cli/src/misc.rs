@@ -25,7 +25,7 @@ pub fn ports(server: Option<&str>) -> Outcome {
         .map(String::from)
         .or_else(|| std::env::var("JACK_DEFAULT_SERVER").ok())
         .unwrap_or_else(|| "default".to_string());
-    let listed = rt_core_ports(&server);
+    let listed = server_ports(&server);
     match listed {
         Ok(ports) => {
             for port in ports {
@@ -40,7 +40,7 @@ pub fn ports(server: Option<&str>) -> Outcome {
     }
 }
 
-fn rt_core_ports(server: &str) -> Result<Vec<String>, pycarla::rt_core::Error> {
+fn server_ports(server: &str) -> Result<Vec<String>, pycarla::rt_core::client::Error> {
     let client = pycarla::rt_core::client::open("pycarla-ports", server)?;
     pycarla::rt_core::client::matching_ports(&client, "*")
 }
@@ -77,6 +77,15 @@ pub fn download(args: &DownloadArgs) -> Outcome {
         }
         Err(error) => {
             eprintln!("error: {error}");
+            match error {
+                pycarla::carla_fetch::Error::Unverifiable { .. } => {
+                    eprintln!("hint: pass --sha256 HEX, or --trust-on-first-use");
+                }
+                pycarla::carla_fetch::Error::NotPublished { .. } => {
+                    eprintln!("hint: --from-file ARCHIVE, --base-url URL or --version V");
+                }
+                _ => {}
+            }
             Outcome::Failed
         }
     }

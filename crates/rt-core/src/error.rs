@@ -4,21 +4,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The JACK library (libjack.so.0) could not be loaded.
-    #[error("cannot load the JACK library: {0} (install it: sudo apt-get install jackd2)")]
-    Library(String),
-    /// No client could be opened: usually no server runs under that name.
-    #[error(
-        "cannot open JACK client `{client}` on server `{server}`: {status} (is the server running?)"
-    )]
-    Open {
-        /// The client name asked for.
-        client: String,
-        /// The server name.
-        server: String,
-        /// JACK's status bits.
-        status: String,
-    },
+    /// Opening a client or finding ports failed.
+    #[error(transparent)]
+    Client(#[from] jack_client::Error),
+    /// A session was asked to connect to nothing.
+    #[error("a session needs a MIDI port or audio ports")]
+    NothingToConnect,
     /// A JACK call failed.
     #[error("JACK error while {action}: {source}")]
     Jack {
@@ -26,22 +17,6 @@ pub enum Error {
         action: String,
         /// JACK's error.
         source: jack::Error,
-    },
-    /// No port matches a pattern.
-    #[error("no JACK port matches `{pattern}` (ports present: {present})")]
-    NoPort {
-        /// The glob pattern.
-        pattern: String,
-        /// The ports that do exist, for the message.
-        present: String,
-    },
-    /// A port pattern is not a valid glob.
-    #[error("invalid port pattern `{pattern}`: {reason}")]
-    Pattern {
-        /// The pattern.
-        pattern: String,
-        /// Why.
-        reason: String,
     },
     /// Events pushed out of time order.
     #[error(
@@ -167,4 +142,12 @@ pub enum Error {
         /// Frames recorded.
         done_frames: u64,
     },
+}
+
+/// Maps a jack crate error to [`Error::Jack`] naming what was being done.
+pub(crate) fn jack_error(action: &str) -> impl FnOnce(jack::Error) -> Error + '_ {
+    move |source| Error::Jack {
+        action: action.to_string(),
+        source,
+    }
 }

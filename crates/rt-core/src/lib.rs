@@ -31,7 +31,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod client;
 mod drain;
 mod error;
 mod mailbox;
@@ -45,10 +44,12 @@ pub mod watch;
 mod wav;
 
 pub use error::Error;
+/// Clients on a named server, ports by glob and type, freewheel (the `jack-client` crate).
+pub use jack_client as client;
 pub use player::Player;
 pub use recorder::Recorder;
 pub use schedule::Schedule;
-pub use session::{Liveness, Session, SessionOptions};
+pub use session::{AliveCheck, Session, SessionOptions};
 pub use sink::{AudioWriter, Recording, Sink, StopOnSilence, WavFormat};
 pub use sync::StartSync;
 

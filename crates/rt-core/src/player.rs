@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use jack::{AsyncClient, Client, Control, MidiOut, Port, ProcessHandler, ProcessScope, RawMidi};
 
-use crate::client::{self, jack_error, unique_client_name};
-use crate::error::Error;
+use crate::client::{self, unique_client_name};
+use crate::error::{Error, jack_error};
 use crate::mailbox::{Mailbox, Postman, mailbox};
 use crate::schedule::{self, Schedule};
 use crate::sync::StartSync;

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use jack::{AsyncClient, AudioIn, Client, Control, Port, ProcessHandler, ProcessScope};
 
-use crate::client::{self, jack_error, unique_client_name};
+use crate::client::{self, unique_client_name};
 use crate::drain::Drain;
 use crate::error::Error;
+use crate::error::jack_error;
 use crate::mailbox::{Mailbox, Postman, mailbox};
 use crate::schedule;
 #[cfg(test)]

@@ -51,27 +51,27 @@ pub struct SessionOptions {
     /// Asked during renders whether the synth still runs. In freewheel a jackd 1.9.21 waits
     /// forever for a client that died, so no JACK notification comes: only the synth's
     /// supervisor can tell.
-    pub synth_alive: Option<Liveness>,
+    pub synth_alive: Option<AliveCheck>,
 }
 
 /// A check, from any thread, of whether the synth still runs: `Err(reason)` once it died.
 #[derive(Clone)]
-pub struct Liveness(Arc<dyn Fn() -> Result<(), String> + Send + Sync>);
+pub struct AliveCheck(Arc<dyn Fn() -> Result<(), String> + Send + Sync>);
 
-impl Liveness {
+impl AliveCheck {
     /// Wraps the check.
     pub fn new(check: impl Fn() -> Result<(), String> + Send + Sync + 'static) -> Self {
-        Liveness(Arc::new(check))
+        AliveCheck(Arc::new(check))
     }
 
-    fn check(&self) -> Result<(), String> {
+    fn ensure_alive(&self) -> Result<(), String> {
         (self.0)()
     }
 }
 
-impl std::fmt::Debug for Liveness {
+impl std::fmt::Debug for AliveCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Liveness(..)")
+        f.write_str("AliveCheck(..)")
     }
 }
 
@@ -103,7 +103,8 @@ pub struct Session {
     options: SessionOptions,
     sample_rate: u32,
     /// The synth died during a freewheel render: the server may wait for it forever, so every
-    /// JACK call would too. Whoever owns the server must stop it before this session is dropped.
+    /// JACK call would too. Such a session is closed by [`Session::close_wedged`] (which stops
+    /// the server first) or, when dropped, leaks its clients rather than hang.
     wedged: bool,
 }
 
@@ -148,10 +149,7 @@ impl Session {
             (Some(recorder), _) => recorder.client().sample_rate(),
             (_, Some(player)) => player.client().sample_rate(),
             (None, None) => {
-                return Err(Error::NoPort {
-                    pattern: String::new(),
-                    present: "a session needs a MIDI port or audio ports".into(),
-                });
+                return Err(Error::NothingToConnect);
             }
         };
         tracing::debug!(elapsed = ?started.elapsed(), "player and recorder ready");
@@ -310,9 +308,22 @@ impl Session {
 
 impl Session {
     /// Whether the synth died during a freewheel render: the server may then wait for it
-    /// forever and so would closing this session's clients. Stop (kill) the server first.
+    /// forever and so would closing this session's clients. Close it with
+    /// [`Session::close_wedged`]; dropping it leaks its clients (and their threads) instead.
     pub fn is_wedged(&self) -> bool {
         self.wedged
+    }
+
+    /// Closes the session; if it is wedged, `stop_server` is called first and must stop
+    /// (kill) the server, after which the clients close at once. A session that is not wedged
+    /// closes as when dropped and `stop_server` is not called.
+    pub fn close_wedged(mut self, stop_server: impl FnOnce()) {
+        if self.wedged {
+            stop_server();
+            self.wedged = false;
+            // No freewheel to leave: the server is gone.
+            self.watch.shutdown.store(true, Ordering::Release);
+        }
     }
 
     /// Leaves freewheel after a render (unless asked to stay) and waits until the server has:
@@ -339,6 +350,16 @@ const FREEWHEEL_EXIT_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Drop for Session {
     fn drop(&mut self) {
+        if self.wedged {
+            tracing::warn!(
+                server = self.options.server,
+                "the synth died in freewheel and the server was left running: this session's \
+                 JACK clients are abandoned rather than wait for the server forever"
+            );
+            std::mem::forget(self.player.take());
+            std::mem::forget(self.recorder.take());
+            return;
+        }
         self.end_freewheel();
         if let Some(player) = self.player.take() {
             player.close();
@@ -356,7 +377,7 @@ fn fault(
     (done_frames, total_frames): (u64, u64),
     xruns_before: u64,
 ) -> Option<Error> {
-    if let Some(Err(reason)) = options.synth_alive.as_ref().map(Liveness::check) {
+    if let Some(Err(reason)) = options.synth_alive.as_ref().map(AliveCheck::ensure_alive) {
         return Some(Error::SynthDied { reason });
     }
     if let Some(fault) = watch.fault() {

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use proc_supervisor::{JackServer, RunningHost, RunningServer};
-use rt_core::{Liveness, Schedule, Session, SessionOptions, Sink};
+use rt_core::{AliveCheck, Schedule, Session, SessionOptions, Sink};
 use smf::Timeline;
 
 use super::{
@@ -61,7 +61,9 @@ impl JackRenderer {
             ) => (None, midi_port.clone(), audio_ports.clone()),
             (None, _) => unreachable!("only a running instrument has no host"),
         };
-        let sample_rate = rt_core::client::open("pycarla-probe", server.name())?.sample_rate();
+        let sample_rate = rt_core::client::open("pycarla-probe", server.name())
+            .map_err(rt_core::Error::from)?
+            .sample_rate();
         Ok(JackRenderer {
             options,
             session: None,
@@ -112,7 +114,7 @@ impl JackRenderer {
         on_tick: &mut dyn FnMut(u64, u64),
     ) -> Result<RenderReport> {
         self.played = true;
-        self.check_alive()?;
+        self.ensure_alive()?;
         let sr = self.sample_rate;
         let mut schedule = Schedule::new();
         for (frame, event) in timeline.frames(sr) {
@@ -180,9 +182,9 @@ impl JackRenderer {
                     fail_on_xrun: true,
                     stop_on_silence: None,
                     interrupt: self.options.interrupt.clone(),
-                    synth_alive: self.host.as_ref().and_then(RunningHost::exit_watch).map(
+                    synth_alive: self.host.as_ref().and_then(RunningHost::alive_watch).map(
                         |watch| {
-                            Liveness::new(move || match watch.status() {
+                            AliveCheck::new(move || match watch.exit_status() {
                                 Some(status) => Err(format!("its process ended ({status})")),
                                 None => Ok(()),
                             })
@@ -195,30 +197,30 @@ impl JackRenderer {
     }
 
     /// Fails early when the host or server is already gone.
-    fn check_alive(&self) -> Result<()> {
-        self.server.check()?;
+    fn ensure_alive(&self) -> Result<()> {
+        self.server.ensure_alive()?;
         if let Some(host) = &self.host {
-            host.check()?;
+            host.ensure_alive()?;
         }
         Ok(())
     }
 
     /// The synth died in freewheel: jackd 1.9.21 then waits for it forever, and closing our
-    /// clients would wait with it. Kill our own server first (the retry restarts it); a server
-    /// we do not own cannot be killed, so the session is leaked rather than hang the caller.
+    /// clients would wait with it. Our own server is killed first (the retry restarts it); on a
+    /// server we do not own, the dropped session abandons its clients rather than hang.
     fn unwedge(&mut self) {
+        let Some(session) = self.session.take() else {
+            return;
+        };
         if self.server.is_owned() {
-            tracing::debug!(
-                server = self.server.name(),
-                "the synth died in freewheel: killing the wedged server"
-            );
-            self.server.kill_now();
-        } else if let Some(session) = self.session.take() {
-            tracing::warn!(
-                server = self.server.name(),
-                "the synth died in freewheel on a server we do not own; its clients are abandoned"
-            );
-            std::mem::forget(session);
+            let server = &mut self.server;
+            session.close_wedged(|| {
+                tracing::debug!(
+                    server = server.name(),
+                    "the synth died in freewheel: killing the wedged server"
+                );
+                server.kill_now();
+            });
         }
     }
 
@@ -235,7 +237,7 @@ impl JackRenderer {
         }
         let deadline = Instant::now() + Duration::from_secs(1);
         while Instant::now() < deadline {
-            if let Err(server_error) = self.server.check() {
+            if let Err(server_error) = self.server.ensure_alive() {
                 return server_error.into();
             }
             if let Some(host) = &self.host
@@ -255,7 +257,7 @@ impl JackRenderer {
     /// Restarts what died: the server (and then the host), or only the host. Nothing when
     /// both run.
     pub fn recover(&mut self) -> Result<()> {
-        if self.check_alive().is_ok() {
+        if self.ensure_alive().is_ok() {
             return Ok(());
         }
         self.restart()
@@ -263,7 +265,7 @@ impl JackRenderer {
 
     fn restart(&mut self) -> Result<()> {
         self.session = None;
-        if self.server.check().is_err() {
+        if self.server.ensure_alive().is_err() {
             if let Some(host) = &mut self.host {
                 host.stop();
             }

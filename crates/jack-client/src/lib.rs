@@ -1,4 +1,6 @@
-//! Opening JACK clients on a *named* server, and finding ports by glob pattern.
+//! Opening JACK clients on a *named* server, finding ports by glob pattern and type, and
+//! switching freewheel: what both the real-time player (`rt-core`) and the process supervisor
+//! (`proc-supervisor`) need from JACK, in a crate below both.
 //!
 //! The jack crate opens clients on the default server only; pycarla-rs runs a private server per
 //! render (or per parallel job), so clients must name theirs. `jack_client_open` takes the server
@@ -8,7 +10,9 @@ use std::ffi::{CString, c_char, c_int};
 
 use jack::{Client, ClientOptions, PortFlags};
 
-use crate::error::Error;
+mod error;
+
+pub use error::Error;
 
 /// `JackServerName` from `jack/types.h`: the next variadic argument names the server.
 const JACK_SERVER_NAME: c_int = 0x04;
@@ -23,9 +27,9 @@ type ClientOpen = unsafe extern "C" fn(
 /// Opens client `name` on the server called `server`, never starting a server.
 ///
 /// ```no_run
-/// let client = rt_core::client::open("probe", "my-server")?;
+/// let client = jack_client::open("probe", "my-server")?;
 /// println!("{} Hz", client.sample_rate());
-/// # Ok::<(), rt_core::Error>(())
+/// # Ok::<(), jack_client::Error>(())
 /// ```
 pub fn open(name: &str, server: &str) -> Result<Client, Error> {
     let library = jack_sys::library().map_err(|e| Error::Library(e.to_string()))?;
@@ -149,13 +153,6 @@ pub fn unique_client_name(role: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     )
-}
-
-pub(crate) fn jack_error(action: &str) -> impl FnOnce(jack::Error) -> Error + '_ {
-    move |source| Error::Jack {
-        action: action.to_string(),
-        source,
-    }
 }
 
 /// The client part of a full port name (`client:port` → `client`).
