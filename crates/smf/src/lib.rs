@@ -27,6 +27,7 @@
 //! ```
 
 mod error;
+mod groups;
 mod message;
 mod note;
 mod parse;
@@ -35,6 +36,7 @@ mod time;
 mod timeline;
 
 pub use error::Error;
+pub use groups::{DRUM_CHANNEL, Group, GroupBy, GroupKey};
 pub use message::Message;
 pub use note::Note;
 pub use time::{Division, ExactTime, SmpteFps};

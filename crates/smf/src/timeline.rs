@@ -39,6 +39,8 @@ pub struct Timeline {
     division: Division,
     events: Vec<Event>,
     duration: ExactTime,
+    /// Each track's first name (its `TrackName` meta event), if it has one.
+    track_names: Vec<Option<String>>,
 }
 
 impl Timeline {
@@ -84,8 +86,10 @@ impl Timeline {
         let mut events: Vec<(u64, usize, Message)> = Vec::new();
         let mut tempo_changes: Vec<(u64, usize, u32)> = Vec::new();
         let mut last_tick = 0u64;
+        let mut track_names = vec![None; chunks.len()];
         for (track, chunk) in chunks.into_iter().enumerate() {
             let mut tick = 0u64;
+            let name = &mut track_names[track];
             parse::track_events(track, chunk, |delta, kind| {
                 tick += u64::from(delta);
                 match kind {
@@ -103,6 +107,9 @@ impl Timeline {
                     }
                     TrackEventKind::Meta(MetaMessage::Tempo(tempo)) => {
                         tempo_changes.push((tick, track, tempo.as_int()));
+                    }
+                    TrackEventKind::Meta(MetaMessage::TrackName(bytes)) if name.is_none() => {
+                        *name = Some(String::from_utf8_lossy(bytes).trim().to_string());
                     }
                     TrackEventKind::Meta(_) => {}
                 }
@@ -130,6 +137,7 @@ impl Timeline {
             division: header.division,
             events,
             duration: tempo.time(last_tick),
+            track_names,
         })
     }
 
@@ -144,7 +152,31 @@ impl Timeline {
             division: Division::TicksPerBeat(1),
             events,
             duration,
+            track_names: Vec::new(),
         }
+    }
+
+    /// A timeline of some of this one's events (kept in order), with the same duration, format,
+    /// division and track names: a stem's part of the file.
+    pub fn subset(&self, mut keep: impl FnMut(usize, &Event) -> bool) -> Timeline {
+        Timeline {
+            format: self.format,
+            division: self.division,
+            events: self
+                .events
+                .iter()
+                .enumerate()
+                .filter(|(index, event)| keep(*index, event))
+                .map(|(_, event)| event.clone())
+                .collect(),
+            duration: self.duration,
+            track_names: self.track_names.clone(),
+        }
+    }
+
+    /// The name of track `track` (0-based), from its first `TrackName` meta event.
+    pub fn track_name(&self, track: usize) -> Option<&str> {
+        self.track_names.get(track)?.as_deref()
     }
 
     /// The wire events in time order.
