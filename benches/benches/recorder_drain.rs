@@ -39,7 +39,7 @@ fn recorder_drain(c: &mut Criterion) {
     let path = dir.path().join("drain.wav");
     group.bench_function("stereo to f32 WAV", |b| {
         b.iter(|| {
-            drain(Sink::Wav {
+            drain(Sink::File {
                 path: path.clone(),
                 format: WavFormat::Float32,
             })

@@ -31,7 +31,7 @@ fn a_full_disk_ends_the_render_with_an_error_instead_of_stalling() {
     let started = std::time::Instant::now();
     // /dev/full accepts the file but fails every write: the drain thread fails after its
     // first megabyte, and the callback must not wait for it forever.
-    let sink = Sink::Wav {
+    let sink = Sink::File {
         path: "/dev/full".into(),
         format: rt_core::WavFormat::Float32,
     };

@@ -199,7 +199,7 @@ impl AudioRecorder {
     /// Writes the recording as a 32-bit float WAV (pycarla's `save_recorded`), through the
     /// audio sink the renders use.
     pub fn save_recorded(&self, path: impl AsRef<Path>) -> Result<()> {
-        let sink = rt_core::Sink::Wav {
+        let sink = rt_core::Sink::File {
             path: path.as_ref().to_path_buf(),
             format: rt_core::WavFormat::Float32,
         };

@@ -97,6 +97,24 @@ pub enum Error {
     /// Options that do not fit together.
     #[error("{0}")]
     Usage(String),
+    /// An instrument map that cannot be used.
+    #[error("{}:{line}: {reason}", path.display())]
+    Map {
+        /// The map file.
+        path: PathBuf,
+        /// The line (1-based).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A rendered audio file cannot be read back or measured (stems, normalisation).
+    #[error("audio file {}: {reason}", path.display())]
+    Audio {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

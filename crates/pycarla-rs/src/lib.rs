@@ -22,7 +22,9 @@
 
 mod compat;
 mod error;
+mod finish;
 mod instrument;
+mod map;
 pub mod offline;
 pub mod onsets;
 mod render;
@@ -31,6 +33,7 @@ pub use carla_fetch;
 pub use carla_lib;
 pub use compat::{AudioRecorder, MidiPlayer};
 pub use error::{Error, Result};
+pub use map::InstrumentMap;
 pub use instrument::{Instrument, carla_project, find_carla, find_on_path};
 pub use proc_supervisor;
 pub use proc_supervisor::{Host, JackServer, Supervisor as Carla};

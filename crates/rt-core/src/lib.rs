@@ -33,6 +33,7 @@
 
 mod drain;
 mod error;
+mod flac;
 mod mailbox;
 mod player;
 mod recorder;
@@ -50,7 +51,7 @@ pub use player::Player;
 pub use recorder::Recorder;
 pub use schedule::Schedule;
 pub use session::{AliveCheck, Session, SessionOptions};
-pub use sink::{AudioWriter, Recording, Sink, StopOnSilence, WavFormat};
+pub use sink::{AudioFormat, AudioWriter, Recording, Sink, StopOnSilence, WavFormat};
 pub use sync::StartSync;
 
 /// The callbacks and the jobs they work on, for tests that wire them by hand (the

@@ -52,8 +52,10 @@ fn check_length(total: u64, sink: &Sink, channels: usize) -> Result<(), Error> {
             max: MAX_TAKE_FRAMES,
         });
     }
-    if let Sink::Wav { path, format } = sink {
-        let bytes_per_frame = channels.max(1) as u64 * format.bytes_per_sample();
+    if let Sink::File { path, format } = sink
+        && let Some(bytes_per_sample) = format.wav_bytes_per_sample()
+    {
+        let bytes_per_frame = channels.max(1) as u64 * bytes_per_sample;
         let max = (u64::from(u32::MAX) - 1024) / bytes_per_frame;
         if !bounded || total > max {
             return Err(Error::WavTooLarge {
@@ -417,7 +419,7 @@ mod length_tests {
 
     #[test]
     fn takes_beyond_the_frame_clock_or_a_wav_are_refused_up_front() {
-        let wav = Sink::Wav {
+        let wav = Sink::File {
             path: "x.wav".into(),
             format: WavFormat::Float32,
         };

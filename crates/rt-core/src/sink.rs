@@ -1,9 +1,10 @@
-//! The audio sink both engines write through: planar memory or a streamed WAV file, integer
-//! formats quantised with clipping, and the silence rule of `--tail auto`.
+//! The audio sink both engines write through: planar memory or a streamed WAV or FLAC file,
+//! integer formats quantised with clipping, and the silence rule of `--tail auto`.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::flac::FlacFile;
 use crate::wav::WavFile;
 
 /// Bytes buffered before a write(2): one write per ~64 periods of stereo audio rather than per
@@ -49,26 +50,47 @@ impl StopOnSilence {
     }
 }
 
-/// Sample format of a WAV file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum WavFormat {
-    /// 32-bit float: no clipping, the synth's exact output.
+/// The file format and sample format of an audio file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AudioFormat {
+    /// WAV, 32-bit float: no clipping, the synth's exact output.
     #[default]
     Float32,
-    /// 24-bit integer (clipped to ±1).
+    /// WAV, 24-bit integer (clipped to ±1).
     Int24,
-    /// 16-bit integer (clipped to ±1).
+    /// WAV, 16-bit integer (clipped to ±1).
     Int16,
+    /// FLAC, 16-bit (clipped to ±1; lossless from there).
+    Flac16,
+    /// FLAC, 24-bit (clipped to ±1; lossless from there).
+    Flac24,
 }
 
-impl WavFormat {
-    /// Bytes of one sample.
-    pub fn bytes_per_sample(self) -> u64 {
+/// The former name of [`AudioFormat`], from when only WAV was written.
+pub type WavFormat = AudioFormat;
+
+impl AudioFormat {
+    /// Bytes of one sample in a WAV file (`None` for FLAC, whose size depends on the audio).
+    pub fn wav_bytes_per_sample(self) -> Option<u64> {
         match self {
-            WavFormat::Float32 => 4,
-            WavFormat::Int24 => 3,
-            WavFormat::Int16 => 2,
+            AudioFormat::Float32 => Some(4),
+            AudioFormat::Int24 => Some(3),
+            AudioFormat::Int16 => Some(2),
+            AudioFormat::Flac16 | AudioFormat::Flac24 => None,
         }
+    }
+
+    /// The file name extension: `wav` or `flac`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            AudioFormat::Flac16 | AudioFormat::Flac24 => "flac",
+            _ => "wav",
+        }
+    }
+
+    /// Whether samples are clipped to ±1 (every integer format).
+    pub fn clips(self) -> bool {
+        self != AudioFormat::Float32
     }
 }
 
@@ -77,13 +99,14 @@ impl WavFormat {
 pub enum Sink {
     /// Planar buffers in memory ([`Recording::channels`]).
     Memory,
-    /// Streamed to a WAV file as it arrives (memory stays flat however long the render). The file
-    /// is finalized even when the render fails, holding the frames recorded so far.
-    Wav {
+    /// Streamed to a WAV or FLAC file as it arrives (memory stays flat however long the
+    /// render). The file is finalized even when the render fails, holding the frames recorded
+    /// so far.
+    File {
         /// The file.
         path: PathBuf,
-        /// Its sample format.
-        format: WavFormat,
+        /// Its format.
+        format: AudioFormat,
     },
 }
 
@@ -94,9 +117,9 @@ pub struct Recording {
     pub sample_rate: u32,
     /// Frames recorded.
     pub frames: u64,
-    /// One buffer per channel ([`Sink::Memory`] only; empty for a WAV sink).
+    /// One buffer per channel ([`Sink::Memory`] only; empty for a file sink).
     pub channels: Vec<Vec<f32>>,
-    /// The WAV written ([`Sink::Wav`] only).
+    /// The file written ([`Sink::File`] only).
     pub path: Option<PathBuf>,
     /// The largest absolute sample written (0 for silence).
     pub peak: f32,
@@ -128,6 +151,7 @@ impl AudioWriter {
         match &mut self.output {
             Output::Memory { .. } => Ok(()),
             Output::Wav { file, path } => file.flush().map_err(|source| io_error(path, source)),
+            Output::Flac { file, path } => file.flush().map_err(|source| io_error(path, source)),
         }
     }
 
@@ -145,6 +169,7 @@ impl AudioWriter {
 enum Output {
     Memory { channels: Vec<Vec<f32>> },
     Wav { file: WavFile, path: PathBuf },
+    Flac { file: FlacFile, path: PathBuf },
 }
 
 impl Output {
@@ -153,16 +178,33 @@ impl Output {
             Sink::Memory => Output::Memory {
                 channels: vec![Vec::new(); channels],
             },
-            Sink::Wav { path, format } => {
+            Sink::File { path, format } => {
                 let channels = u16::try_from(channels)
                     .map_err(|_| wav_error(path, hound::Error::Unsupported))?;
-                // A large buffer: one write(2) per ~64 periods of stereo audio rather than per
-                // period, so the disk thread takes less CPU from the JACK chain in freewheel.
-                let file = WavFile::create(path, channels, sample_rate, *format, WAV_BUFFER_BYTES)
-                    .map_err(|source| io_error(path, source))?;
-                Output::Wav {
-                    file,
-                    path: path.clone(),
+                let bits = match format {
+                    AudioFormat::Flac16 => Some(16),
+                    AudioFormat::Flac24 => Some(24),
+                    _ => None,
+                };
+                match bits {
+                    Some(bits) => Output::Flac {
+                        file: FlacFile::create(path, channels, sample_rate, bits)
+                            .map_err(|source| io_error(path, source))?,
+                        path: path.clone(),
+                    },
+                    // A large buffer: one write(2) per ~64 periods of stereo audio rather than
+                    // per period, so the disk thread takes less CPU from the JACK chain.
+                    None => Output::Wav {
+                        file: WavFile::create(
+                            path,
+                            channels,
+                            sample_rate,
+                            *format,
+                            WAV_BUFFER_BYTES,
+                        )
+                        .map_err(|source| io_error(path, source))?,
+                        path: path.clone(),
+                    },
                 }
             }
         })
@@ -184,6 +226,9 @@ impl Output {
             Output::Wav { file, path } => {
                 file.write(samples).map_err(|source| io_error(path, source))
             }
+            Output::Flac { file, path } => {
+                file.write(samples).map_err(|source| io_error(path, source))
+            }
         }
     }
 
@@ -197,6 +242,16 @@ impl Output {
                 peak: 0.0,
             }),
             Output::Wav { file, path } => {
+                file.finish().map_err(|source| io_error(&path, source))?;
+                Ok(Recording {
+                    sample_rate,
+                    frames,
+                    channels: Vec::new(),
+                    path: Some(path),
+                    peak: 0.0,
+                })
+            }
+            Output::Flac { file, path } => {
                 file.finish().map_err(|source| io_error(&path, source))?;
                 Ok(Recording {
                     sample_rate,

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::sink::WavFormat;
+use crate::sink::AudioFormat;
 
 /// Bytes before the first sample: RIFF header, a 16-byte `fmt ` chunk, the `data` header.
 const HEADER_BYTES: u64 = 44;
@@ -16,7 +16,7 @@ const HEADER_BYTES: u64 = 44;
 #[derive(Debug)]
 pub(crate) struct WavFile {
     file: BufWriter<File>,
-    format: WavFormat,
+    format: AudioFormat,
     data_bytes: u64,
     encoded: Vec<u8>,
 }
@@ -28,15 +28,21 @@ impl WavFile {
         path: &Path,
         channels: u16,
         sample_rate: u32,
-        format: WavFormat,
+        format: AudioFormat,
         buffer: usize,
     ) -> std::io::Result<WavFile> {
         let mut file = BufWriter::with_capacity(buffer, File::create(path)?);
-        let bytes = format.bytes_per_sample() as u16;
+        let bytes = format.wav_bytes_per_sample().unwrap_or(4) as u16;
         let (tag, bits): (u16, u16) = match format {
-            WavFormat::Float32 => (3, 32), // WAVE_FORMAT_IEEE_FLOAT
-            WavFormat::Int24 => (1, 24),   // WAVE_FORMAT_PCM
-            WavFormat::Int16 => (1, 16),
+            AudioFormat::Float32 => (3, 32), // WAVE_FORMAT_IEEE_FLOAT
+            AudioFormat::Int24 => (1, 24),   // WAVE_FORMAT_PCM
+            AudioFormat::Int16 => (1, 16),
+            AudioFormat::Flac16 | AudioFormat::Flac24 => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "a FLAC format asked of the WAV writer",
+                ));
+            }
         };
         let block_align = channels * bytes;
         let mut header = Vec::with_capacity(HEADER_BYTES as usize);
@@ -65,18 +71,18 @@ impl WavFile {
     pub fn write(&mut self, samples: &[f32]) -> std::io::Result<()> {
         self.encoded.clear();
         match self.format {
-            WavFormat::Float32 => {
+            AudioFormat::Float32 | AudioFormat::Flac16 | AudioFormat::Flac24 => {
                 for sample in samples {
                     self.encoded.extend_from_slice(&sample.to_le_bytes());
                 }
             }
-            WavFormat::Int24 => {
+            AudioFormat::Int24 => {
                 for &sample in samples {
                     let value = quantize(sample, 8_388_607.0).to_le_bytes();
                     self.encoded.extend_from_slice(&value[..3]);
                 }
             }
-            WavFormat::Int16 => {
+            AudioFormat::Int16 => {
                 for &sample in samples {
                     let value = quantize(sample, 32_767.0) as i16;
                     self.encoded.extend_from_slice(&value.to_le_bytes());
@@ -122,7 +128,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rt-core-wav-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let samples = [0.0f32, 0.5, -0.25, 1.5, -1.0, 0.125];
-        for format in [WavFormat::Float32, WavFormat::Int24, WavFormat::Int16] {
+        for format in [AudioFormat::Float32, AudioFormat::Int24, AudioFormat::Int16] {
             let path = dir.join(format!("{format:?}.wav"));
             let mut wav = WavFile::create(&path, 2, 44_100, format, 64).unwrap();
             wav.write(&samples[..2]).unwrap();
@@ -135,7 +141,7 @@ mod tests {
             let spec = reader.spec();
             assert_eq!((spec.channels, spec.sample_rate), (2, 44_100));
             let read: Vec<f32> = match format {
-                WavFormat::Float32 => reader.samples::<f32>().map(Result::unwrap).collect(),
+                AudioFormat::Float32 => reader.samples::<f32>().map(Result::unwrap).collect(),
                 _ => {
                     let scale = ((1i64 << (spec.bits_per_sample - 1)) - 1) as f32;
                     reader
@@ -147,7 +153,7 @@ mod tests {
             let expected: Vec<f32> = samples
                 .iter()
                 .map(|s| match format {
-                    WavFormat::Float32 => *s,
+                    AudioFormat::Float32 => *s,
                     _ => s.clamp(-1.0, 1.0),
                 })
                 .collect();

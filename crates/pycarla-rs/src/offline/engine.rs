@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use carla_lib::{CarlaLibrary, Engine, EngineKind, PluginSpec, midi_event};
 use rt_core::schedule::{self, Schedule};
-use rt_core::{AudioWriter, Sink, StopOnSilence, WavFormat};
+use rt_core::{AudioWriter, Sink, StopOnSilence};
 
-use super::protocol::{Chain, Done, Failure, Format, Job};
+use super::protocol::{Chain, Done, Failure, Job};
 
 /// How often a worker reports progress and makes its partial file valid.
 const CHECKPOINT: Duration = Duration::from_millis(250);
@@ -121,13 +121,9 @@ pub fn render(
         quiet_frames: s.quiet_frames,
         threshold: s.threshold,
     });
-    let sink = Sink::Wav {
+    let sink = Sink::File {
         path: job.output.clone(),
-        format: match job.format {
-            Format::Float32 => WavFormat::Float32,
-            Format::Int24 => WavFormat::Int24,
-            Format::Int16 => WavFormat::Int16,
-        },
+        format: job.format.into(),
     };
     let output_error = |e: rt_core::Error| Failure::Output(e.to_string());
     let mut writer = AudioWriter::open(&sink, channels, job.sample_rate).map_err(output_error)?;

@@ -24,7 +24,7 @@ use crate::render::{
     EngineKind, OFFLINE_BLOCK, RenderOptions, RenderReport, create_parent, partial_path,
     render_timeout, take_length,
 };
-use protocol::{Chain, Format, Job, Silence};
+use protocol::{Chain, Job, Silence};
 
 /// Carla's library file, looked for where distributions and `pycarla download` put it.
 pub fn carla_library() -> Result<PathBuf> {
@@ -133,11 +133,7 @@ impl OfflineRenderer {
                 threshold: s.threshold,
             }),
             output: partial.clone(),
-            format: match self.options.format {
-                rt_core::WavFormat::Float32 => Format::Float32,
-                rt_core::WavFormat::Int24 => Format::Int24,
-                rt_core::WavFormat::Int16 => Format::Int16,
-            },
+            format: self.options.format.into(),
         };
         let started = Instant::now();
         if self.worker.as_mut().is_none_or(|worker| !worker.is_alive()) {

@@ -14,15 +14,45 @@ pub enum Chain {
     Project(PathBuf),
 }
 
-/// How a WAV stores samples (mirrors `rt_core::WavFormat`).
+/// The output file's format (mirrors `rt_core::AudioFormat`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Format {
-    /// 32-bit float.
+    /// WAV, 32-bit float.
     Float32,
-    /// 24-bit integer.
+    /// WAV, 24-bit integer.
     Int24,
-    /// 16-bit integer.
+    /// WAV, 16-bit integer.
     Int16,
+    /// FLAC, 16-bit.
+    Flac16,
+    /// FLAC, 24-bit.
+    Flac24,
+}
+
+impl From<rt_core::AudioFormat> for Format {
+    fn from(format: rt_core::AudioFormat) -> Format {
+        use rt_core::AudioFormat as A;
+        match format {
+            A::Float32 => Format::Float32,
+            A::Int24 => Format::Int24,
+            A::Int16 => Format::Int16,
+            A::Flac16 => Format::Flac16,
+            A::Flac24 => Format::Flac24,
+        }
+    }
+}
+
+impl From<Format> for rt_core::AudioFormat {
+    fn from(format: Format) -> rt_core::AudioFormat {
+        use rt_core::AudioFormat as A;
+        match format {
+            Format::Float32 => A::Float32,
+            Format::Int24 => A::Int24,
+            Format::Int16 => A::Int16,
+            Format::Flac16 => A::Flac16,
+            Format::Flac24 => A::Flac24,
+        }
+    }
 }
 
 /// `rt_core::StopOnSilence`, carried across.

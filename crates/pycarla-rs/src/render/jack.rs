@@ -124,7 +124,7 @@ impl JackRenderer {
         let timeout = render_timeout(&self.options, total, sr);
         create_parent(output)?;
         let partial = partial_path(output);
-        let sink = Sink::Wav {
+        let sink = Sink::File {
             path: partial.clone(),
             format: self.options.format,
         };
