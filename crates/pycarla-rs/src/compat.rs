@@ -18,6 +18,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rt_core::watch::WatchState;
@@ -40,6 +41,7 @@ pub struct MidiPlayer {
     /// The start of the next take, shared with a recorder started "with" this player.
     next: Arc<StartSync>,
     watch: Arc<WatchState>,
+    interrupt: Option<Arc<AtomicBool>>,
     player: Option<Player>,
 }
 
@@ -52,8 +54,16 @@ impl MidiPlayer {
             midi_port: midi_port.to_string(),
             next: Arc::new(StartSync::new()),
             watch: Arc::new(WatchState::default()),
+            interrupt: None,
             player: None,
         }
+    }
+
+    /// A flag that, once set (e.g. by a Ctrl-C handler), ends [`wait`](Self::wait) with
+    /// [`rt_core::Error::Interrupted`].
+    pub fn interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
+        self
     }
 
     /// Plays a timeline's messages; with `sync`, waits until all are sent.
@@ -72,7 +82,9 @@ impl MidiPlayer {
         }
         let take = std::mem::replace(&mut self.next, Arc::new(StartSync::new()));
         player.play(schedule, take.clone())?;
-        delivered(&self.watch, || player.delivered())?;
+        delivered(&self.watch, self.interrupt.as_deref(), || {
+            player.delivered()
+        })?;
         take.arm();
         if sync {
             self.wait(None, false, false)?;
@@ -104,7 +116,9 @@ impl MidiPlayer {
             return Ok(false);
         };
         client::set_freewheel(player.client(), in_fw);
-        let result = wait_until(&self.watch, timeout, || player.is_done());
+        let result = wait_until(&self.watch, self.interrupt.as_deref(), timeout, || {
+            player.is_done()
+        });
         client::set_freewheel(player.client(), out_fw);
         if let Some(error) = player.losses() {
             return Err(error.into());
@@ -126,6 +140,7 @@ pub struct AudioRecorder {
     server: String,
     audio_ports: String,
     watch: Arc<WatchState>,
+    interrupt: Option<Arc<AtomicBool>>,
     recorder: Option<Recorder>,
     recorded: Recording,
 }
@@ -138,9 +153,17 @@ impl AudioRecorder {
             server: server.to_string(),
             audio_ports: audio_ports.to_string(),
             watch: Arc::new(WatchState::default()),
+            interrupt: None,
             recorder: None,
             recorded: Recording::default(),
         }
+    }
+
+    /// A flag that, once set (e.g. by a Ctrl-C handler), ends [`wait`](Self::wait) with
+    /// [`rt_core::Error::Interrupted`] (what was recorded is kept).
+    pub fn interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
+        self
     }
 
     /// Starts recording `duration` seconds (`None`: until [`wait`](Self::wait) times out).
@@ -167,7 +190,9 @@ impl AudioRecorder {
             None => Arc::new(StartSync::new()),
         };
         recorder.record(total, Sink::Memory, None, sync.clone())?;
-        delivered(&self.watch, || recorder.delivered())?;
+        delivered(&self.watch, self.interrupt.as_deref(), || {
+            recorder.delivered()
+        })?;
         if with_player.is_none() {
             sync.arm();
         }
@@ -181,7 +206,9 @@ impl AudioRecorder {
             return Ok(false);
         };
         client::set_freewheel(recorder.client(), in_fw);
-        let waited = wait_until(&self.watch, timeout, || recorder.is_done());
+        let waited = wait_until(&self.watch, self.interrupt.as_deref(), timeout, || {
+            recorder.is_done()
+        });
         client::set_freewheel(recorder.client(), out_fw);
         let losses = recorder.losses();
         self.recorded = recorder.finish(waited.is_err())?;
@@ -226,8 +253,12 @@ impl AudioRecorder {
 }
 
 /// Waits until a callback holds its new take.
-fn delivered(watch: &WatchState, done: impl Fn() -> bool) -> Result<()> {
-    if wait_until(watch, Some(DELIVERY), done)? {
+fn delivered(
+    watch: &WatchState,
+    interrupt: Option<&AtomicBool>,
+    done: impl Fn() -> bool,
+) -> Result<()> {
+    if wait_until(watch, interrupt, Some(DELIVERY), done)? {
         return Err(rt_core::Error::Timeout {
             seconds: DELIVERY.as_secs_f64(),
             done_frames: 0,
@@ -238,9 +269,10 @@ fn delivered(watch: &WatchState, done: impl Fn() -> bool) -> Result<()> {
     Ok(())
 }
 
-/// Polls `done` until true, a fault, or the timeout (`Ok(true)`).
+/// Polls `done` until true, a fault, an interrupt, or the timeout (`Ok(true)`).
 fn wait_until(
     watch: &WatchState,
+    interrupt: Option<&AtomicBool>,
     timeout: Option<Duration>,
     done: impl Fn() -> bool,
 ) -> Result<bool> {
@@ -251,6 +283,9 @@ fn wait_until(
         }
         if let Some(fault) = watch.fault() {
             return Err(fault.into());
+        }
+        if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+            return Err(rt_core::Error::Interrupted { done_frames: 0 }.into());
         }
         if timeout.is_some_and(|t| started.elapsed() > t) {
             return Ok(true);

@@ -1,0 +1,56 @@
+//! The library's errors as Python exceptions (`pycarla_rs.errors`): one class per kind, the
+//! message unchanged, and `retryable` set as [`pycarla::Error::is_retryable`] says.
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+
+/// The Python class for each kind of error.
+fn class_name(error: &pycarla::Error) -> &'static str {
+    use pycarla::Error;
+    match error {
+        Error::Midi(_) => "MidiError",
+        Error::Usage(_) => "UsageError",
+        Error::NoInstrumentFile { .. } => "InstrumentNotFoundError",
+        Error::Missing { .. } => "NotInstalledError",
+        Error::PluginLoad { .. } => "PluginLoadError",
+        Error::PluginCrashed { .. } => "PluginCrashedError",
+        Error::HostDied { .. } => "HostDiedError",
+        Error::Realtime(_) | Error::Process(_) => "JackError",
+        Error::Silent { .. } | Error::Short { .. } => "RenderCheckError",
+        Error::Worker { .. } => "WorkerError",
+        Error::Io { .. } => "RenderIOError",
+        Error::Fetch(_) => "DownloadError",
+        _ => "PycarlaError",
+    }
+}
+
+/// `error` as an exception of `pycarla_rs.errors`.
+pub fn to_py(py: Python<'_>, error: pycarla::Error) -> PyErr {
+    let message = error.to_string();
+    let made = (|| -> PyResult<PyErr> {
+        let class = py
+            .import("pycarla_rs.errors")?
+            .getattr(class_name(&error))?;
+        let value = class.call1((message.clone(),))?;
+        value.setattr("retryable", error.is_retryable())?;
+        Ok(PyErr::from_value(value))
+    })();
+    made.unwrap_or_else(|_| PyRuntimeError::new_err(message))
+}
+
+/// A usage error (bad arguments) as `pycarla_rs.errors.UsageError`.
+pub fn usage(py: Python<'_>, message: impl Into<String>) -> PyErr {
+    to_py(py, pycarla::Error::Usage(message.into()))
+}
+
+/// Converts a library result, with the GIL held.
+pub trait IntoPy<T> {
+    /// The value, or the error as its Python exception.
+    fn py_err(self, py: Python<'_>) -> PyResult<T>;
+}
+
+impl<T> IntoPy<T> for Result<T, pycarla::Error> {
+    fn py_err(self, py: Python<'_>) -> PyResult<T> {
+        self.map_err(|error| to_py(py, error))
+    }
+}

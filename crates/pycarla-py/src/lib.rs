@@ -1,0 +1,67 @@
+//! pycarla-rs from Python: the `pycarla_rs._native` extension module (PyO3), wrapped by the
+//! `pycarla_rs` package (`python/pycarla_rs`).
+//!
+//! - pycarla's classes, drop-in: [`compat::Carla`], [`compat::MIDIPlayer`],
+//!   [`compat::AudioRecorder`], [`compat::get_smf_duration`];
+//! - the one call: [`render::render`] → a `(channels, frames)` float32 numpy array, the batch
+//!   behind `render_batch`, and [`render::Renderer`] for many files through one engine.
+//!
+//! Every blocking call releases the GIL and runs where Ctrl-C can stop it cleanly
+//! ([`run`]); the library's errors become `pycarla_rs.errors` exceptions with the same
+//! messages ([`errors`]). The offline engine's worker is this Python with this module
+//! (`_worker_main`), so the wheel needs no second executable.
+
+mod compat;
+mod errors;
+mod options;
+mod render;
+mod run;
+
+use std::ffi::OsString;
+
+use pyo3::prelude::*;
+
+/// The offline engine's worker, run as `python -c "…"` by the library (never by hand): jobs on
+/// stdin, replies on stdout.
+#[pyfunction]
+fn _worker_main(py: Python<'_>) -> i32 {
+    let code = py.detach(pycarla::offline::worker_main);
+    if code == std::process::ExitCode::SUCCESS {
+        0
+    } else {
+        1
+    }
+}
+
+/// Makes the library start its offline workers as this Python running [`_worker_main`]
+/// (unless `$PYCARLA_WORKER` names a worker executable).
+fn use_python_as_worker(py: Python<'_>) -> PyResult<()> {
+    let executable: Option<String> = py.import("sys")?.getattr("executable")?.extract()?;
+    if let Some(executable) = executable.filter(|e| !e.is_empty()) {
+        // SIGINT's default action, as the worker executable has: Ctrl-C in a terminal reaches
+        // the worker too, and the caller stops the render.
+        let script = "import signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); \
+                      from pycarla_rs._native import _worker_main; sys.exit(_worker_main())";
+        pycarla::offline::set_worker_command(
+            executable.into(),
+            vec![OsString::from("-c"), OsString::from(script)],
+        );
+    }
+    Ok(())
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    use_python_as_worker(m.py())?;
+    m.add_function(wrap_pyfunction!(render::render, m)?)?;
+    m.add_function(wrap_pyfunction!(render::_render_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::get_smf_duration, m)?)?;
+    m.add_function(wrap_pyfunction!(_worker_main, m)?)?;
+    m.add_class::<render::Renderer>()?;
+    m.add_class::<render::RenderResult>()?;
+    m.add_class::<compat::Carla>()?;
+    m.add_class::<compat::MIDIPlayer>()?;
+    m.add_class::<compat::AudioRecorder>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
