@@ -175,6 +175,16 @@ impl Supervised {
         self.output.hit(index)
     }
 
+    /// How many of the markers have been hit so far.
+    pub(crate) fn hit_count(&self) -> usize {
+        self.output.hit_count()
+    }
+
+    /// Waits up to `timeout` until more than `seen` markers have been hit; whether they were.
+    pub(crate) fn wait_for_marker(&self, seen: usize, timeout: Duration) -> bool {
+        self.output.wait_for_marker(seen, timeout)
+    }
+
     /// `Err(Exited)` when the child has ended.
     pub(crate) fn ensure_alive(&self) -> Result<()> {
         match self.exit_status() {
@@ -227,6 +237,15 @@ impl Supervised {
             if let Err(errno) = killpg(Pid::from_raw(self.pid as i32), signal) {
                 tracing::debug!(pid = self.pid, %errno, ?signal, "killpg failed");
             }
+        }
+    }
+
+    /// Writes `line` and a newline to the child's stdin (a host waiting to be told its server).
+    pub(crate) fn send_line(&mut self, line: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        match &mut self.stdin {
+            Some(stdin) => writeln!(stdin, "{line}").and_then(|()| stdin.flush()),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
         }
     }
 

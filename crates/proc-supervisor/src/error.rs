@@ -74,6 +74,19 @@ pub enum Error {
         /// The last lines it wrote.
         tail: String,
     },
+    /// A host speaking the [`protocol`](crate::protocol) could not load something (a plugin,
+    /// a project, its JACK client); it has been stopped. No ready timeout is waited for.
+    #[error("{what} (pid {pid}): {message}")]
+    LoadFailed {
+        /// The process's role.
+        what: String,
+        /// Its process id.
+        pid: u32,
+        /// What failed to load: the plugin as the user named it, the project, `JACK`.
+        item: String,
+        /// The host's reason (Carla's own error).
+        message: String,
+    },
     /// A server of this name already runs (and is not ours).
     #[error("a JACK server named `{name}` is already running; pick another name or attach to it")]
     NameTaken {

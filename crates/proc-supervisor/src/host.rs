@@ -16,7 +16,8 @@ use jack_client::PortKind;
 use crate::carla;
 use crate::child::jack_command;
 use crate::error::{Error, Result};
-use crate::running::RunningHost;
+use crate::protocol;
+use crate::running::{PendingHost, RunningHost};
 use crate::server::RunningServer;
 
 /// The General MIDI SoundFont of Debian's `fluid-soundfont-gm`.
@@ -39,6 +40,21 @@ enum Kind {
         program: PathBuf,
         args: Vec<OsString>,
     },
+    CarlaEngine {
+        program: PathBuf,
+        args: Vec<OsString>,
+        load: CarlaLoad,
+    },
+}
+
+/// What pycarla's own Carla host ([`Host::carla_engine`]) loads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CarlaLoad {
+    /// A Carla project (`.carxp`): the rack or the patchbay, as the project was saved.
+    Project(PathBuf),
+    /// A chain in Carla's rack: the instrument first, effects after it (each as the host's
+    /// `--plugin` takes it: an LV2 URI, a `.so`, a `.vst3`, an `.sf2`, an `.sfz`, …).
+    Plugins(Vec<String>),
 }
 
 /// Port globs: derived from the client name, or given as they are.
@@ -114,6 +130,35 @@ impl Host {
         host.ready_lines.push(carla::READY_LINE.to_string());
         host.failure_lines
             .extend(carla::FAILURE_LINES.iter().map(|l| l.to_string()));
+        host
+    }
+
+    /// pycarla's own Carla host — Carla's engine on JACK through Carla's library, without
+    /// Carla's Python front end — run as `program args…`, loading `load`, as client `Carla`
+    /// (ports `events-in`, `audio-out1`, `audio-out2`, like Carla's front end).
+    ///
+    /// It speaks the [`protocol`](crate::protocol): ready when it says so, and a plugin that
+    /// fails to load is an [`Error::LoadFailed`] naming it, at once. It can start before its
+    /// server ([`Host::prestart`]).
+    pub fn carla_engine<S: Into<OsString>>(
+        program: impl Into<PathBuf>,
+        args: impl IntoIterator<Item = S>,
+        load: CarlaLoad,
+    ) -> Self {
+        let mut host = Host::new(
+            Kind::CarlaEngine {
+                program: program.into(),
+                args: args.into_iter().map(Into::into).collect(),
+                load,
+            },
+            "Carla",
+            PortGlobs::OfClient {
+                midi: "events-in",
+                audio: "audio-out*",
+            },
+        );
+        host.ready_lines.push(protocol::READY.to_string());
+        host.failure_lines.push(protocol::FAILED.to_string());
         host
     }
 
@@ -269,6 +314,29 @@ impl Host {
         RunningHost::launched(self.clone(), server, None)
     }
 
+    /// Starts the host before its server exists, when it can wait to be told the server
+    /// ([`Host::carla_engine`]: it loads Carla's library meanwhile); other hosts need their
+    /// server in their environment and start in [`PendingHost::start`].
+    ///
+    /// ```no_run
+    /// use proc_supervisor::{CarlaLoad, Host, JackServer};
+    /// let host = Host::carla_engine("pycarla-jack-host", [""; 0], CarlaLoad::Plugins(vec![
+    ///     "http://distrho.sf.net/plugins/Kars".into(),
+    /// ]));
+    /// let pending = host.prestart()?; // loading while jackd starts
+    /// let server = JackServer::dummy().start()?;
+    /// let running = pending.start(&server)?;
+    /// # Ok::<(), proc_supervisor::Error>(())
+    /// ```
+    pub fn prestart(&self) -> Result<PendingHost> {
+        PendingHost::spawn(self.clone())
+    }
+
+    /// Whether the host can start before its server ([`Host::prestart`]).
+    pub(crate) fn waits_for_server(&self) -> bool {
+        matches!(self.kind, Kind::CarlaEngine { .. })
+    }
+
     /// What the host is, for messages.
     pub(crate) fn what(&self) -> String {
         let program = match &self.kind {
@@ -276,6 +344,7 @@ impl Host {
             Kind::Fluidsynth { .. } => "fluidsynth".to_string(),
             Kind::Jalv { .. } => "jalv".to_string(),
             Kind::Command { program, .. } => program.display().to_string(),
+            Kind::CarlaEngine { .. } => "Carla's engine (pycarla's host)".to_string(),
         };
         format!("{program} (client `{}`)", self.client_name)
     }
@@ -342,6 +411,31 @@ impl Host {
             Kind::Command { program, args } => {
                 let mut command = jack_command(program, server);
                 command.args(args).args(&self.extra_args);
+                command
+            }
+            Kind::CarlaEngine {
+                program,
+                args,
+                load,
+            } => {
+                let mut command = jack_command(program, server);
+                command
+                    .args(args)
+                    .arg("--client")
+                    .arg(name)
+                    .args(&self.extra_args);
+                match load {
+                    CarlaLoad::Project(project) => {
+                        command
+                            .arg("--project")
+                            .arg(existing_file("Carla project", project)?);
+                    }
+                    CarlaLoad::Plugins(specs) => {
+                        for spec in specs {
+                            command.arg("--plugin").arg(spec);
+                        }
+                    }
+                }
                 command
             }
         };

@@ -8,7 +8,9 @@
 //!   pool (JACK's registry holds eight servers, and only a server of the same name reclaims the
 //!   slot of one that crashed), or attaches to a running server;
 //! - [`Host`] starts a synth host on it, knowing the globs of its MIDI input and audio outputs,
-//!   and waits until it is *ready* (ports registered and, for Carla, `Carla ready!` printed);
+//!   and waits until it is *ready* (ports registered and, for Carla, `Carla ready!` printed;
+//!   a host speaking the [`protocol`] — pycarla's own Carla host — says itself when it is ready
+//!   or which plugin failed, and can start while its server is starting: [`Host::prestart`]);
 //! - [`Supervisor`] ties one of each together, like pycarla's `Carla` object.
 //!
 //! Every child runs in its own process group with `JACK_DEFAULT_SERVER` set to its server, is
@@ -50,13 +52,14 @@ mod error;
 mod host;
 mod output;
 pub mod ports;
+pub mod protocol;
 mod running;
 mod server;
 mod supervisor;
 
 pub use child::AliveWatch;
 pub use error::{Error, Result};
-pub use host::{DEFAULT_SOUNDFONT, Host};
-pub use running::{HostPorts, RunningHost};
+pub use host::{CarlaLoad, DEFAULT_SOUNDFONT, Host};
+pub use running::{HostPorts, PendingHost, RunningHost};
 pub use server::{DEFAULT_PORT_MAX, JackServer, RunningServer};
 pub use supervisor::Supervisor;

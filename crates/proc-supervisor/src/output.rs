@@ -8,7 +8,8 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// Lines kept for error messages.
 const KEPT_LINES: usize = 40;
@@ -19,6 +20,9 @@ const MAX_LINE: usize = 1000;
 #[derive(Debug)]
 pub(crate) struct OutputLog {
     inner: Mutex<Inner>,
+    /// Notified at each marker's first hit: a supervisor waiting for readiness wakes when the
+    /// line comes, not at its next poll.
+    marked: Condvar,
     markers: Vec<String>,
 }
 
@@ -26,6 +30,8 @@ pub(crate) struct OutputLog {
 struct Inner {
     lines: VecDeque<String>,
     hits: Vec<Option<String>>,
+    /// How many markers have been hit.
+    hit_count: usize,
 }
 
 impl OutputLog {
@@ -35,7 +41,9 @@ impl OutputLog {
             inner: Mutex::new(Inner {
                 lines: VecDeque::new(),
                 hits: vec![None; markers.len()],
+                hit_count: 0,
             }),
+            marked: Condvar::new(),
             markers: markers.iter().map(|m| m.to_lowercase()).collect(),
         })
     }
@@ -58,10 +66,16 @@ impl OutputLog {
         }
         let lower = line.to_lowercase();
         let mut inner = self.lock();
+        let mut new_hits = 0;
         for (marker, hit) in self.markers.iter().zip(inner.hits.iter_mut()) {
             if hit.is_none() && lower.contains(marker.as_str()) {
                 *hit = Some(line.clone());
+                new_hits += 1;
             }
+        }
+        if new_hits > 0 {
+            inner.hit_count += new_hits;
+            self.marked.notify_all();
         }
         if inner.lines.len() == KEPT_LINES {
             inner.lines.pop_front();
@@ -72,6 +86,21 @@ impl OutputLog {
     /// The first line that contained marker number `index` (in the order given to `new`).
     pub(crate) fn hit(&self, index: usize) -> Option<String> {
         self.lock().hits.get(index).cloned().flatten()
+    }
+
+    /// How many markers have been hit so far (for [`wait_for_marker`](Self::wait_for_marker)).
+    pub(crate) fn hit_count(&self) -> usize {
+        self.lock().hit_count
+    }
+
+    /// Waits up to `timeout` until more than `seen` markers have been hit; whether they were.
+    pub(crate) fn wait_for_marker(&self, seen: usize, timeout: Duration) -> bool {
+        let inner = self.lock();
+        let (inner, _) = self
+            .marked
+            .wait_timeout_while(inner, timeout, |inner| inner.hit_count <= seen)
+            .unwrap_or_else(|p| p.into_inner());
+        inner.hit_count > seen
     }
 
     /// The kept lines, one per line, or a note that there were none.
@@ -142,6 +171,22 @@ mod tests {
         assert_eq!(log.hit(1).as_deref(), Some("FAILED TO LOAD the thing"));
         assert_eq!(log.hit(2), None);
         assert!(!log.tail().contains("Carla"));
+    }
+
+    #[test]
+    fn a_marker_wakes_its_waiter_at_once() {
+        let log = OutputLog::new(&["ready"]);
+        assert!(!log.wait_for_marker(0, Duration::from_millis(1)));
+        let writer = Arc::clone(&log);
+        let started = std::time::Instant::now();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            writer.push("noise");
+            writer.push("host ready");
+        });
+        assert!(log.wait_for_marker(0, Duration::from_secs(10)));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(log.hit_count(), 1);
     }
 
     #[test]

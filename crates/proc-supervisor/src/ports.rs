@@ -94,6 +94,23 @@ impl Backoff {
         std::thread::sleep(self.0.min(left));
         self.0 = (self.0 * 2).min(Duration::from_millis(50));
     }
+
+    /// Sleeps like [`sleep`](Self::sleep), but wakes as soon as `child` prints a marker line
+    /// beyond the first `seen` (a ready line is acted on when it comes, not at the next poll);
+    /// the backoff then starts again from its shortest step.
+    pub(crate) fn sleep_or_marker(
+        &mut self,
+        deadline: Instant,
+        child: &crate::child::Supervised,
+        seen: usize,
+    ) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if child.wait_for_marker(seen, self.0.min(left)) {
+            *self = Backoff::new();
+        } else {
+            self.0 = (self.0 * 2).min(Duration::from_millis(50));
+        }
+    }
 }
 
 /// All ports of server `server` whose full name matches the glob `pattern`.

@@ -7,6 +7,7 @@ use crate::child::{AliveWatch, Supervised};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ports::{self, Backoff, Probe, jack_error, quote_all};
+use crate::protocol;
 use crate::server::RunningServer;
 
 /// How long a stopped host's JACK client may take to leave the server.
@@ -54,22 +55,18 @@ impl RunningHost {
 
     /// Spawns the child and waits for readiness; on any failure the child is stopped.
     fn launch(&mut self, server: Option<&RunningServer>) -> Result<()> {
-        let config = &self.config;
-        let (command, config_dir) = config.build_command(&self.server)?;
-        let markers: Vec<&str> = config
-            .ready_lines
-            .iter()
-            .chain(&config.failure_lines)
-            .map(String::as_str)
-            .collect();
-        // A host whose supervisor died gets SIGTERM: it can still close its JACK client cleanly.
-        let mut child = Supervised::spawn(
-            command,
-            config.what(),
-            &markers,
-            config.stop_timeout,
-            nix::sys::signal::Signal::SIGTERM,
-        )?;
+        let (command, config_dir) = self.config.build_command(&self.server)?;
+        let child = spawn_host(&self.config, command)?;
+        self.finish_launch(child, config_dir, server)
+    }
+
+    /// Waits for a spawned child's readiness; on any failure the child is stopped.
+    fn finish_launch(
+        &mut self,
+        mut child: Supervised,
+        config_dir: Option<tempfile::TempDir>,
+        server: Option<&RunningServer>,
+    ) -> Result<()> {
         let started = Instant::now();
         if let Err(error) = self.await_ready(&child, server, started) {
             child.stop();
@@ -104,11 +101,19 @@ impl RunningHost {
         let failed = |child: &Supervised| {
             (ready_count..marker_count)
                 .find_map(|index| child.hit(index))
-                .map(|line| Error::Failed {
-                    what: child.what().to_string(),
-                    pid: child.pid(),
-                    line,
-                    tail: child.tail(),
+                .map(|line| match protocol::parse_failed(&line) {
+                    Some((item, message)) => Error::LoadFailed {
+                        what: child.what().to_string(),
+                        pid: child.pid(),
+                        item,
+                        message,
+                    },
+                    None => Error::Failed {
+                        what: child.what().to_string(),
+                        pid: child.pid(),
+                        line,
+                        tail: child.tail(),
+                    },
                 })
         };
         let wanted = config.port_globs();
@@ -116,8 +121,11 @@ impl RunningHost {
         let mut backoff = Backoff::new();
         let mut probe: Option<Probe> = None;
         loop {
+            let seen = child.hit_count();
             if let Some(status) = child.exit_status() {
-                return Err(child.exited_error(status));
+                // A host that reported its failure and then exited: the report explains it.
+                let exited = child.exited_error(status);
+                return Err(failed(child).unwrap_or(exited));
             }
             if config
                 .interrupt
@@ -173,7 +181,7 @@ impl RunningHost {
                     tail: child.wait_for_output_tail(),
                 });
             }
-            backoff.sleep(deadline);
+            backoff.sleep_or_marker(deadline, child, seen);
         }
     }
 
@@ -322,5 +330,84 @@ impl RunningHost {
 impl Drop for RunningHost {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Spawns a host's command with its markers. A host whose supervisor died gets SIGTERM: it can
+/// still close its JACK client cleanly.
+fn spawn_host(config: &Host, command: std::process::Command) -> Result<Supervised> {
+    let markers: Vec<&str> = config
+        .ready_lines
+        .iter()
+        .chain(&config.failure_lines)
+        .map(String::as_str)
+        .collect();
+    Supervised::spawn(
+        command,
+        config.what(),
+        &markers,
+        config.stop_timeout,
+        nix::sys::signal::Signal::SIGTERM,
+    )
+}
+
+/// A host started before its server ([`Host::prestart`]): it loads what it can and waits to
+/// be told the server. Dropping it stops it.
+#[derive(Debug)]
+pub struct PendingHost {
+    config: Host,
+    /// `None` for hosts that cannot wait: they start in [`PendingHost::start`].
+    child: Option<(Supervised, Option<tempfile::TempDir>)>,
+}
+
+impl PendingHost {
+    pub(crate) fn spawn(config: Host) -> Result<PendingHost> {
+        if !config.waits_for_server() {
+            return Ok(PendingHost {
+                config,
+                child: None,
+            });
+        }
+        // The server is named later, on stdin: none in the environment meanwhile.
+        let (mut command, config_dir) = config.build_command("")?;
+        command
+            .env_remove("JACK_DEFAULT_SERVER")
+            .arg("--wait-server");
+        let child = spawn_host(&config, command)?;
+        Ok(PendingHost {
+            config,
+            child: Some((child, config_dir)),
+        })
+    }
+
+    /// Tells the host its server (ours, running) and waits until the host is ready.
+    pub fn start(self, server: &RunningServer) -> Result<RunningHost> {
+        self.join(server.name(), Some(server))
+    }
+
+    /// Tells the host the server called `server` (which somebody else runs) and waits until
+    /// the host is ready.
+    pub fn start_on(self, server: &str) -> Result<RunningHost> {
+        self.join(server, None)
+    }
+
+    fn join(self, name: &str, server: Option<&RunningServer>) -> Result<RunningHost> {
+        let Some((mut child, config_dir)) = self.child else {
+            return RunningHost::launched(self.config, name, server);
+        };
+        if let Err(error) = child.send_line(&protocol::server_line(name)) {
+            // The host is gone: waiting for readiness reports how it ended.
+            tracing::debug!(%error, pid = child.pid(), "cannot tell the host its server");
+        }
+        let mut host = RunningHost {
+            config: self.config,
+            server: name.to_string(),
+            child: None,
+            config_dir: None,
+            last_exit: None,
+            last_tail: String::new(),
+        };
+        host.finish_launch(child, config_dir, server)?;
+        Ok(host)
     }
 }

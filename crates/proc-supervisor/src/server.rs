@@ -291,6 +291,7 @@ impl JackServer {
         let deadline = started + self.start_timeout;
         let mut backoff = Backoff::new();
         loop {
+            let seen = child.hit_count();
             if let Some(status) = child.exit_status() {
                 let tail = child.wait_for_output_tail();
                 if child.hit(NAME_TAKEN).is_some() {
@@ -316,7 +317,7 @@ impl JackServer {
                     tail: child.tail(),
                 });
             }
-            backoff.sleep(deadline);
+            backoff.sleep_or_marker(deadline, &child, seen);
         }
     }
 }
