@@ -105,13 +105,21 @@ impl Signals {
 /// The hidden first argument that makes `pycarla` an offline worker of another `pycarla`.
 const WORKER_ARG: &str = "__worker";
 
+/// The hidden first argument that makes `pycarla` the JACK engine's Carla host.
+const JACK_HOST_ARG: &str = "__jack-host";
+
 fn main() -> ExitCode {
     let first = std::env::args_os().nth(1);
     // `pycarla` is its own offline worker: no second executable to install.
     if first.as_deref().is_some_and(|arg| arg == WORKER_ARG) {
         return pycarla::offline::worker_main();
     }
+    // Its own Carla host too: Carla's engine on JACK without Carla's front end.
+    if first.as_deref().is_some_and(|arg| arg == JACK_HOST_ARG) {
+        return pycarla::jack_host::jack_host_main(std::env::args_os().skip(2));
+    }
     if let Ok(exe) = std::env::current_exe() {
+        pycarla::jack_host::set_jack_host_command(exe.clone(), vec![JACK_HOST_ARG.into()]);
         pycarla::offline::set_worker_command(exe, vec![WORKER_ARG.into()]);
     }
     if first

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use proc_supervisor::Host;
+use proc_supervisor::{CarlaLoad, Host};
 
 use crate::error::{Error, Result};
 
@@ -18,7 +18,8 @@ const GM_SOUNDFONTS: &[&str] = &[
 /// The synth a render plays into.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Instrument {
-    /// A Carla project (`.carxp`), run by Carla in patchbay mode.
+    /// A Carla project (`.carxp`), run by Carla (on JACK: pycarla's own Carla host, or
+    /// Carla's front end in patchbay mode where only Carla's executable is installed).
     CarlaProject(PathBuf),
     /// A SoundFont (`.sf2`/`.sf3`): through Carla when Carla is installed, else fluidsynth.
     SoundFont(PathBuf),
@@ -62,26 +63,36 @@ impl Instrument {
             })
     }
 
-    /// The supervised host for this instrument (`None` for [`Instrument::Running`]); `carla` is
-    /// Carla's executable if installed. `scratch` holds generated projects.
+    /// The supervised host for this instrument on the JACK engine (`None` for
+    /// [`Instrument::Running`]). Carla's instruments play through pycarla's own Carla host
+    /// ([`crate::jack_host`]) wherever Carla's library is installed, else through Carla's
+    /// front end: `carla` is Carla's executable if installed. `scratch` holds generated
+    /// projects.
     pub fn host(&self, carla: Option<&Path>, scratch: &Path) -> Result<Option<Host>> {
         let existing = |path: &Path| -> Result<PathBuf> {
             std::fs::canonicalize(path).map_err(|_| Error::NoInstrumentFile {
                 path: path.to_path_buf(),
             })
         };
+        let in_file = |prefix: &str, path: &Path| format!("{prefix}:{}", path.display());
         Ok(Some(match self {
             Instrument::CarlaProject(project) => {
-                Host::carla(Some(require_carla(carla)?), existing(project)?)
+                let project = existing(project)?;
+                match carla_engine(CarlaLoad::Project(project.clone())) {
+                    Ok(host) => host,
+                    Err(_) => Host::carla(Some(require_carla(carla)?), project),
+                }
             }
             Instrument::SoundFont(soundfont) => {
                 let soundfont = existing(soundfont)?;
-                match carla {
-                    Some(carla) => {
+                let plugins = vec![in_file("sf2", &soundfont)];
+                match (carla_engine(CarlaLoad::Plugins(plugins)), carla) {
+                    (Ok(host), _) => host,
+                    (Err(_), Some(carla)) => {
                         let project = write_project(scratch, "SF2", &soundfont)?;
                         Host::carla(Some(carla.to_path_buf()), project)
                     }
-                    None => {
+                    (Err(_), None) => {
                         require_program("fluidsynth", "sudo apt-get install fluidsynth")?;
                         Host::fluidsynth(soundfont)
                     }
@@ -89,8 +100,13 @@ impl Instrument {
             }
             Instrument::Sfz(sfz) => {
                 let sfz = existing(sfz)?;
-                let project = write_project(scratch, "SFZ", &sfz)?;
-                Host::carla(Some(require_carla(carla)?), project)
+                match carla_engine(CarlaLoad::Plugins(vec![in_file("sfz", &sfz)])) {
+                    Ok(host) => host,
+                    Err(_) => {
+                        let project = write_project(scratch, "SFZ", &sfz)?;
+                        Host::carla(Some(require_carla(carla)?), project)
+                    }
+                }
             }
             Instrument::Lv2(uri) => {
                 require_program("jalv", "sudo apt-get install jalv")?;
@@ -107,12 +123,7 @@ impl Instrument {
                 Host::command(program, args, midi_port, audio_ports)
             }
             Instrument::Running { .. } => return Ok(None),
-            Instrument::Plugins(_) => {
-                return Err(Error::Usage(
-                    "a plugin chain is hosted by Carla's library: it needs the offline engine"
-                        .into(),
-                ));
-            }
+            Instrument::Plugins(specs) => carla_engine(CarlaLoad::Plugins(specs.clone()))?,
         }))
     }
 
@@ -129,6 +140,16 @@ impl Instrument {
             Instrument::Command { .. } | Instrument::Running { .. } => return None,
         })
     }
+}
+
+/// pycarla's own Carla host loading `load`; an error says what is missing (Carla's standalone
+/// library or the host program).
+fn carla_engine(load: CarlaLoad) -> Result<Host> {
+    let library = crate::jack_host::standalone_library()?;
+    let command = crate::jack_host::jack_host_command()?;
+    let mut args = command.args;
+    args.extend(["--library".into(), library.into_os_string()]);
+    Ok(Host::carla_engine(command.program, args, load))
 }
 
 fn require_carla(carla: Option<&Path>) -> Result<PathBuf> {

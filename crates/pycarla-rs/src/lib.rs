@@ -24,6 +24,7 @@ mod compat;
 mod error;
 mod finish;
 mod instrument;
+pub mod jack_host;
 mod map;
 pub mod offline;
 pub mod onsets;

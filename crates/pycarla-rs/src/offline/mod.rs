@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use smf::Timeline;
 
+pub(crate) use worker::private_stdout;
 pub use worker::{
     WORKER_EXE, WORKER_EXE_VAR, Worker, WorkerCommand, set_worker_command, worker_command,
     worker_main,

@@ -367,7 +367,7 @@ pub fn worker_main() -> ExitCode {
 }
 
 /// A duplicate of stdout for the protocol, with fd 1 then pointed at stderr.
-fn private_stdout() -> std::io::Result<std::fs::File> {
+pub(crate) fn private_stdout() -> std::io::Result<std::fs::File> {
     let stdout = std::io::stdout();
     let _lock = stdout.lock();
     // SAFETY: plain descriptor calls on this process's own standard streams.

@@ -40,14 +40,20 @@ impl JackRenderer {
                 path: std::env::temp_dir(),
                 source,
             })?;
-        let host = instrument.host(find_carla().as_deref(), scratch.path())?;
-        let server = server_for(&options).start().map_err(missing_jackd)?;
-        let (host, midi_port, audio_ports) = match (host, &instrument) {
-            (Some(host), _) => {
+        let host = match instrument.host(find_carla().as_deref(), scratch.path())? {
+            Some(host) => {
                 let mut host = host.ready_timeout(options.ready_timeout);
                 if let Some(flag) = &options.interrupt {
                     host = host.interrupt(flag.clone());
                 }
+                // Hosts that can (pycarla's Carla host) load while the server starts.
+                Some(host.prestart()?)
+            }
+            None => None,
+        };
+        let server = server_for(&options).start().map_err(missing_jackd)?;
+        let (host, midi_port, audio_ports) = match (host, &instrument) {
+            (Some(host), _) => {
                 let running = host.start(&server)?;
                 let (midi, audio) = (running.midi_port_glob(), running.audio_ports_glob());
                 (Some(running), midi, audio)
