@@ -110,9 +110,13 @@ pub struct OutputArgs {
     /// Render in real time (no freewheel).
     #[arg(long)]
     pub realtime: bool,
-    /// WAV sample format; f32 never clips.
+    /// Output format: WAV (f32 never clips) or FLAC (streamed, lossless from 16/24 bits).
     #[arg(long, value_enum, default_value_t = Format::F32)]
     pub format: Format,
+    /// Normalise every output (each stem and the mix too) to this integrated loudness (EBU
+    /// R128, in LUFS, e.g. -23); the gain is recorded in the manifest and stem metadata.
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
+    pub normalize: Option<f64>,
     /// Restart the synth (and server) and render a file again after a crash, up to N times.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retries: u32,
@@ -142,6 +146,21 @@ pub enum Format {
     Wav24,
     /// 16-bit integer.
     Wav16,
+    /// FLAC, 16-bit.
+    Flac16,
+    /// FLAC, 24-bit.
+    Flac24,
+}
+
+/// How `--stems` splits a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+pub enum StemsArg {
+    /// One stem per MIDI channel (`ch01`…).
+    Channel,
+    /// One stem per track (`track03-Bass`…).
+    Track,
+    /// One stem per General MIDI program (`program032`…, 0-based), drums on their own.
+    Program,
 }
 
 #[derive(Debug, Clone, Args, Serialize, Deserialize)]
@@ -175,8 +194,24 @@ pub struct RenderArgs {
     #[arg(long, value_name = "N")]
     pub shards: Option<usize>,
     /// Render N files at a time (one worker process each; on JACK each with its own server).
+    /// With --stems, N parts of a file at a time.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
+    /// Render each part of a file alone and their mix: for `song.mid` a directory `song/` with
+    /// `mix.<ext>`, one file per part that plays notes, and `metadata.json`.
+    #[arg(long, value_enum, value_name = "SPLIT")]
+    pub stems: Option<StemsArg>,
+    /// With --stems: which instrument plays which part (a TOML file of rules by program,
+    /// drums, channel or track name; see the README).
+    #[arg(long, value_name = "FILE.toml", requires = "stems")]
+    pub map: Option<PathBuf>,
+    /// Chooses among a map rule's instruments: the same seed, the same choices.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    /// Render every input through this plugin chain too, as `NAME=SPEC[,SPEC…]` (repeatable):
+    /// outputs are named `<stem>.NAME.<ext>`.
+    #[arg(long, value_name = "NAME=SPEC[,SPEC]")]
+    pub variant: Vec<String>,
     #[command(flatten)]
     pub instrument: InstrumentArgs,
     #[command(flatten)]

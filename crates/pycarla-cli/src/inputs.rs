@@ -8,14 +8,22 @@ use crate::args::RenderArgs;
 use crate::render_cmd::Job;
 
 /// The jobs of a command line, in a stable order (directories' files sorted).
+///
+/// Each output is `<stem>.<ext>` (the format's extension), or with `--stems` a directory
+/// `<stem>/`.
 pub fn plan(args: &RenderArgs) -> Result<Vec<Job>, String> {
     let any_dir = args.midi.iter().any(|input| input.is_dir());
+    let extension = crate::render_cmd::audio_format(args.out.format).extension();
+    let output_name = |stem: &str| match args.stems {
+        Some(_) => PathBuf::from(stem),
+        None => PathBuf::from(format!("{stem}.{extension}")),
+    };
     if args.midi.len() == 1 && !any_dir {
         let midi = args.midi[0].clone();
         let wav = match &args.output {
-            Some(path) if path.is_dir() => path.join(format!("{}.wav", stem(&midi)?)),
+            Some(path) if path.is_dir() => path.join(output_name(&stem(&midi)?)),
             Some(path) => path.clone(),
-            None => PathBuf::from(format!("{}.wav", stem(&midi)?)),
+            None => output_name(&stem(&midi)?),
         };
         return Ok(vec![Job {
             midi,
@@ -58,7 +66,10 @@ pub fn plan(args: &RenderArgs) -> Result<Vec<Job>, String> {
             }
             let with = |extension: &str| dir.join(relative.with_extension(extension));
             Ok(Job {
-                wav: with("wav"),
+                wav: match args.stems {
+                    Some(_) => dir.join(&relative),
+                    None => with(extension),
+                },
                 onsets: args.onsets.as_ref().map(|_| with("csv")),
                 midi,
             })
@@ -89,6 +100,57 @@ fn midi_files_under(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()>
         }
     }
     Ok(())
+}
+
+/// `--variant NAME=SPEC[,SPEC…]` as (name, plugin chain).
+pub fn variants(args: &RenderArgs) -> Result<Vec<(String, Vec<String>)>, String> {
+    let mut seen = HashSet::new();
+    args.variant
+        .iter()
+        .map(|text| {
+            let (name, specs) = text
+                .split_once('=')
+                .ok_or_else(|| format!("--variant {text}: expected NAME=SPEC[,SPEC…]"))?;
+            let chain: Vec<String> = specs.split(',').map(str::to_string).collect();
+            let safe = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+            if name.is_empty() || !name.chars().all(safe) {
+                return Err(format!(
+                    "--variant {text}: the name must be letters, digits, `-` or `_` (it goes in file names)"
+                ));
+            }
+            if chain.iter().any(|spec| spec.is_empty()) {
+                return Err(format!("--variant {text}: an empty plugin in the chain"));
+            }
+            if !seen.insert(name.to_string()) {
+                return Err(format!("--variant {name} is given twice"));
+            }
+            Ok((name.to_string(), chain))
+        })
+        .collect()
+}
+
+/// `job` for variant `name`: `song.wav` becomes `song.NAME.wav`; a stems directory `song/`
+/// becomes `song.NAME/`.
+pub fn for_variant(job: &Job, name: &str, stems: bool) -> Job {
+    let rename = |path: &Path, has_extension: bool| {
+        let file = match path.extension() {
+            Some(extension) if has_extension => format!(
+                "{}.{name}.{}",
+                path.file_stem().unwrap_or_default().to_string_lossy(),
+                extension.to_string_lossy()
+            ),
+            _ => format!(
+                "{}.{name}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            ),
+        };
+        path.with_file_name(file)
+    };
+    Job {
+        midi: job.midi.clone(),
+        wav: rename(&job.wav, !stems),
+        onsets: job.onsets.as_deref().map(|path| rename(path, true)),
+    }
 }
 
 /// The shard `(k, n)` this run renders, if any: `--shard K/N`, else Slurm's array variables,
@@ -144,6 +206,26 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    #[test]
+    fn variants_name_their_outputs() {
+        let job = Job {
+            midi: PathBuf::from("in/a.b.mid"),
+            wav: PathBuf::from("out/a.b.wav"),
+            onsets: Some(PathBuf::from("out/a.b.csv")),
+        };
+        let file = for_variant(&job, "piano", false);
+        assert_eq!(file.wav, PathBuf::from("out/a.b.piano.wav"));
+        assert_eq!(file.onsets, Some(PathBuf::from("out/a.b.piano.csv")));
+        let stems = Job {
+            wav: PathBuf::from("out/a.b"),
+            ..job
+        };
+        assert_eq!(
+            for_variant(&stems, "piano", true).wav,
+            PathBuf::from("out/a.b.piano")
+        );
+    }
 
     #[test]
     fn shards_split_the_sorted_inputs_without_overlap_or_loss() {

@@ -20,6 +20,9 @@ pub struct Rendered {
     pub seconds: f64,
     /// `offline` or `jack`.
     pub engine: String,
+    /// With `--stems`: how many stems the directory holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stems: Option<usize>,
 }
 
 impl From<&RenderReport> for Rendered {
@@ -30,6 +33,20 @@ impl From<&RenderReport> for Rendered {
             channels: report.channels,
             seconds: report.elapsed.as_secs_f64(),
             engine: format!("{:?}", report.engine).to_lowercase(),
+            stems: None,
+        }
+    }
+}
+
+impl From<&pycarla::stems::StemsReport> for Rendered {
+    fn from(report: &pycarla::stems::StemsReport) -> Rendered {
+        Rendered {
+            frames: report.frames,
+            sample_rate: report.sample_rate,
+            channels: report.channels,
+            seconds: report.elapsed.as_secs_f64(),
+            engine: report.engine.to_string(),
+            stems: Some(report.stems.len()),
         }
     }
 }
@@ -44,6 +61,12 @@ struct Line<'a> {
     rendered: Option<&'a Rendered>,
     error: Option<&'a str>,
     instrument: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variant: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    normalize_lufs: Option<f64>,
 }
 
 /// The manifest file, if one was asked for.
@@ -51,6 +74,15 @@ struct Line<'a> {
 pub struct Manifest {
     file: Option<(PathBuf, File)>,
     instrument: String,
+    context: Context,
+}
+
+/// What every line of a run says besides the file: the variant, the map's seed, the loudness.
+#[derive(Debug, Default, Clone)]
+pub struct Context {
+    pub variant: Option<String>,
+    pub seed: Option<u64>,
+    pub normalize_lufs: Option<f64>,
 }
 
 impl Manifest {
@@ -73,8 +105,15 @@ impl Manifest {
         };
         Ok(Manifest {
             file,
-            instrument: label(instrument),
+            instrument: instrument.label(),
+            context: Context::default(),
         })
+    }
+
+    /// The instrument and context of the lines that follow (one variant of a run).
+    pub fn set_context(&mut self, instrument: &Instrument, context: Context) {
+        self.instrument = instrument.label();
+        self.context = context;
     }
 
     /// Records how `job` ended.
@@ -102,23 +141,13 @@ impl Manifest {
             rendered,
             error,
             instrument: &self.instrument,
+            variant: self.context.variant.as_deref(),
+            seed: self.context.seed,
+            normalize_lufs: self.context.normalize_lufs,
         };
         let text = serde_json::to_string(&line).expect("manifest lines serialise");
         if let Err(error) = writeln!(file, "{text}").and_then(|()| file.flush()) {
             tracing::error!(%error, manifest = %path.display(), "cannot write the manifest");
         }
-    }
-}
-
-/// The instrument, for the manifest.
-fn label(instrument: &Instrument) -> String {
-    match instrument {
-        Instrument::Plugins(specs) => specs.join(" -> "),
-        Instrument::CarlaProject(path) | Instrument::SoundFont(path) | Instrument::Sfz(path) => {
-            path.display().to_string()
-        }
-        Instrument::Lv2(uri) => uri.clone(),
-        Instrument::Command { command, .. } => command.join(" "),
-        Instrument::Running { midi_port, .. } => format!("running synth at {midi_port}"),
     }
 }

@@ -3,15 +3,17 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use pycarla::rt_core::AudioFormat;
+use pycarla::stems::StemOptions;
 use pycarla::{
-    EngineChoice, EngineKind, Error, Instrument, RenderOptions, RenderReport, Renderer, Tail,
-    WavFormat,
+    EngineChoice, EngineKind, Error, Instrument, InstrumentMap, RenderOptions, RenderReport,
+    Renderer, Tail,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::args::{EngineArg, Format, InstrumentArgs, NoteArgs, OutputArgs, RenderArgs};
+use crate::args::{EngineArg, Format, InstrumentArgs, NoteArgs, OutputArgs, RenderArgs, StemsArg};
 use crate::batch;
-use crate::manifest::{Manifest, Rendered};
+use crate::manifest::{Context, Manifest, Rendered};
 use crate::progress::Progress;
 use crate::{Outcome, Signals};
 
@@ -46,13 +48,79 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
         Ok(setup) => setup,
         Err(message) => return Outcome::usage(message),
     };
+    let variants = match crate::inputs::variants(args) {
+        Ok(variants) => variants,
+        Err(message) => return Outcome::usage(message),
+    };
+    let map = match args
+        .map
+        .as_deref()
+        .map(InstrumentMap::from_path)
+        .transpose()
+    {
+        Ok(map) => map,
+        Err(error) => return Outcome::usage(one_line(&error)),
+    };
     let mut manifest = match Manifest::open(args.manifest.as_deref(), &instrument) {
         Ok(manifest) => manifest,
         Err(message) => return Outcome::usage(message),
     };
+    // Each variant is a run of its own over every input, with its own outputs.
+    let runs: Vec<(Option<String>, Instrument, Vec<Job>)> = if variants.is_empty() {
+        vec![(None, instrument, jobs)]
+    } else {
+        variants
+            .into_iter()
+            .map(|(name, chain)| {
+                let jobs = jobs
+                    .iter()
+                    .map(|job| crate::inputs::for_variant(job, &name, args.stems.is_some()))
+                    .collect();
+                (Some(name), Instrument::Plugins(chain), jobs)
+            })
+            .collect()
+    };
+    let mut outcome = Outcome::Ok;
+    for (variant, instrument, jobs) in runs {
+        let context = Context {
+            variant,
+            seed: map.as_ref().map(|_| args.seed),
+            normalize_lufs: options.normalize,
+        };
+        manifest.set_context(&instrument, context);
+        let run = render_run(
+            args,
+            instrument,
+            &options,
+            jobs,
+            map.as_ref(),
+            &mut manifest,
+            signals,
+        );
+        if !matches!(run, Outcome::Ok) {
+            outcome = run;
+        }
+        if signals.caught().is_some() {
+            break;
+        }
+    }
+    signals.outcome_or(outcome)
+}
+
+/// Renders `jobs` through `instrument`: skips what exists (with `--skip-existing`), then in this
+/// process, in a pool (`--jobs`), or as stems.
+fn render_run(
+    args: &RenderArgs,
+    instrument: Instrument,
+    options: &RenderOptions,
+    jobs: Vec<Job>,
+    map: Option<&InstrumentMap>,
+    manifest: &mut Manifest,
+    signals: &Signals,
+) -> Outcome {
     let jobs: Vec<Job> = if args.skip_existing {
-        let (done, todo): (Vec<Job>, Vec<Job>) =
-            jobs.into_iter().partition(|job| job.wav.is_file());
+        // Outputs (files, and stems directories) appear only once complete.
+        let (done, todo): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|job| job.wav.exists());
         for job in &done {
             manifest.skipped(job);
         }
@@ -63,6 +131,28 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
     if jobs.is_empty() {
         return Outcome::Ok;
     }
+    if let Some(split) = args.stems {
+        let stem_options = StemOptions {
+            by: match split {
+                StemsArg::Channel => smf::GroupBy::Channel,
+                StemsArg::Track => smf::GroupBy::Track,
+                StemsArg::Program => smf::GroupBy::Program,
+            },
+            jobs: args.jobs,
+            map: map.cloned(),
+            seed: args.seed,
+        };
+        return stems_here(
+            &instrument,
+            options,
+            &stem_options,
+            &jobs,
+            args.out.quiet,
+            manifest,
+            signals,
+        );
+    }
+    let options = options.clone();
     if args.jobs > 1 && jobs.len() > 1 {
         return match pycarla::engine_for(&instrument, &options) {
             Ok(EngineKind::Offline) => batch::offline_pool(
@@ -71,21 +161,77 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
                 &instrument,
                 &options,
                 &args.out,
-                &mut manifest,
+                manifest,
                 signals,
             ),
             Ok(EngineKind::Jack) if args.instrument.server.is_some() => {
                 Outcome::usage("--jobs needs private servers: it cannot be used with --server")
             }
-            Ok(EngineKind::Jack) => batch::jack_workers(args, &jobs, &mut manifest, signals),
+            // Workers re-read the command line's instrument: not a variant's.
+            Ok(EngineKind::Jack) if args.variant.is_empty() => {
+                batch::jack_workers(args, &jobs, manifest, signals)
+            }
+            Ok(EngineKind::Jack) => render_here(
+                instrument,
+                options,
+                &jobs,
+                args.out.quiet,
+                Sink::Manifest(manifest),
+                signals,
+            ),
             Err(error) => {
                 eprintln!("error: {}", one_line(&error));
                 Outcome::Failed
             }
         };
     }
-    let sink = Sink::Manifest(&mut manifest);
+    let sink = Sink::Manifest(manifest);
     render_here(instrument, options, &jobs, args.out.quiet, sink, signals)
+}
+
+/// Renders each job as stems (see `pycarla::stems`), one file after another; the parts of a
+/// file render `stems.jobs` at a time.
+fn stems_here(
+    instrument: &Instrument,
+    options: &RenderOptions,
+    stems: &StemOptions,
+    jobs: &[Job],
+    quiet: bool,
+    manifest: &mut Manifest,
+    signals: &Signals,
+) -> Outcome {
+    let mut progress = Progress::new(jobs.len(), quiet);
+    let mut failures = 0;
+    for job in jobs {
+        progress.start_file(&job.midi.display().to_string());
+        let result = pycarla::stems::render_stems(instrument, &job.midi, &job.wav, options, stems)
+            .and_then(|report| {
+                if let Some(path) = &job.onsets {
+                    let timeline = smf::Timeline::from_path(&job.midi)?;
+                    pycarla::onsets::write(path, &timeline, report.sample_rate, None)?;
+                }
+                Ok(report)
+            });
+        progress.finish_file();
+        manifest.record(job, &result.as_ref().map(Rendered::from).map_err(one_line));
+        if let Err(error) = result {
+            failures += 1;
+            progress.println(&format!(
+                "error: {}: {}",
+                job.midi.display(),
+                one_line(&error)
+            ));
+            if signals.caught().is_some() {
+                break;
+            }
+        }
+    }
+    progress.finish();
+    signals.outcome_or(if failures == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    })
 }
 
 /// Where [`render_here`] reports each file: the manifest (errors also on the terminal), or, in
@@ -256,11 +402,7 @@ pub fn setup(
         period: instrument.period,
         tail,
         realtime: out.realtime,
-        format: match out.format {
-            Format::F32 => WavFormat::Float32,
-            Format::Wav24 => WavFormat::Int24,
-            Format::Wav16 => WavFormat::Int16,
-        },
+        format: audio_format(out.format),
         server: instrument.server.clone(),
         retries: out.retries,
         timeout: None,
@@ -272,8 +414,27 @@ pub fn setup(
         })?,
         interrupt: Some(signals.flag()),
         keep_instrument_state: instrument.keep_state,
+        normalize: match out.normalize {
+            Some(lufs) if !(-70.0..=0.0).contains(&lufs) => {
+                return Err(format!(
+                    "--normalize {lufs}: expected LUFS between -70 and 0"
+                ));
+            }
+            lufs => lufs,
+        },
     };
     Ok((chosen, options))
+}
+
+/// The library's format for `--format`.
+pub fn audio_format(format: Format) -> AudioFormat {
+    match format {
+        Format::F32 => AudioFormat::Float32,
+        Format::Wav24 => AudioFormat::Int24,
+        Format::Wav16 => AudioFormat::Int16,
+        Format::Flac16 => AudioFormat::Flac16,
+        Format::Flac24 => AudioFormat::Flac24,
+    }
 }
 
 /// Parses one input and renders it.

@@ -175,6 +175,8 @@ impl Settings {
             Duration::try_from_secs_f64(value)
                 .map_err(|_| usage(py, format!("{what}={value}: expected seconds ≥ 0")))
         };
+        // Options the library gains later keep their defaults (`..` below).
+        #[allow(clippy::needless_update)]
         let options = RenderOptions {
             engine,
             sample_rate: self.sample_rate,
@@ -188,6 +190,7 @@ impl Settings {
             ready_timeout: seconds("ready_timeout", self.ready_timeout)?,
             interrupt: Some(interrupt),
             keep_instrument_state: self.keep_state,
+            ..RenderOptions::default()
         };
         Ok((instrument, options))
     }

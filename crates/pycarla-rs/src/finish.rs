@@ -167,15 +167,6 @@ pub(crate) fn mix(inputs: &[PathBuf], output: &Path, channels: usize, frames: u6
     Ok(())
 }
 
-/// The frames and channels of a WAV.
-pub(crate) fn shape(path: &Path) -> Result<(u64, usize)> {
-    let reader = hound::WavReader::open(path).map_err(|e| audio_error(path, e))?;
-    Ok((
-        u64::from(reader.duration()),
-        usize::from(reader.spec().channels),
-    ))
-}
-
 fn audio_error(path: &Path, error: hound::Error) -> Error {
     Error::Audio {
         path: path.to_path_buf(),

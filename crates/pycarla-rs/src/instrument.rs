@@ -152,6 +152,22 @@ fn carla_engine(load: CarlaLoad) -> Result<Host> {
     Ok(Host::carla_engine(command.program, args, load))
 }
 
+impl Instrument {
+    /// The instrument as the user named it (a path, a URI, a plugin chain, a command), for
+    /// messages, manifests and stem metadata.
+    pub fn label(&self) -> String {
+        match self {
+            Instrument::CarlaProject(path)
+            | Instrument::SoundFont(path)
+            | Instrument::Sfz(path) => path.display().to_string(),
+            Instrument::Lv2(uri) => uri.clone(),
+            Instrument::Plugins(chain) => chain.join(" -> "),
+            Instrument::Command { command, .. } => command.join(" "),
+            Instrument::Running { midi_port, .. } => format!("running synth at {midi_port}"),
+        }
+    }
+}
+
 fn require_carla(carla: Option<&Path>) -> Result<PathBuf> {
     carla.map(Path::to_path_buf).ok_or_else(|| Error::Missing {
         program: "Carla".into(),

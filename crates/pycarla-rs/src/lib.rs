@@ -29,13 +29,14 @@ mod map;
 pub mod offline;
 pub mod onsets;
 mod render;
+pub mod stems;
 
 pub use carla_fetch;
 pub use carla_lib;
 pub use compat::{AudioRecorder, MidiPlayer};
 pub use error::{Error, Result};
-pub use map::InstrumentMap;
 pub use instrument::{Instrument, carla_project, find_carla, find_on_path};
+pub use map::InstrumentMap;
 pub use proc_supervisor;
 pub use proc_supervisor::{Host, JackServer, Supervisor as Carla};
 pub use render::{

@@ -92,6 +92,9 @@ pub struct RenderOptions {
     /// (faster, but a file then inherits programs, controllers, voices and effect tails from the
     /// one before). The offline engine always starts every file fresh.
     pub keep_instrument_state: bool,
+    /// Normalise each file to this integrated loudness (EBU R128, LUFS) after rendering; the
+    /// engine renders 32-bit float first, and the gain is applied before the format's clipping.
+    pub normalize: Option<f64>,
 }
 
 impl Default for RenderOptions {
@@ -109,6 +112,7 @@ impl Default for RenderOptions {
             ready_timeout: Duration::from_secs(20),
             interrupt: None,
             keep_instrument_state: false,
+            normalize: None,
         }
     }
 }
@@ -208,6 +212,8 @@ pub(crate) fn create_parent(output: &Path) -> Result<()> {
 #[derive(Debug)]
 pub struct Renderer {
     engine: Engine,
+    /// With normalisation: the loudness and the format asked for (the engine renders float).
+    normalize: Option<(f64, rt_core::AudioFormat)>,
     /// Renders again after a crash, this many times.
     retries: u32,
     /// The tail asked for, to check the length rendered.
@@ -238,6 +244,14 @@ impl Renderer {
             ));
         }
         let (retries, tail) = (options.retries, options.tail);
+        let normalize = options.normalize.map(|lufs| (lufs, options.format));
+        let options = RenderOptions {
+            format: match normalize {
+                Some(_) => rt_core::AudioFormat::Float32,
+                None => options.format,
+            },
+            ..options
+        };
         let engine = match engine_for(&instrument, &options)? {
             EngineKind::Offline => {
                 Engine::Offline(Box::new(OfflineRenderer::new(&instrument, options)?))
@@ -246,6 +260,7 @@ impl Renderer {
         };
         Ok(Renderer {
             engine,
+            normalize,
             retries,
             tail,
         })
@@ -334,6 +349,9 @@ impl Renderer {
                 Err(error) => return Err(error),
             }
         };
+        if let Some((lufs, format)) = self.normalize {
+            normalize_partial(output, &report, lufs, format)?;
+        }
         // Complete and checked: the output appears under its name only now.
         std::fs::rename(partial_path(output), output).map_err(|source| Error::Io {
             path: output.to_path_buf(),
@@ -357,6 +375,34 @@ impl Renderer {
             Engine::Jack(jack) => jack.recover(),
         }
     }
+}
+
+/// Rewrites the float render at `partial_path(output)` in `format`, at `lufs` integrated
+/// loudness (through a second temporary file: the partial name always holds a whole file).
+fn normalize_partial(
+    output: &Path,
+    report: &RenderReport,
+    lufs: f64,
+    format: rt_core::AudioFormat,
+) -> Result<()> {
+    let partial = partial_path(output);
+    let gain = crate::finish::gain_to(&partial, lufs)?;
+    let mut encoded = partial.clone().into_os_string();
+    encoded.push(".encoded");
+    let encoded = PathBuf::from(encoded);
+    crate::finish::write_as(
+        &partial,
+        &encoded,
+        format,
+        gain,
+        report.channels,
+        report.frames,
+    )?;
+    tracing::debug!(gain_db = gain, lufs, output = %output.display(), "normalised");
+    std::fs::rename(&encoded, &partial).map_err(|source| Error::Io {
+        path: partial.clone(),
+        source,
+    })
 }
 
 /// A render that cannot be a dataset row: silent while the MIDI plays notes, or shorter than

@@ -1,0 +1,237 @@
+//! Datasets on the offline engine (real Carla, FluidR3 GM, Kars): stems by channel and by
+//! program (counts, exact lengths, mix = sum), instrument maps chosen by seed, variants, FLAC
+//! and loudness normalisation. Skipped, with a message, where Carla is not installed — except
+//! in CI, which installs it.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use pycarla_integration::support::{expected_frames, midi, read_wav};
+
+const GM: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
+const KARS: &str = "http://distrho.sf.net/plugins/Kars";
+
+fn carla_installed() -> bool {
+    let installed = Path::new("/usr/lib/carla/libcarla_host-plugin.so").is_file()
+        || std::env::var_os("PYCARLA_CARLA_LIBDIR").is_some();
+    assert!(
+        installed || std::env::var_os("CI").is_none(),
+        "CI installs Carla"
+    );
+    if !installed {
+        eprintln!("skipped: Carla is not installed");
+    }
+    installed
+}
+
+fn pycarla() -> Command {
+    let mut command = Command::cargo_bin("pycarla").expect("binary");
+    command.args(["render", "-q", "--engine", "offline", "--tail", "1"]);
+    command
+}
+
+fn metadata(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("metadata.json")).expect("metadata.json");
+    serde_json::from_str(&text).expect("JSON")
+}
+
+/// Every stem has the mix's length and channels, and the mix is their sample-wise sum.
+fn assert_mix_is_the_sum(dir: &Path, stems: usize, frames: u64) {
+    let meta = metadata(dir);
+    let files: Vec<String> = meta["stems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["file"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files.len(), stems, "{meta}");
+    assert_eq!(meta["frames"], frames);
+    let mix = read_wav(&dir.join("mix.wav"));
+    assert_eq!(mix.channels[0].len() as u64, frames);
+    let mut sum = vec![vec![0.0f32; frames as usize]; mix.channels.len()];
+    for file in &files {
+        let stem = read_wav(&dir.join(file));
+        assert_eq!(stem.channels.len(), mix.channels.len(), "{file}");
+        assert_eq!(stem.channels[0].len() as u64, frames, "{file}");
+        assert!(
+            stem.channels[0].iter().any(|s| *s != 0.0),
+            "{file} is silent"
+        );
+        for (total, channel) in sum.iter_mut().zip(&stem.channels) {
+            for (t, s) in total.iter_mut().zip(channel) {
+                *t += s;
+            }
+        }
+    }
+    for (total, channel) in sum.iter().zip(&mix.channels) {
+        assert!(total == channel, "the mix is not the sum of the stems");
+    }
+}
+
+#[test]
+fn stems_by_channel_and_by_program_have_exact_lengths_and_sum_to_the_mix() {
+    if !carla_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let song = midi("k525short.mid");
+    let frames = expected_frames(&song, 1, 48_000);
+    // Five channels, all playing General MIDI program 48 (String Ensemble 1).
+    let by_channel = dir.path().join("by-channel");
+    pycarla()
+        .args(["--sf2", GM, "--stems", "channel", "--jobs", "2", "-o"])
+        .arg(&by_channel)
+        .arg(&song)
+        .assert()
+        .success();
+    assert_mix_is_the_sum(&by_channel, 5, frames);
+    let meta = metadata(&by_channel);
+    assert_eq!(meta["split"], "channel");
+    assert_eq!(meta["stems"][0]["file"], "ch01.wav");
+    assert_eq!(meta["stems"][0]["channels"], serde_json::json!([1]));
+    assert_eq!(meta["stems"][0]["programs"], serde_json::json!([48]));
+    assert_eq!(meta["stems"][0]["notes"], 45);
+
+    let by_program = dir.path().join("by-program");
+    pycarla()
+        .args(["--sf2", GM, "--stems", "program", "-o"])
+        .arg(&by_program)
+        .arg(&song)
+        .assert()
+        .success();
+    assert_mix_is_the_sum(&by_program, 1, frames);
+    assert_eq!(metadata(&by_program)["stems"][0]["file"], "program048.wav");
+    assert!(!dir.path().join("by-program.partial").exists());
+}
+
+#[test]
+fn a_map_with_a_seed_chooses_the_same_instruments_twice() {
+    if !carla_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("map.toml");
+    std::fs::write(
+        &map,
+        format!("[[rule]]\nprogram = 48\nchoose = [\"{GM}\", \"{KARS}\"]\n"),
+    )
+    .unwrap();
+    let instruments = |name: &str, seed: &str| {
+        let out = dir.path().join(name);
+        pycarla()
+            .args(["--sf2", GM, "--stems", "channel", "--map"])
+            .arg(&map)
+            .args(["--seed", seed, "--jobs", "2", "-o"])
+            .arg(&out)
+            .arg(midi("k525short.mid"))
+            .assert()
+            .success();
+        let meta = metadata(&out);
+        assert_eq!(meta["seed"], seed.parse::<u64>().unwrap());
+        meta["stems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["instrument"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let first = instruments("a", "7");
+    assert_eq!(first, instruments("b", "7"));
+    assert!(first.iter().all(|i| i == GM || i == KARS), "{first:?}");
+}
+
+#[test]
+fn a_wrong_map_is_refused_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("map.toml");
+    std::fs::write(
+        &map,
+        "[[rule]]\nprogram = 48\nplugin = \"a.sf2\"\nloud = true\n",
+    )
+    .unwrap();
+    Command::cargo_bin("pycarla")
+        .unwrap()
+        .args(["render", "--stems", "program", "--map"])
+        .arg(&map)
+        .arg(midi("test01.mid"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("map.toml:4:").and(predicate::str::contains("loud")));
+}
+
+#[test]
+fn flac_decodes_to_the_exact_frames_of_the_wav_and_variants_name_their_outputs() {
+    if !carla_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let song = midi("test01.mid");
+    pycarla()
+        .args([
+            "--format",
+            "wav24",
+            "--variant",
+            &format!("gm={GM}"),
+            "--variant",
+        ])
+        .arg(format!("kars={KARS}"))
+        .arg("-o")
+        .arg(dir.path())
+        .arg(&song)
+        .assert()
+        .success();
+    pycarla()
+        .args(["--format", "flac24", "--variant", &format!("gm={GM}"), "-o"])
+        .arg(dir.path())
+        .arg(&song)
+        .assert()
+        .success();
+    let wav = read_wav(&dir.path().join("test01.gm.wav"));
+    assert!(dir.path().join("test01.kars.wav").is_file());
+    let mut flac = claxon::FlacReader::open(dir.path().join("test01.gm.flac")).unwrap();
+    let frames = expected_frames(&song, 1, 48_000);
+    assert_eq!(flac.streaminfo().samples, Some(frames));
+    let decoded: Vec<i32> = flac.samples().map(Result::unwrap).collect();
+    let channels = wav.channels.len();
+    for (index, sample) in decoded.iter().enumerate() {
+        let from_wav = wav.channels[index % channels][index / channels];
+        assert_eq!(*sample as f32 / 8_388_608.0, from_wav, "sample {index}");
+    }
+}
+
+#[test]
+fn normalised_outputs_reach_the_loudness_asked_for() {
+    if !carla_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("song");
+    pycarla()
+        .args([
+            "--sf2",
+            GM,
+            "--stems",
+            "channel",
+            "--normalize",
+            "-20",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(midi("k525short.mid"))
+        .assert()
+        .success();
+    let meta = metadata(&out);
+    assert_eq!(meta["normalize_lufs"], -20.0);
+    assert!(meta["mix_gain_db"].is_number());
+    for file in ["mix.wav", "ch02.wav"] {
+        let wav = read_wav(&out.join(file));
+        let mut meter = ebur128::EbuR128::new(2, 48_000, ebur128::Mode::I).unwrap();
+        let interleaved: Vec<f32> = (0..wav.channels[0].len())
+            .flat_map(|i| [wav.channels[0][i], wav.channels[1][i]])
+            .collect();
+        meter.add_frames_f32(&interleaved).unwrap();
+        let lufs = meter.loudness_global().unwrap();
+        assert!((lufs + 20.0).abs() < 0.1, "{file}: {lufs} LUFS");
+    }
+}

@@ -1,0 +1,406 @@
+//! Stems: a MIDI file split into parts (by channel, track or General MIDI program), each part
+//! rendered alone through its own instrument, their sum as the mix, and `metadata.json`
+//! describing it all — the layout source-separation datasets (Slakh and friends) use.
+//!
+//! For `song.mid` the output is a directory `song/` holding `mix.<ext>`, one file per part that
+//! plays notes and `metadata.json`. Every stem has the mix's exact length, and the mix is the
+//! sample-wise sum of the stems (before any normalisation). The directory is assembled under
+//! `song.partial/` and renamed when complete, so a directory named `song/` is always whole.
+//!
+//! ```no_run
+//! use pycarla::{Instrument, RenderOptions};
+//! use pycarla::stems::{StemOptions, render_stems};
+//! let options = RenderOptions::default();
+//! let report = render_stems(
+//!     &Instrument::default_soundfont()?,
+//!     "song.mid".as_ref(),
+//!     "out/song".as_ref(),
+//!     &options,
+//!     &StemOptions::new(smf::GroupBy::Program),
+//! )?;
+//! println!("{} stems of {} frames", report.stems.len(), report.frames);
+//! # Ok::<(), pycarla::Error>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use smf::{Group, GroupBy, GroupKey, Timeline};
+
+use crate::error::{Error, Result};
+use crate::finish;
+use crate::instrument::Instrument;
+use crate::map::InstrumentMap;
+use crate::render::{EngineKind, RenderOptions, RenderReport, Renderer, engine_for, partial_path};
+
+/// How to split and whom to give each part.
+#[derive(Clone, Debug)]
+pub struct StemOptions {
+    /// Channel, track or program.
+    pub by: GroupBy,
+    /// Parts rendered at once (offline engine; the JACK engine renders one at a time).
+    pub jobs: usize,
+    /// Which instrument plays which part; unmapped parts get the render's instrument.
+    pub map: Option<InstrumentMap>,
+    /// Chooses among a map rule's instruments.
+    pub seed: u64,
+}
+
+impl StemOptions {
+    /// Split `by`, one part at a time, the render's instrument for every part.
+    pub fn new(by: GroupBy) -> StemOptions {
+        StemOptions {
+            by,
+            jobs: 1,
+            map: None,
+            seed: 0,
+        }
+    }
+}
+
+/// What a stems render wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct StemsReport {
+    /// The MIDI file.
+    pub midi: PathBuf,
+    /// The directory written.
+    #[serde(skip)]
+    pub dir: PathBuf,
+    /// Sample rate of every file.
+    pub sample_rate: u32,
+    /// Frames of every file.
+    pub frames: u64,
+    /// Channels of every file.
+    pub channels: usize,
+    /// How the file was split: `channel`, `track` or `program`.
+    pub split: &'static str,
+    /// The format of every file (`f32`, `wav24`, `wav16`, `flac16`, `flac24`).
+    pub format: &'static str,
+    /// The mix's file name.
+    pub mix: String,
+    /// The mix's gain in dB when normalised.
+    pub mix_gain_db: Option<f64>,
+    /// The loudness every file was normalised to, in LUFS.
+    pub normalize_lufs: Option<f64>,
+    /// The seed choices were drawn with (with a map).
+    pub seed: Option<u64>,
+    /// The instrument map used.
+    pub map: Option<PathBuf>,
+    /// The engine that rendered.
+    pub engine: &'static str,
+    /// One entry per part that plays notes.
+    pub stems: Vec<Stem>,
+    /// Wall-clock time of the whole render.
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+/// One part of a stems render.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stem {
+    /// Its file name in the directory.
+    pub file: String,
+    /// The part: `ch01`, `track03`, `program032`, `drums`.
+    pub group: String,
+    /// The instrument that played it, as the user named it.
+    pub instrument: String,
+    /// Notes it starts.
+    pub notes: usize,
+    /// MIDI channels it plays on, 1-based.
+    pub channels: Vec<u8>,
+    /// General MIDI programs it plays with, 0-based (percussion excluded).
+    pub programs: Vec<u8>,
+    /// Tracks its notes come from, 0-based.
+    pub tracks: Vec<usize>,
+    /// Those tracks' names.
+    pub track_names: Vec<String>,
+    /// The line of the map rule that chose its instrument.
+    pub map_rule_line: Option<usize>,
+    /// Its gain in dB when normalised.
+    pub gain_db: Option<f64>,
+}
+
+/// Renders the stems and mix of `midi` into the directory `dir` (see the module docs).
+pub fn render_stems(
+    default: &Instrument,
+    midi: &Path,
+    dir: &Path,
+    options: &RenderOptions,
+    stems: &StemOptions,
+) -> Result<StemsReport> {
+    let started = Instant::now();
+    let timeline = Timeline::from_path(midi)?;
+    let groups = timeline.groups(stems.by);
+    let parts: Vec<Part> = groups
+        .into_iter()
+        .map(|group| Part::new(group, &timeline, midi, default, stems))
+        .collect();
+    let staging = partial_path(dir);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|source| io(&staging, source))?;
+    }
+    std::fs::create_dir_all(&staging).map_err(|source| io(&staging, source))?;
+
+    // Every part renders to 32-bit float first: the mix is summed from exact samples, and
+    // normalisation measures them.
+    let float = RenderOptions {
+        format: rt_core::AudioFormat::Float32,
+        normalize: None,
+        ..options.clone()
+    };
+    let jobs = match engine_for(default, options)? {
+        EngineKind::Offline => stems.jobs.max(1),
+        // libjack talks to one server per process: one render at a time.
+        EngineKind::Jack => 1,
+    };
+    let renders: Vec<(&Timeline, Instrument, PathBuf)> = if parts.is_empty() {
+        // Nothing plays a note: the mix alone, of the whole file.
+        vec![(&timeline, default.clone(), staging.join("mix.f32.wav"))]
+    } else {
+        parts
+            .iter()
+            .map(|part| {
+                let path = staging.join(format!("{}.f32.wav", part.name));
+                (&part.group.timeline, part.instrument.clone(), path)
+            })
+            .collect()
+    };
+    let reports = render_all(&renders, &float, jobs)?;
+    let frames = reports.iter().map(|r| r.frames).max().unwrap_or(0);
+    let channels = reports.iter().map(|r| r.channels).max().unwrap_or(2);
+    let engine = reports.first().map_or(EngineKind::Offline, |r| r.engine);
+
+    let format = options.format;
+    let extension = format.extension();
+    let floats: Vec<PathBuf> = renders.iter().map(|(_, _, path)| path.clone()).collect();
+    let mix_float = staging.join("mix.f32.wav");
+    if !parts.is_empty() {
+        finish::mix(&floats, &mix_float, channels, frames)?;
+    }
+    let finish_one = |float: &Path, name: &str| -> Result<Option<f64>> {
+        let gain = options
+            .normalize
+            .map(|target| finish::gain_to(float, target))
+            .transpose()?;
+        let path = staging.join(format!("{name}.{extension}"));
+        finish::write_as(float, &path, format, gain.unwrap_or(0.0), channels, frames)?;
+        std::fs::remove_file(float).map_err(|source| io(float, source))?;
+        Ok(gain)
+    };
+    let mut stem_entries = Vec::new();
+    for (part, float) in parts.iter().zip(&floats) {
+        let gain_db = finish_one(float, &part.name)?;
+        stem_entries.push(part.entry(&timeline, extension, gain_db));
+    }
+    let mix_gain_db = finish_one(&mix_float, "mix")?;
+
+    let report = StemsReport {
+        midi: midi.to_path_buf(),
+        dir: dir.to_path_buf(),
+        sample_rate: options.sample_rate,
+        frames,
+        channels,
+        split: match stems.by {
+            GroupBy::Channel => "channel",
+            GroupBy::Track => "track",
+            GroupBy::Program => "program",
+        },
+        format: format_name(format),
+        mix: format!("mix.{extension}"),
+        mix_gain_db,
+        normalize_lufs: options.normalize,
+        seed: stems.map.as_ref().map(|_| stems.seed),
+        map: stems.map.as_ref().map(|map| map.path().to_path_buf()),
+        engine: match engine {
+            EngineKind::Offline => "offline",
+            EngineKind::Jack => "jack",
+        },
+        stems: stem_entries,
+        elapsed: Duration::ZERO,
+    };
+    let metadata = staging.join("metadata.json");
+    let json = serde_json::to_string_pretty(&report).expect("plain data serialises");
+    std::fs::write(&metadata, json + "\n").map_err(|source| io(&metadata, source))?;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|source| io(dir, source))?;
+    }
+    std::fs::rename(&staging, dir).map_err(|source| io(dir, source))?;
+    Ok(StemsReport {
+        elapsed: started.elapsed(),
+        ..report
+    })
+}
+
+/// The user-facing name of a format.
+pub fn format_name(format: rt_core::AudioFormat) -> &'static str {
+    match format {
+        rt_core::AudioFormat::Float32 => "f32",
+        rt_core::AudioFormat::Int24 => "wav24",
+        rt_core::AudioFormat::Int16 => "wav16",
+        rt_core::AudioFormat::Flac16 => "flac16",
+        rt_core::AudioFormat::Flac24 => "flac24",
+    }
+}
+
+/// One part with its file name and instrument.
+struct Part {
+    group: Group,
+    name: String,
+    instrument: Instrument,
+    label: String,
+    rule_line: Option<usize>,
+}
+
+impl Part {
+    fn new(
+        group: Group,
+        timeline: &Timeline,
+        midi: &Path,
+        default: &Instrument,
+        stems: &StemOptions,
+    ) -> Part {
+        let mut name = group.key.label();
+        if let GroupKey::Track(track) = group.key
+            && let Some(track_name) = timeline.track_name(track).map(file_safe)
+            && !track_name.is_empty()
+        {
+            name = format!("{name}-{track_name}");
+        }
+        let chosen = stems
+            .map
+            .as_ref()
+            .and_then(|map| map.choose(&group, timeline, midi, stems.seed));
+        let rule_line = stems
+            .map
+            .as_ref()
+            .and_then(|map| map.rule_line(&group, timeline));
+        let instrument = chosen.unwrap_or_else(|| default.clone());
+        Part {
+            label: instrument.label(),
+            name,
+            instrument,
+            rule_line,
+            group,
+        }
+    }
+
+    fn entry(&self, timeline: &Timeline, extension: &str, gain_db: Option<f64>) -> Stem {
+        Stem {
+            file: format!("{}.{extension}", self.name),
+            group: self.group.key.label(),
+            instrument: self.label.clone(),
+            notes: self.group.notes,
+            channels: self.group.channels.iter().map(|c| c + 1).collect(),
+            programs: self.group.programs.iter().copied().collect(),
+            tracks: self.group.tracks.iter().copied().collect(),
+            track_names: self
+                .group
+                .tracks
+                .iter()
+                .filter_map(|t| timeline.track_name(*t).map(str::to_string))
+                .collect(),
+            map_rule_line: self.rule_line,
+            gain_db,
+        }
+    }
+}
+
+/// Renders each `(timeline, instrument, output)` with `jobs` threads, each keeping one
+/// renderer per instrument it meets. The first error wins; renders stop being started then.
+fn render_all(
+    renders: &[(&Timeline, Instrument, PathBuf)],
+    options: &RenderOptions,
+    jobs: usize,
+) -> Result<Vec<RenderReport>> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<RenderReport>>>> =
+        Mutex::new((0..renders.len()).map(|_| None).collect());
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(renders.len()) {
+            scope.spawn(|| {
+                let mut renderers: Vec<(Instrument, Renderer)> = Vec::new();
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= renders.len() || failed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let (timeline, instrument, output) = &renders[index];
+                    let result =
+                        renderer_for(&mut renderers, instrument, options).and_then(|renderer| {
+                            renderer.render_timeline(timeline, output, None::<&Path>, |_, _| {})
+                        });
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    results.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(result);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut reports = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
+            Some(result) => reports.push(result?),
+            None => {
+                return Err(Error::Usage(
+                    "a part was not rendered because another failed".into(),
+                ));
+            }
+        }
+    }
+    Ok(reports)
+}
+
+fn renderer_for<'a>(
+    renderers: &'a mut Vec<(Instrument, Renderer)>,
+    instrument: &Instrument,
+    options: &RenderOptions,
+) -> Result<&'a mut Renderer> {
+    let index = match renderers.iter().position(|(i, _)| i == instrument) {
+        Some(index) => index,
+        None => {
+            renderers.push((
+                instrument.clone(),
+                Renderer::new(instrument.clone(), options.clone())?,
+            ));
+            renderers.len() - 1
+        }
+    };
+    Ok(&mut renderers[index].1)
+}
+
+/// A track name as a file-name part: letters, digits, `-` and `_` kept, runs of anything else
+/// as one `_`, at most 40 characters.
+fn file_safe(name: &str) -> String {
+    let mut safe = String::new();
+    for c in name.chars() {
+        if c.is_alphanumeric() || c == '-' || c == '_' {
+            safe.push(c);
+        } else if !safe.ends_with('_') {
+            safe.push('_');
+        }
+    }
+    safe.trim_matches('_').chars().take(40).collect()
+}
+
+fn io(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn track_names_become_safe_file_name_parts() {
+        assert_eq!(super::file_safe("Bass / Fingered!"), "Bass_Fingered");
+        assert_eq!(super::file_safe("  "), "");
+        assert_eq!(super::file_safe("../x"), "x");
+    }
+}
