@@ -169,7 +169,8 @@ impl AudioWriter {
 enum Output {
     Memory { channels: Vec<Vec<f32>> },
     Wav { file: WavFile, path: PathBuf },
-    Flac { file: FlacFile, path: PathBuf },
+    // Boxed: the encoder's state is large.
+    Flac { file: Box<FlacFile>, path: PathBuf },
 }
 
 impl Output {
@@ -188,8 +189,10 @@ impl Output {
                 };
                 match bits {
                     Some(bits) => Output::Flac {
-                        file: FlacFile::create(path, channels, sample_rate, bits)
-                            .map_err(|source| io_error(path, source))?,
+                        file: Box::new(
+                            FlacFile::create(path, channels, sample_rate, bits)
+                                .map_err(|source| io_error(path, source))?,
+                        ),
                         path: path.clone(),
                     },
                     // A large buffer: one write(2) per ~64 periods of stereo audio rather than
