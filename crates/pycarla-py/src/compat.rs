@@ -425,6 +425,8 @@ fn timeline_of(messages: &Bound<'_, PyAny>) -> PyResult<smf::Timeline> {
 pub struct MIDIPlayer {
     inner: Mutex<pycarla::MidiPlayer>,
     interrupt: Arc<AtomicBool>,
+    /// A wait left the server freewheeling (`out_fw`): `close` turns it off.
+    freewheeling: AtomicBool,
     server: String,
     port: String,
 }
@@ -450,7 +452,9 @@ impl MIDIPlayer {
             let mut player = lock(inner);
             player.synthesize_messages(&timeline, false)?;
             if sync {
+                self.freewheeling.store(in_fw, Ordering::Relaxed);
                 player.wait(wait_timeout, in_fw, out_fw)?;
+                self.freewheeling.store(out_fw, Ordering::Relaxed);
             }
             Ok::<_, pycarla::Error>(())
         })?
@@ -475,6 +479,7 @@ impl MIDIPlayer {
                 pycarla::MidiPlayer::new(&server, &port).interrupt(interrupt.clone()),
             ),
             interrupt,
+            freewheeling: AtomicBool::new(false),
             server,
             port,
         }
@@ -574,10 +579,13 @@ impl MIDIPlayer {
     ) -> PyResult<bool> {
         let timeout = self::timeout(py, timeout)?;
         let inner = &self.inner;
-        interruptible(py, &self.interrupt, || {
+        self.freewheeling.store(in_fw, Ordering::Relaxed);
+        let waited = interruptible(py, &self.interrupt, || {
             lock(inner).wait(timeout, in_fw, out_fw)
         })?
-        .py_err(py)
+        .py_err(py)?;
+        self.freewheeling.store(out_fw, Ordering::Relaxed);
+        Ok(waited)
     }
 
     /// Forgets the messages and closes the JACK client.
@@ -585,9 +593,14 @@ impl MIDIPlayer {
         lock(&self.inner).clear();
     }
 
-    /// Closes the JACK client (pycarla's `close`).
+    /// Closes the JACK client (pycarla's `close`); a server this player left freewheeling
+    /// (`out_fw=True`) leaves freewheel first, as it refuses new clients while in it.
     fn close(&self) {
-        self.clear();
+        let mut inner = lock(&self.inner);
+        if self.freewheeling.swap(false, Ordering::Relaxed) {
+            inner.set_freewheel(false);
+        }
+        inner.clear();
     }
 
     /// The server played on.
@@ -627,6 +640,8 @@ impl MIDIPlayer {
 pub struct AudioRecorder {
     inner: Mutex<pycarla::AudioRecorder>,
     interrupt: Arc<AtomicBool>,
+    /// A wait left the server freewheeling (`out_fw`): `close` turns it off.
+    freewheeling: AtomicBool,
     started: AtomicBool,
     server: String,
     ports: String,
@@ -649,6 +664,7 @@ impl AudioRecorder {
                 pycarla::AudioRecorder::new(&server, &ports).interrupt(interrupt.clone()),
             ),
             interrupt,
+            freewheeling: AtomicBool::new(false),
             started: AtomicBool::new(false),
             server,
             ports,
@@ -715,10 +731,13 @@ impl AudioRecorder {
     ) -> PyResult<bool> {
         let timeout = self::timeout(py, timeout)?;
         let inner = &self.inner;
-        interruptible(py, &self.interrupt, || {
+        self.freewheeling.store(in_fw, Ordering::Relaxed);
+        let waited = interruptible(py, &self.interrupt, || {
             lock(inner).wait(timeout, in_fw, out_fw)
         })?
-        .py_err(py)
+        .py_err(py)?;
+        self.freewheeling.store(out_fw, Ordering::Relaxed);
+        Ok(waited)
     }
 
     /// The recorded audio: a `(channels, frames)` float32 array.
@@ -739,9 +758,15 @@ impl AudioRecorder {
         lock(&self.inner).clear();
     }
 
-    /// Closes the JACK client (and forgets the recording).
+    /// Closes the JACK client (and forgets the recording); a server this recorder left
+    /// freewheeling (`out_fw=True`) leaves freewheel first, as it refuses new clients while in
+    /// it.
     fn close(&self) {
-        *lock(&self.inner) = pycarla::AudioRecorder::new(&self.server, &self.ports)
+        let mut inner = lock(&self.inner);
+        if self.freewheeling.swap(false, Ordering::Relaxed) {
+            inner.set_freewheel(false);
+        }
+        *inner = pycarla::AudioRecorder::new(&self.server, &self.ports)
             .interrupt(self.interrupt.clone());
         self.started.store(false, Ordering::Relaxed);
     }

@@ -126,6 +126,14 @@ impl MidiPlayer {
         result
     }
 
+    /// Turns the server's freewheel on or off through this player's client (nothing before
+    /// its client opens): a server left freewheeling refuses new clients.
+    pub fn set_freewheel(&self, on: bool) {
+        if let Some(player) = &self.player {
+            client::set_freewheel(player.client(), on);
+        }
+    }
+
     /// Forgets the current messages and closes the client (pycarla's `clear`).
     pub fn clear(&mut self) {
         if let Some(player) = self.player.take() {
@@ -244,6 +252,14 @@ impl AudioRecorder {
         }
         writer.finish(self.recorded.frames, self.recorded.sample_rate)?;
         Ok(())
+    }
+
+    /// Turns the server's freewheel on or off through this recorder's client (nothing before
+    /// its client opens): a server left freewheeling refuses new clients.
+    pub fn set_freewheel(&self, on: bool) {
+        if let Some(recorder) = &self.recorder {
+            client::set_freewheel(recorder.client(), on);
+        }
     }
 
     /// Forgets the recorded audio (pycarla's `clear`).

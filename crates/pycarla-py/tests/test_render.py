@@ -1,0 +1,167 @@
+"""render(), render_batch() and Renderer through Carla's library (the offline engine): an LV2
+synth, a SoundFont, the click SFZ's exact onsets, errors as exceptions, Ctrl-C."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import pycarla_rs
+from pycarla_rs import errors
+
+from conftest import KARS, SOUNDFONT, click_starts, frame_of, needs_carla
+
+pytestmark = needs_carla
+
+
+def frames_for(midi, tail=2.0, sample_rate=48_000):
+    return round((pycarla_rs.get_smf_duration(midi) + tail) * sample_rate)
+
+
+def test_get_smf_duration(shared_midi):
+    assert pycarla_rs.get_smf_duration(shared_midi / "test01.mid") == pytest.approx(3.96875)
+    assert pycarla_rs.get_smf_duration(str(shared_midi / "test01.mid")) > 0
+
+
+def test_render_through_an_lv2_synth(shared_midi, tmp_path):
+    midi = shared_midi / "test01.mid"
+    audio = pycarla_rs.render(midi, plugin=KARS)
+    assert isinstance(audio, np.ndarray)
+    assert audio.dtype == np.float32
+    assert audio.ndim == 2 and audio.shape[0] == 1  # Kars is mono
+    assert audio.shape[1] == frames_for(midi)
+    assert np.abs(audio).max() > 0.01
+    # With `output`, the WAV stays (Kars plays noise: every render differs).
+    out = tmp_path / "kars.wav"
+    again = pycarla_rs.render(str(midi), out, plugin=[KARS], engine="offline")
+    assert out.is_file() and not (tmp_path / "kars.wav.partial").exists()
+    assert again.shape == audio.shape
+    assert out.stat().st_size >= again.size * 4
+
+
+@pytest.mark.skipif(not SOUNDFONT.is_file(), reason="FluidR3_GM.sf2 is not installed")
+def test_render_through_a_soundfont(shared_midi, tmp_path):
+    midi = shared_midi / "test19.mid"
+    audio = pycarla_rs.render(midi, sf2=SOUNDFONT, sample_rate=44_100, tail=1.0)
+    assert audio.shape == (2, frames_for(midi, tail=1.0, sample_rate=44_100))
+    assert audio.dtype == np.float32
+    assert np.abs(audio).max() > 0.01
+    # The default instrument is the General MIDI SoundFont.
+    default = pycarla_rs.render(midi, sample_rate=44_100, tail=1.0)
+    np.testing.assert_array_equal(audio, default)
+
+
+@pytest.mark.parametrize("period", [64, 1024, None])
+def test_every_note_on_sounds_on_its_exact_frame(click_sfz, known_onsets, period):
+    midi, times = known_onsets
+    audio = pycarla_rs.render(midi, sfz=click_sfz, period=period)
+    assert click_starts(audio[0]) == [frame_of(t, 48_000) for t in times]
+
+
+def test_exact_onsets_of_real_files_match_the_onsets_csv(click_sfz, shared_midi, tmp_path):
+    with pycarla_rs.Renderer(sfz=click_sfz, period=256) as renderer:
+        assert renderer.engine == "offline" and renderer.sample_rate == 48_000
+        for name in ["test01.mid", "test19.mid"]:
+            table = tmp_path / f"{name}.csv"
+            audio = renderer.render(shared_midi / name, onsets=table)
+            with open(table) as f:
+                frames = sorted({int(row["frame"]) for row in csv.DictReader(f)})
+            assert click_starts(audio[0]) == frames, name
+
+
+def test_render_batch(shared_midi, tmp_path, click_sfz):
+    inputs = [shared_midi / "test01.mid", shared_midi / "test19.mid"]
+    manifest = tmp_path / "manifest.jsonl"
+    results = pycarla_rs.render_batch(
+        inputs, tmp_path / "out", jobs=2, manifest=manifest, sfz=click_sfz, tail=0.5
+    )
+    assert [r.status for r in results] == ["rendered", "rendered"]
+    for midi, result in zip(inputs, results):
+        assert result.ok and result.error is None
+        assert result.output == tmp_path / "out" / (midi.stem + ".wav")
+        assert result.output.is_file()
+        assert result.frames == frames_for(midi, tail=0.5)
+        assert result.engine == "offline" and result.channels == 2  # sfizz is stereo
+    # Resumable: existing outputs are skipped; the manifest has one line per input and run.
+    again = pycarla_rs.render_batch(
+        inputs, tmp_path / "out", skip_existing=True, manifest=manifest, sfz=click_sfz
+    )
+    assert [r.status for r in again] == ["skipped", "skipped"]
+    lines = [json.loads(line) for line in manifest.read_text().splitlines()]
+    assert sorted(line["status"] for line in lines) == ["rendered"] * 2 + ["skipped"] * 2
+    assert {line["instrument"] for line in lines} == {str(click_sfz)}
+
+
+def test_a_failing_file_does_not_stop_the_batch(shared_midi, tmp_path, click_sfz):
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"not a MIDI file at all")
+    results = pycarla_rs.render_batch(
+        [(bad, tmp_path / "bad.wav"), (shared_midi / "test01.mid", tmp_path / "good.wav")],
+        sfz=click_sfz,
+    )
+    assert [r.status for r in results] == ["failed", "rendered"]
+    assert isinstance(results[0].error, errors.MidiError)
+
+
+def test_bad_midi_raises_midi_error(tmp_path, click_sfz):
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00")
+    with pytest.raises(errors.MidiError, match="bad MIDI file") as caught:
+        pycarla_rs.render(bad, sfz=click_sfz)
+    assert isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, pycarla_rs.PycarlaError)
+    assert str(bad) in str(caught.value)
+    with pytest.raises(errors.MidiError, match="no-such.mid"):
+        pycarla_rs.render(tmp_path / "no-such.mid", sfz=click_sfz)
+    with pytest.raises(errors.MidiError):
+        pycarla_rs.get_smf_duration(bad)
+
+
+def test_a_missing_plugin_raises_plugin_load_error(shared_midi):
+    with pytest.raises(errors.PluginLoadError, match="http://example.org/no-such-plugin") as e:
+        pycarla_rs.render(shared_midi / "test01.mid", plugin="http://example.org/no-such-plugin")
+    assert "Failed to find the requested plugin" in str(e.value)
+    assert e.value.retryable is False
+
+
+def test_other_errors(shared_midi, tmp_path):
+    midi = shared_midi / "test01.mid"
+    with pytest.raises(errors.PycarlaError, match="missing.sf2 does not exist"):
+        pycarla_rs.render(midi, sf2=tmp_path / "missing.sf2")
+    with pytest.raises(errors.InstrumentNotFoundError, match="missing.carxp") as e:
+        pycarla_rs.render(midi, project=tmp_path / "missing.carxp")
+    assert isinstance(e.value, FileNotFoundError)
+    with pytest.raises(errors.UsageError, match="tail"):
+        pycarla_rs.render(midi, plugin=KARS, tail=-1.0)
+    with pytest.raises(errors.UsageError, match="one instrument"):
+        pycarla_rs.render(midi, plugin=KARS, sf2=SOUNDFONT)
+    with pytest.raises(errors.UsageError, match="engine"):
+        pycarla_rs.render(midi, plugin=KARS, engine="warp")
+
+
+def test_ctrl_c_stops_a_render_cleanly(shared_midi, tmp_path):
+    """SIGINT during a long render raises KeyboardInterrupt within moments, leaves the partial
+    WAV (not the output) and no worker process."""
+    if not SOUNDFONT.is_file():
+        pytest.skip("FluidR3_GM.sf2 is not installed")
+    out = tmp_path / "long.wav"
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            # 160 s of music at 64-frame blocks: far longer than the timer.
+            pycarla_rs.render(shared_midi / "test03.mid", out, sf2=SOUNDFONT, period=64)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 10
+    assert not out.exists()
+    assert out.with_name("long.wav.partial").exists()  # what was rendered, finalized
+    children = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True)
+    assert children.stdout.split() == [], f"children left: {children.stdout}"
