@@ -235,3 +235,116 @@ fn normalised_outputs_reach_the_loudness_asked_for() {
         assert!((lufs + 20.0).abs() < 0.1, "{file}: {lufs} LUFS");
     }
 }
+
+#[test]
+fn a_batch_interrupted_by_sigint_resumes_rendering_only_what_is_missing() {
+    if !carla_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("midi");
+    std::fs::create_dir(&inputs).unwrap();
+    for name in ["k525short", "test01", "test03", "test06", "test19"] {
+        std::fs::copy(
+            midi(&format!("{name}.mid")),
+            inputs.join(format!("{name}.mid")),
+        )
+        .unwrap();
+    }
+    let (out, manifest) = (dir.path().join("out"), dir.path().join("manifest.jsonl"));
+    let binary = assert_cmd::cargo::cargo_bin("pycarla");
+    let mut first = std::process::Command::new(&binary)
+        .args([
+            "render", "-q", "--engine", "offline", "--tail", "1", "--sf2", GM,
+        ])
+        .arg(&inputs)
+        .arg("-o")
+        .arg(&out)
+        .arg("--manifest")
+        .arg(&manifest)
+        .spawn()
+        .unwrap();
+    // Interrupt once the first file is complete, while another renders.
+    let started = std::time::Instant::now();
+    while !out.join("k525short.wav").exists() {
+        assert!(started.elapsed().as_secs() < 120, "no output appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: plain kill(2) of our own child.
+    unsafe { libc::kill(first.id() as i32, libc::SIGINT) };
+    let status = first.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let done_first: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".wav"))
+        .collect();
+    assert!(
+        done_first.len() < 5,
+        "the interrupt came too late: {done_first:?}"
+    );
+
+    Command::cargo_bin("pycarla")
+        .unwrap()
+        .args([
+            "render", "-q", "--engine", "offline", "--tail", "1", "--sf2", GM,
+        ])
+        .arg(&inputs)
+        .arg("-o")
+        .arg(&out)
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("--skip-existing")
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let with_status = |status: &str| {
+        let mut names: Vec<String> = lines
+            .iter()
+            .filter(|line| line["status"] == status)
+            .map(|line| {
+                line["midi"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let rendered = with_status("rendered");
+    let skipped = with_status("skipped");
+    // Every file rendered exactly once over both runs; the second run skipped exactly what the
+    // first completed.
+    assert_eq!(
+        rendered,
+        [
+            "k525short.mid",
+            "test01.mid",
+            "test03.mid",
+            "test06.mid",
+            "test19.mid"
+        ]
+    );
+    let mut expected_skips: Vec<String> = done_first
+        .iter()
+        .map(|name| name.replace(".wav", ".mid"))
+        .collect();
+    expected_skips.sort();
+    assert_eq!(skipped, expected_skips);
+    for name in ["k525short", "test01", "test03", "test06", "test19"] {
+        let wav = read_wav(&out.join(format!("{name}.wav")));
+        assert_eq!(
+            wav.channels[0].len() as u64,
+            expected_frames(&midi(&format!("{name}.mid")), 1, 48_000),
+            "{name}"
+        );
+    }
+}
