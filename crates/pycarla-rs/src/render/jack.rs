@@ -67,9 +67,14 @@ impl JackRenderer {
             ) => (None, midi_port.clone(), audio_ports.clone()),
             (None, _) => unreachable!("only a running instrument has no host"),
         };
-        let sample_rate = rt_core::client::open("pycarla-probe", server.name())
-            .map_err(rt_core::Error::from)?
-            .sample_rate();
+        // A private dummy server runs at the rate it was started with; only a server somebody
+        // else runs is asked (a probing client costs tens of milliseconds).
+        let sample_rate = match &options.server {
+            None => options.sample_rate,
+            Some(_) => rt_core::client::open("pycarla-probe", server.name())
+                .map_err(rt_core::Error::from)?
+                .sample_rate(),
+        };
         Ok(JackRenderer {
             options,
             session: None,
