@@ -8,6 +8,10 @@
 //! - `fuzz [SECONDS]`: fuzz the SMF parser (cargo-fuzz, libFuzzer) for a bounded time (60 s),
 //!   seeded with the shared MIDI files.
 //! - `demo`: set up if needed, then render a bundled MIDI file to a WAV.
+//! - `pytest`: build and install the Python package in a virtual environment, run its tests
+//!   (also part of `ci`).
+
+mod python;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -31,6 +35,8 @@ const PACKAGES: &[&str] = &[
     "dpf-plugins-ladspa",
     "dpf-plugins-dssi",
     "hexter",
+    // The Python package's tests build it in a virtual environment.
+    "python3-venv",
 ];
 
 /// Commands that must exist after setup, with the package that provides each.
@@ -49,9 +55,11 @@ fn main() -> ExitCode {
         Some("test-integration") => cargo(&["test", "-p", "pycarla-integration"]),
         Some("bench") => bench(),
         Some("demo") => demo(),
+        Some("pytest") => python::pytest(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         _ => Err(
-            "usage: cargo xtask <setup|ci|test-integration|bench|fuzz [SECONDS]|demo>".to_string(),
+            "usage: cargo xtask <setup|ci|test-integration|bench|fuzz [SECONDS]|demo|pytest>"
+                .to_string(),
         ),
     };
     match result {
@@ -150,7 +158,8 @@ fn ci() -> Result<(), String> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace", "--all-targets"])?;
-    cargo(&["test", "--workspace", "--doc"])
+    cargo(&["test", "--workspace", "--doc"])?;
+    python::pytest()
 }
 
 /// The criterion micro-benchmarks, then the end-to-end report (`target/bench/report.md`).
