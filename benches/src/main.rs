@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod jack_carla;
 mod offline;
 
 use proc_supervisor::JackServer;
@@ -194,6 +195,11 @@ fn main() {
     // 8–11. The offline engine, the JACK engine and minihost.
     if runs(8) {
         offline_sections(&pycarla_bin, &midi_dir, &root, scratch.path(), &mut push);
+    }
+
+    // 13. The JACK engine with Carla: pycarla's Carla host against Carla's front end.
+    if runs(13) && pycarla::jack_host::standalone_library().is_ok() {
+        jack_carla::sections(&pycarla_bin, scratch.path(), &mut push);
     }
 
     write_report(&root.join("target/bench"), &rows);
