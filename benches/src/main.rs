@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod datasets;
 mod jack_carla;
 mod offline;
 
@@ -200,6 +201,32 @@ fn main() {
     // 13. The JACK engine with Carla: pycarla's Carla host against Carla's front end.
     if runs(13) && pycarla::jack_host::standalone_library().is_ok() {
         jack_carla::sections(&pycarla_bin, scratch.path(), &mut push);
+    }
+
+    // 12. Stems against the mix alone.
+    if runs(12) && Path::new(SOUNDFONT).is_file() && pycarla::offline::carla_library().is_ok() {
+        let (mix, stems) = datasets::stems_cost(&pycarla_bin, scratch.path());
+        push(
+            "stems_mix_seconds",
+            "Offline, FluidR3 GM, 16-channel 60 s file: the mix alone, whole process".into(),
+            mix,
+            "s",
+            "",
+        );
+        push(
+            "stems_seconds",
+            "… 16 stems by channel and their mix, --jobs 2, whole process".into(),
+            stems,
+            "s",
+            "",
+        );
+        push(
+            "stems_cost_ratio",
+            "… stems ÷ mix alone".into(),
+            stems / mix,
+            "×",
+            "≤ 1.3",
+        );
     }
 
     write_report(&root.join("target/bench"), &rows);

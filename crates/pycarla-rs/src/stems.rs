@@ -180,22 +180,29 @@ pub fn render_stems(
     if !parts.is_empty() {
         finish::mix(&floats, &mix_float, channels, frames)?;
     }
-    let finish_one = |float: &Path, name: &str| -> Result<Option<f64>> {
+    let shapes: Vec<(u64, usize)> = reports.iter().map(|r| (r.frames, r.channels)).collect();
+    let finish_one = |float: &Path, name: &str, shape: (u64, usize)| -> Result<Option<f64>> {
         let gain = options
             .normalize
             .map(|target| finish::gain_to(float, target))
             .transpose()?;
         let path = staging.join(format!("{name}.{extension}"));
+        if gain.is_none() && format == rt_core::AudioFormat::Float32 && shape == (frames, channels)
+        {
+            // Already what was asked for: no second pass.
+            std::fs::rename(float, &path).map_err(|source| io(&path, source))?;
+            return Ok(None);
+        }
         finish::write_as(float, &path, format, gain.unwrap_or(0.0), channels, frames)?;
         std::fs::remove_file(float).map_err(|source| io(float, source))?;
         Ok(gain)
     };
     let mut stem_entries = Vec::new();
-    for (part, float) in parts.iter().zip(&floats) {
-        let gain_db = finish_one(float, &part.name)?;
+    for ((part, float), shape) in parts.iter().zip(&floats).zip(&shapes) {
+        let gain_db = finish_one(float, &part.name, *shape)?;
         stem_entries.push(part.entry(&timeline, extension, gain_db));
     }
-    let mix_gain_db = finish_one(&mix_float, "mix")?;
+    let mix_gain_db = finish_one(&mix_float, "mix", (frames, channels))?;
 
     let report = StemsReport {
         midi: midi.to_path_buf(),
