@@ -310,6 +310,8 @@ fn default_path_through_carla_when_carla_is_installed() {
     pycarla()
         .env("PATH", path)
         .env("XDG_DATA_HOME", dir.path()) // no Carla installed by `pycarla download`
+        // Carla's executable without its library: its front end plays (else pycarla's own host).
+        .env("PYCARLA_CARLA_LIBDIR", dir.path())
         .args([
             "render",
             "--engine",
@@ -414,6 +416,7 @@ fn missing_synth_says_how_to_install_it() {
     pycarla()
         .env("PATH", bin.path())
         .env("XDG_DATA_HOME", bin.path())
+        .env("PYCARLA_CARLA_LIBDIR", bin.path()) // no Carla's library either
         .args([
             "render",
             "--engine",
