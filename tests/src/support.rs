@@ -44,6 +44,21 @@ fn built(package: &str, bin: &str) -> PathBuf {
     path
 }
 
+/// Whether Carla's host library is installed (or `$PYCARLA_CARLA_LIBDIR` names one), for tests
+/// of the offline engine; in CI it must be. Prints why a test is skipped.
+pub fn carla_installed() -> bool {
+    let installed = Path::new("/usr/lib/carla/libcarla_host-plugin.so").is_file()
+        || std::env::var_os("PYCARLA_CARLA_LIBDIR").is_some();
+    assert!(
+        installed || std::env::var_os("CI").is_none(),
+        "CI installs Carla"
+    );
+    if !installed {
+        eprintln!("skipped: Carla is not installed");
+    }
+    installed
+}
+
 /// A WAV read back, planar.
 #[derive(Debug)]
 pub struct Wav {

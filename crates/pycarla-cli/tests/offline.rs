@@ -4,20 +4,7 @@
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use pycarla_integration::support::{midi, read_wav};
-
-fn carla_installed() -> bool {
-    let installed = std::path::Path::new("/usr/lib/carla/libcarla_host-plugin.so").is_file()
-        || std::env::var_os("PYCARLA_CARLA_LIBDIR").is_some();
-    assert!(
-        installed || std::env::var_os("CI").is_none(),
-        "CI installs Carla"
-    );
-    if !installed {
-        eprintln!("skipped: Carla is not installed");
-    }
-    installed
-}
+use pycarla_integration::support::{carla_installed, midi, read_wav};
 
 fn pycarla() -> Command {
     Command::cargo_bin("pycarla").expect("binary")

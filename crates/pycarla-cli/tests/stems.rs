@@ -7,23 +7,10 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use pycarla_integration::support::{expected_frames, midi, read_wav};
+use pycarla_integration::support::{carla_installed, expected_frames, midi, read_wav};
 
 const GM: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
 const KARS: &str = "http://distrho.sf.net/plugins/Kars";
-
-fn carla_installed() -> bool {
-    let installed = Path::new("/usr/lib/carla/libcarla_host-plugin.so").is_file()
-        || std::env::var_os("PYCARLA_CARLA_LIBDIR").is_some();
-    assert!(
-        installed || std::env::var_os("CI").is_none(),
-        "CI installs Carla"
-    );
-    if !installed {
-        eprintln!("skipped: Carla is not installed");
-    }
-    installed
-}
 
 fn pycarla() -> Command {
     let mut command = Command::cargo_bin("pycarla").expect("binary");

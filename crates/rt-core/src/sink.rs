@@ -125,6 +125,18 @@ pub struct Recording {
     pub peak: f32,
 }
 
+impl Recording {
+    fn of_file(path: PathBuf, frames: u64, sample_rate: u32) -> Recording {
+        Recording {
+            sample_rate,
+            frames,
+            channels: Vec::new(),
+            path: Some(path),
+            peak: 0.0,
+        }
+    }
+}
+
 /// Where audio goes, opened: appends interleaved frames, finishes into a [`Recording`]. The
 /// recorder's drain thread and the offline engine both write through it.
 #[derive(Debug)]
@@ -246,23 +258,11 @@ impl Output {
             }),
             Output::Wav { file, path } => {
                 file.finish().map_err(|source| io_error(&path, source))?;
-                Ok(Recording {
-                    sample_rate,
-                    frames,
-                    channels: Vec::new(),
-                    path: Some(path),
-                    peak: 0.0,
-                })
+                Ok(Recording::of_file(path, frames, sample_rate))
             }
             Output::Flac { file, path } => {
                 file.finish().map_err(|source| io_error(&path, source))?;
-                Ok(Recording {
-                    sample_rate,
-                    frames,
-                    channels: Vec::new(),
-                    path: Some(path),
-                    peak: 0.0,
-                })
+                Ok(Recording::of_file(path, frames, sample_rate))
             }
         }
     }
