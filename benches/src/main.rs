@@ -129,7 +129,7 @@ fn main() {
         push(
             &format!("fluidsynth_p{period}"),
             format!(
-                "JACK engine, FluidR3 GM SoundFont (Carla's front end if installed, else fluidsynth), test03.mid, period {period}"
+                "JACK engine, FluidR3 GM SoundFont (pycarla's Carla host if Carla is installed, else fluidsynth), test03.mid, period {period}"
             ),
             speed,
             "× realtime",
