@@ -60,7 +60,7 @@ fn wait_mid_render(render: &Child, wav: &Path) -> (u32, u32) {
 /// Waits for the render to end; returns its exit code, stderr and how long it took.
 fn finish(mut render: Child) -> (Option<i32>, String, Duration) {
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(20);
+    let deadline = started + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = render.try_wait().unwrap() {
             break status;
@@ -312,4 +312,29 @@ fn ctrl_c_while_the_synth_is_starting_ends_at_once() {
     };
     assert_eq!(status.code(), Some(130));
     assert_gone(&[host.expect("a host")]);
+}
+
+#[test]
+fn a_synth_that_stops_answering_in_freewheel_fails_the_file_and_leaves_nothing() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("t.wav");
+    let render = spawn_render("test06.mid", &wav, &[]);
+    let (jackd, host) = wait_mid_render(&render, &wav);
+    // A stopped synth neither exits nor leaves the graph: the freewheeling server waits for it
+    // with no notification. Only the absence of audio tells.
+    kill(host, libc::SIGSTOP);
+    let (code, stderr, elapsed) = finish(render);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("test06.mid") && stderr.contains("stalled"),
+        "{stderr}"
+    );
+    let stall = pycarla::rt_core::STALL_TIMEOUT;
+    assert!(
+        elapsed >= stall && elapsed < stall + Duration::from_secs(8),
+        "took {elapsed:?}"
+    );
+    valid_partial_wav(&wav, expected_frames(&midi("test06.mid"), 1, 48_000));
+    assert_gone(&[jackd, host]);
 }

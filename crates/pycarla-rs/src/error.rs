@@ -134,6 +134,7 @@ impl Error {
                         | rt_core::Error::SynthDied { .. }
                         | rt_core::Error::ServerShutdown { .. }
                         | rt_core::Error::Timeout { .. }
+                        | rt_core::Error::Stalled { .. }
                         | rt_core::Error::Xrun { .. }
                 )
                 | Error::Process(proc_supervisor::Error::Exited { .. })

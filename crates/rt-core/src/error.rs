@@ -90,6 +90,17 @@ pub enum Error {
         /// Frames asked for.
         total_frames: u64,
     },
+    /// No audio arrived for a while though the render was not done: the synth stopped
+    /// answering (stopped, deadlocked), holding the server still.
+    #[error(
+        "the render stalled: no audio for {seconds:.0} s after {done_frames} frames (the synth stopped answering)"
+    )]
+    Stalled {
+        /// How long nothing arrived.
+        seconds: f64,
+        /// Frames recorded before.
+        done_frames: u64,
+    },
     /// Writing the WAV file failed.
     #[error("cannot write {}: {source}", path.display())]
     Wav {

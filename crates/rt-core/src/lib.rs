@@ -50,7 +50,7 @@ pub use jack_client as client;
 pub use player::Player;
 pub use recorder::Recorder;
 pub use schedule::Schedule;
-pub use session::{AliveCheck, Session, SessionOptions};
+pub use session::{AliveCheck, STALL_TIMEOUT, Session, SessionOptions};
 pub use sink::{AudioFormat, AudioWriter, Recording, Sink, StopOnSilence, WavFormat};
 pub use sync::StartSync;
 

@@ -52,7 +52,15 @@ pub struct SessionOptions {
     /// forever for a client that died, so no JACK notification comes: only the synth's
     /// supervisor can tell.
     pub synth_alive: Option<AliveCheck>,
+    /// Give up when no audio arrives for this long while the render is not done: a synth that
+    /// stops answering (stopped with SIGSTOP, deadlocked) holds a freewheeling server still,
+    /// with no notification and no exit to see.
+    pub stall_timeout: Option<Duration>,
 }
+
+/// The default [`SessionOptions::stall_timeout`]: far longer than any cycle takes (85 ms at a
+/// period of 4096 in real time), short enough that a stuck synth fails its file soon.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A check, from any thread, of whether the synth still runs: `Err(reason)` once it died.
 #[derive(Clone)]
@@ -89,6 +97,7 @@ impl SessionOptions {
             stop_on_silence: None,
             interrupt: None,
             synth_alive: None,
+            stall_timeout: Some(STALL_TIMEOUT),
         }
     }
 }
@@ -233,9 +242,20 @@ impl Session {
             sync.arm();
         }
         let outcome = delivered.and_then(|()| {
+            let mut last_progress = (0, Instant::now());
             loop {
                 let progress = self.progress(total);
                 on_tick(progress.0, total);
+                if progress.0 != last_progress.0 {
+                    last_progress = (progress.0, Instant::now());
+                } else if let Some(stall) = self.options.stall_timeout
+                    && last_progress.1.elapsed() > stall
+                {
+                    break Err(Error::Stalled {
+                        seconds: stall.as_secs_f64(),
+                        done_frames: progress.0,
+                    });
+                }
                 let played = self.player.as_ref().is_none_or(Player::is_done);
                 let recorded = self.recorder.as_ref().is_none_or(Recorder::is_done);
                 if played && recorded {
@@ -248,10 +268,15 @@ impl Session {
             }
         });
 
+        // A freewheeling server whose client died, hangs or stopped answering waits for it
+        // forever: so would every JACK call of ours.
         if self.options.freewheel
             && matches!(
                 outcome,
-                Err(Error::SynthDied { .. } | Error::ClientGone { .. })
+                Err(Error::SynthDied { .. }
+                    | Error::ClientGone { .. }
+                    | Error::Stalled { .. }
+                    | Error::Timeout { .. })
             )
         {
             self.wedged = true;

@@ -153,6 +153,7 @@ impl JackRenderer {
                     rt_core::Error::ClientGone { .. }
                         | rt_core::Error::ServerShutdown { .. }
                         | rt_core::Error::SynthDied { .. }
+                        | rt_core::Error::Stalled { .. }
                         | rt_core::Error::Timeout { .. }
                 );
             let explained = self.explain(error);
@@ -193,6 +194,7 @@ impl JackRenderer {
                     fail_on_xrun: true,
                     stop_on_silence: None,
                     interrupt: self.options.interrupt.clone(),
+                    stall_timeout: Some(rt_core::STALL_TIMEOUT),
                     synth_alive: self.host.as_ref().and_then(RunningHost::alive_watch).map(
                         |watch| {
                             AliveCheck::new(move || match watch.exit_status() {
