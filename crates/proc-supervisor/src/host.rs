@@ -332,6 +332,14 @@ impl Host {
         PendingHost::spawn(self.clone())
     }
 
+    /// Whether the host starts every note at the start of the JACK period it falls in, not at
+    /// its frame: fluidsynth's JACK driver reads a period's MIDI before rendering it, so its
+    /// onsets land up to a period early (measured: within 64 frames at period 64, up to 1024
+    /// at 1024). Callers keep the period small for it and say so in their onsets.
+    pub fn quantises_onsets_to_the_period(&self) -> bool {
+        matches!(self.kind, Kind::Fluidsynth { .. })
+    }
+
     /// Whether the host can start before its server ([`Host::prestart`]).
     pub(crate) fn waits_for_server(&self) -> bool {
         matches!(self.kind, Kind::CarlaEngine { .. })

@@ -208,7 +208,12 @@ fn stems_here(
             .and_then(|report| {
                 if let Some(path) = &job.onsets {
                     let timeline = smf::Timeline::from_path(&job.midi)?;
-                    pycarla::onsets::write(path, &timeline, report.sample_rate, None)?;
+                    pycarla::onsets::write(
+                        path,
+                        &timeline,
+                        report.sample_rate,
+                        pycarla::onsets::OnsetNotes::default(),
+                    )?;
                 }
                 Ok(report)
             });

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use proc_supervisor::{JackServer, RunningHost, RunningServer};
+use proc_supervisor::{Host, JackServer, RunningHost, RunningServer};
 use rt_core::{AliveCheck, Schedule, Session, SessionOptions, Sink};
 use smf::Timeline;
 
@@ -27,12 +27,15 @@ pub(crate) struct JackRenderer {
     sample_rate: u32,
     /// Whether the host has played a file since it started.
     played: bool,
+    /// The period, when the host starts notes at the start of the period they fall in
+    /// (fluidsynth): onsets may land up to this many frames early.
+    onset_quantum: Option<u32>,
     _scratch: tempfile::TempDir,
 }
 
 impl JackRenderer {
     /// Starts (or attaches to) the server and starts the instrument's host on it.
-    pub fn new(instrument: Instrument, options: RenderOptions) -> Result<JackRenderer> {
+    pub fn new(instrument: Instrument, mut options: RenderOptions) -> Result<JackRenderer> {
         let scratch = tempfile::Builder::new()
             .prefix("pycarla-")
             .tempdir()
@@ -40,7 +43,16 @@ impl JackRenderer {
                 path: std::env::temp_dir(),
                 source,
             })?;
-        let host = match instrument.host(find_carla().as_deref(), scratch.path())? {
+        let host = instrument.host(find_carla().as_deref(), scratch.path())?;
+        let quantises = host
+            .as_ref()
+            .is_some_and(Host::quantises_onsets_to_the_period);
+        if quantises && options.period.is_none() && options.server.is_none() {
+            // fluidsynth starts notes at period boundaries: a small period keeps every onset
+            // within 64 frames of its frame (measured), at some cost in speed.
+            options.period = Some(QUANTISING_HOST_PERIOD);
+        }
+        let host = match host {
             Some(host) => {
                 let mut host = host.ready_timeout(options.ready_timeout);
                 if let Some(flag) = &options.interrupt {
@@ -69,11 +81,13 @@ impl JackRenderer {
         };
         // A private dummy server runs at the rate it was started with; only a server somebody
         // else runs is asked (a probing client costs tens of milliseconds).
-        let sample_rate = match &options.server {
-            None => options.sample_rate,
-            Some(_) => rt_core::client::open("pycarla-probe", server.name())
-                .map_err(rt_core::Error::from)?
-                .sample_rate(),
+        let (sample_rate, period) = match &options.server {
+            None => (options.sample_rate, options.period.unwrap_or(JACK_PERIOD)),
+            Some(_) => {
+                let probe = rt_core::client::open("pycarla-probe", server.name())
+                    .map_err(rt_core::Error::from)?;
+                (probe.sample_rate() as u32, probe.buffer_size())
+            }
         };
         Ok(JackRenderer {
             options,
@@ -84,8 +98,15 @@ impl JackRenderer {
             audio_ports,
             sample_rate,
             played: false,
+            onset_quantum: quantises.then_some(period),
             _scratch: scratch,
         })
+    }
+
+    /// The period, when the host starts notes at period boundaries (see
+    /// [`Host::quantises_onsets_to_the_period`]).
+    pub fn onset_quantum(&self) -> Option<u32> {
+        self.onset_quantum
     }
 
     /// The server's sample rate.
@@ -301,6 +322,10 @@ fn host_label(host: &RunningHost) -> String {
 }
 
 /// The server a render uses: the named running one, or a private dummy server.
+/// The period of a private server whose host starts notes at period boundaries, unless the
+/// user asks for another.
+pub const QUANTISING_HOST_PERIOD: u32 = 64;
+
 fn server_for(options: &RenderOptions) -> JackServer {
     match &options.server {
         Some(name) => JackServer::attach(name.clone()),

@@ -358,9 +358,16 @@ impl Renderer {
             source,
         })?;
         if let Some(path) = onsets {
-            // Offline, the CSV says how much plugin latency was cut from the audio.
-            let latency = (report.engine == EngineKind::Offline).then_some(report.latency);
-            crate::onsets::write(path.as_ref(), timeline, report.sample_rate, latency)?;
+            // Offline, the CSV says how much plugin latency was cut from the audio; on JACK,
+            // whether the synth moves notes to period boundaries.
+            let notes = crate::onsets::OnsetNotes {
+                latency: (report.engine == EngineKind::Offline).then_some(report.latency),
+                synth_quantum: match &self.engine {
+                    Engine::Jack(jack) => jack.onset_quantum(),
+                    Engine::Offline(_) => None,
+                },
+            };
+            crate::onsets::write(path.as_ref(), timeline, report.sample_rate, notes)?;
         }
         Ok(report)
     }
