@@ -172,6 +172,17 @@ pub fn set_freewheel(client: &Client, on: bool) {
     }
 }
 
+/// Asks the server to run at `frames` per period from now on (every client is told). `false`
+/// when the server refuses (the size is not a power of two, or its driver cannot).
+pub fn set_buffer_size(client: &Client, frames: u32) -> bool {
+    // SAFETY: `client.raw()` is a valid, open client.
+    let result = unsafe { jack_sys::jack_set_buffer_size(client.raw(), frames) };
+    if result != 0 {
+        tracing::debug!(frames, result, "jack_set_buffer_size refused");
+    }
+    result == 0
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

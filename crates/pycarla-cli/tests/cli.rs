@@ -55,27 +55,32 @@ fn every_shared_file_through_fluidsynth_has_exact_length_and_sound() {
 
 #[test]
 fn onsets_csv_frames_equal_the_impulse_frames() {
-    let dir = tempfile::tempdir().unwrap();
-    let (wav, csv) = (dir.path().join("k.wav"), dir.path().join("k.csv"));
-    pycarla_with_impulses()
-        .arg(midi("k525short.mid"))
-        .arg("-o")
-        .arg(&wav)
-        .arg("--onsets")
-        .arg(&csv)
-        .args(["--period", "256", "--tail", "0.5"])
-        .assert()
-        .success();
-    let text = std::fs::read_to_string(&csv).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("frame,seconds,channel,note,velocity"));
-    let csv_frames: BTreeSet<u64> = lines
-        .map(|line| line.split(',').next().unwrap().parse().unwrap())
-        .collect();
-    let wav = read_wav(&wav);
-    let impulses: BTreeSet<u64> = impulse_frames(&wav.channels[0]).into_iter().collect();
-    assert!(!impulses.is_empty());
-    assert_eq!(csv_frames, impulses);
+    // At 256 the private server runs at the render's period; at 1024 and 4096 it starts at 256
+    // and each render switches to the period asked for and back (two files: back and forth).
+    for period in ["256", "1024", "4096"] {
+        let dir = tempfile::tempdir().unwrap();
+        pycarla_with_impulses()
+            .args([midi("k525short.mid"), midi("test19.mid")])
+            .arg("-o")
+            .arg(dir.path())
+            .arg("--onsets")
+            .arg(dir.path().join("x.csv"))
+            .args(["--period", period, "--tail", "0.5"])
+            .assert()
+            .success();
+        for name in ["k525short", "test19"] {
+            let text = std::fs::read_to_string(dir.path().join(format!("{name}.csv"))).unwrap();
+            let mut lines = text.lines();
+            assert_eq!(lines.next(), Some("frame,seconds,channel,note,velocity"));
+            let csv_frames: BTreeSet<u64> = lines
+                .map(|line| line.split(',').next().unwrap().parse().unwrap())
+                .collect();
+            let wav = read_wav(&dir.path().join(format!("{name}.wav")));
+            let impulses: BTreeSet<u64> = impulse_frames(&wav.channels[0]).into_iter().collect();
+            assert!(!impulses.is_empty());
+            assert_eq!(csv_frames, impulses, "{name} at period {period}");
+        }
+    }
 }
 
 #[test]

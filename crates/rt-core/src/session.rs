@@ -56,6 +56,11 @@ pub struct SessionOptions {
     /// stops answering (stopped with SIGSTOP, deadlocked) holds a freewheeling server still,
     /// with no notification and no exit to see.
     pub stall_timeout: Option<Duration>,
+    /// Run each render at this period and go back to the server's own period after it. A
+    /// private server started at a small period gets its clients set up, connected and closed
+    /// in short real-time cycles (every graph change waits for a cycle boundary: 85 ms at
+    /// 4096), while renders still run at the large period that freewheels fastest.
+    pub render_period: Option<u32>,
 }
 
 /// The default [`SessionOptions::stall_timeout`]: far longer than any cycle takes (85 ms at a
@@ -98,6 +103,7 @@ impl SessionOptions {
             interrupt: None,
             synth_alive: None,
             stall_timeout: Some(STALL_TIMEOUT),
+            render_period: None,
         }
     }
 }
@@ -219,15 +225,32 @@ impl Session {
         if let Some(fault) = self.fault(started, (0, total), idle_xruns) {
             return Err(fault);
         }
+        // Before the take: the recorder sizes its ring for the period it will see.
+        let setup_period = self.any_client().buffer_size();
+        let switched = match self.options.render_period {
+            Some(period) if period != setup_period => {
+                client::set_buffer_size(self.any_client(), period)
+            }
+            _ => false,
+        };
         let sync = Arc::new(StartSync::new());
-        if let Some(recorder) = &mut self.recorder {
-            recorder.record(total, sink, self.options.stop_on_silence, sync.clone())?;
+        if let Some(recorder) = &mut self.recorder
+            && let Err(error) =
+                recorder.record(total, sink, self.options.stop_on_silence, sync.clone())
+        {
+            if switched {
+                client::set_buffer_size(self.any_client(), setup_period);
+            }
+            return Err(error);
         }
         if let Some(player) = &mut self.player
             && let Err(error) = player.play(schedule, sync.clone())
         {
             if let Some(recorder) = &mut self.recorder {
                 let _ = recorder.finish(true);
+            }
+            if switched {
+                client::set_buffer_size(self.any_client(), setup_period);
             }
             return Err(error);
         }
@@ -280,6 +303,10 @@ impl Session {
             )
         {
             self.wedged = true;
+        }
+        if switched && !self.wedged && !self.watch.shutdown.load(Ordering::Acquire) {
+            // Still freewheeling: the switch back costs no real-time cycle.
+            client::set_buffer_size(self.any_client(), setup_period);
         }
         self.end_freewheel();
         let losses = self

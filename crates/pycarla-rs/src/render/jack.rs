@@ -103,6 +103,14 @@ impl JackRenderer {
         })
     }
 
+    /// The period renders run at on a private server started at [`SETUP_PERIOD`]; `None` on a
+    /// server somebody else runs (its period is theirs) or when no switch is needed.
+    fn render_period(&self) -> Option<u32> {
+        let period = self.options.period.unwrap_or(JACK_PERIOD);
+        (self.options.server.is_none() && !self.options.realtime && period > SETUP_PERIOD)
+            .then_some(period)
+    }
+
     /// The period, when the host starts notes at period boundaries (see
     /// [`Host::quantises_onsets_to_the_period`]).
     pub fn onset_quantum(&self) -> Option<u32> {
@@ -216,6 +224,7 @@ impl JackRenderer {
                     stop_on_silence: None,
                     interrupt: self.options.interrupt.clone(),
                     stall_timeout: Some(rt_core::STALL_TIMEOUT),
+                    render_period: self.render_period(),
                     synth_alive: self.host.as_ref().and_then(RunningHost::alive_watch).map(
                         |watch| {
                             AliveCheck::new(move || match watch.exit_status() {
@@ -326,12 +335,26 @@ fn host_label(host: &RunningHost) -> String {
 /// user asks for another.
 pub const QUANTISING_HOST_PERIOD: u32 = 64;
 
+/// The period a private server starts at when renders run at a larger one: clients set up,
+/// connect and close in cycles of 5 ms rather than of up to 85 ms (at 4096), and the session
+/// switches to the render's period for each render (`SessionOptions::render_period`).
+pub const SETUP_PERIOD: u32 = 256;
+
 fn server_for(options: &RenderOptions) -> JackServer {
     match &options.server {
         Some(name) => JackServer::attach(name.clone()),
-        None => JackServer::dummy()
-            .sample_rate(options.sample_rate)
-            .period(options.period.unwrap_or(JACK_PERIOD)),
+        None => {
+            let period = options.period.unwrap_or(JACK_PERIOD);
+            // In real time a switch of period would be heard (the driver restarts: xruns).
+            let start = if options.realtime {
+                period
+            } else {
+                period.min(SETUP_PERIOD)
+            };
+            JackServer::dummy()
+                .sample_rate(options.sample_rate)
+                .period(start)
+        }
     }
 }
 
