@@ -33,6 +33,19 @@ fn _worker_main(py: Python<'_>) -> i32 {
     }
 }
 
+/// The JACK engine's Carla host (`pycarla-jack-host`), run as `python -c "…" ARGS…` by the
+/// library (never by hand): its arguments are the command line after the script.
+#[pyfunction]
+fn _jack_host_main(py: Python<'_>, args: Vec<String>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
+    let code = py.detach(move || pycarla::jack_host::jack_host_main(args));
+    if code == std::process::ExitCode::SUCCESS {
+        0
+    } else {
+        1
+    }
+}
+
 /// Makes the library start its offline workers as this Python running [`_worker_main`]
 /// (unless `$PYCARLA_WORKER` names a worker executable).
 fn use_python_as_worker(py: Python<'_>) -> PyResult<()> {
@@ -43,6 +56,13 @@ fn use_python_as_worker(py: Python<'_>) -> PyResult<()> {
         let script = "import signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); \
                       from pycarla_rs._native import _worker_main; sys.exit(_worker_main())";
         pycarla::offline::set_worker_command(
+            executable.clone().into(),
+            vec![OsString::from("-c"), OsString::from(script)],
+        );
+        // The same for the JACK engine's Carla host: the wheel ships no executable of its own.
+        let script = "import sys; from pycarla_rs._native import _jack_host_main; \
+                      sys.exit(_jack_host_main(sys.argv[1:]))";
+        pycarla::jack_host::set_jack_host_command(
             executable.into(),
             vec![OsString::from("-c"), OsString::from(script)],
         );
@@ -57,6 +77,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(render::_render_batch, m)?)?;
     m.add_function(wrap_pyfunction!(compat::get_smf_duration, m)?)?;
     m.add_function(wrap_pyfunction!(_worker_main, m)?)?;
+    m.add_function(wrap_pyfunction!(_jack_host_main, m)?)?;
     m.add_class::<render::Renderer>()?;
     m.add_class::<render::RenderResult>()?;
     m.add_class::<compat::Carla>()?;

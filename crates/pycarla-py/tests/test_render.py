@@ -45,6 +45,14 @@ def test_render_through_an_lv2_synth(shared_midi, tmp_path):
     assert out.stat().st_size >= again.size * 4
 
 
+def test_a_plugin_chain_on_the_jack_engine_plays_through_pycarla_s_carla_host(shared_midi):
+    # The host program is this Python running the extension: the wheel ships no executable.
+    midi = shared_midi / "test01.mid"
+    audio = pycarla_rs.render(midi, plugin=KARS, engine="jack", tail=1.0)
+    assert audio.shape[1] == frames_for(midi, tail=1.0)
+    assert np.abs(audio).max() > 0.01
+
+
 @pytest.mark.skipif(not SOUNDFONT.is_file(), reason="FluidR3_GM.sf2 is not installed")
 def test_render_through_a_soundfont(shared_midi, tmp_path):
     midi = shared_midi / "test19.mid"

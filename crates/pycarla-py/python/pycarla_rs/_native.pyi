@@ -73,6 +73,7 @@ def get_smf_duration(path: _Path) -> float:
     """The duration of a MIDI file in seconds (mido's ``MidiFile.length``)."""
 
 def _worker_main() -> int: ...
+def _jack_host_main(args: list[str]) -> int: ...
 
 class RenderResult:
     """How one file of a batch went."""
