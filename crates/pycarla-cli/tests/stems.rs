@@ -239,18 +239,20 @@ fn a_batch_interrupted_by_sigint_resumes_rendering_only_what_is_missing() {
         .unwrap();
     }
     let (out, manifest) = (dir.path().join("out"), dir.path().join("manifest.jsonl"));
-    let binary = assert_cmd::cargo::cargo_bin("pycarla");
-    let mut first = std::process::Command::new(&binary)
-        .args([
-            "render", "-q", "--engine", "offline", "--tail", "1", "--sf2", GM,
-        ])
-        .arg(&inputs)
-        .arg("-o")
-        .arg(&out)
-        .arg("--manifest")
-        .arg(&manifest)
-        .spawn()
-        .unwrap();
+    let batch = || {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("pycarla"));
+        command
+            .args([
+                "render", "-q", "--engine", "offline", "--tail", "1", "--sf2", GM,
+            ])
+            .arg(&inputs)
+            .arg("-o")
+            .arg(&out)
+            .arg("--manifest")
+            .arg(&manifest);
+        command
+    };
+    let mut first = batch().spawn().unwrap();
     // Interrupt once the first file is complete, while another renders.
     let started = std::time::Instant::now();
     while !out.join("k525short.wav").exists() {
@@ -271,19 +273,8 @@ fn a_batch_interrupted_by_sigint_resumes_rendering_only_what_is_missing() {
         "the interrupt came too late: {done_first:?}"
     );
 
-    Command::cargo_bin("pycarla")
-        .unwrap()
-        .args([
-            "render", "-q", "--engine", "offline", "--tail", "1", "--sf2", GM,
-        ])
-        .arg(&inputs)
-        .arg("-o")
-        .arg(&out)
-        .arg("--manifest")
-        .arg(&manifest)
-        .arg("--skip-existing")
-        .assert()
-        .success();
+    let second = batch().arg("--skip-existing").status().unwrap();
+    assert!(second.success());
     let text = std::fs::read_to_string(&manifest).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
