@@ -2,9 +2,10 @@
 //! built on demand (the impulse instrument test fixture, the offline engine's worker), reading
 //! WAVs, and watching processes.
 
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// A shared MIDI file by name.
 pub fn midi(name: &str) -> PathBuf {
@@ -49,14 +50,51 @@ fn built(package: &str, bin: &str) -> PathBuf {
 pub fn carla_installed() -> bool {
     let installed = Path::new("/usr/lib/carla/libcarla_host-plugin.so").is_file()
         || std::env::var_os("PYCARLA_CARLA_LIBDIR").is_some();
-    assert!(
-        installed || std::env::var_os("CI").is_none(),
-        "CI installs Carla"
-    );
-    if !installed {
-        eprintln!("skipped: Carla is not installed");
+    carla_or_skip(if installed {
+        Ok(())
+    } else {
+        Err("Carla is not installed")
+    })
+    .is_some()
+}
+
+/// What a test found of Carla (its library, say), or `None` where Carla is not installed,
+/// with the reason printed so that the skip shows. In CI, which installs Carla, a Carla not
+/// found fails the test instead: a skip there would hide a broken install.
+pub fn carla_or_skip<T, E: Display>(found: Result<T, E>) -> Option<T> {
+    match found {
+        Ok(found) => Some(found),
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI installs Carla: {error}"
+            );
+            eprintln!("skipped: {error}");
+            None
+        }
     }
-    installed
+}
+
+/// Points the code under test at this package's own build of a helper executable (the
+/// offline worker, the JACK host): sets `var` to `exe`, once per variable, before the test
+/// that asks starts the helper.
+pub fn use_helper(var: &str, exe: &str) {
+    static SETTING: Mutex<()> = Mutex::new(());
+    let _setting = SETTING.lock().unwrap_or_else(PoisonError::into_inner);
+    if std::env::var_os(var).is_none_or(|set| set != exe) {
+        // SAFETY: once per variable, under the lock, before the test that asks starts its
+        // helper; other tests read the environment through std, which locks it against this.
+        unsafe { std::env::set_var(var, exe) };
+    }
+}
+
+/// A temporary directory for a test's files, its name starting with `prefix` (the test file's)
+/// so that anything left behind says where it came from.
+pub fn scratch(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .expect("a temporary directory")
 }
 
 /// A WAV read back, planar.
@@ -89,6 +127,15 @@ pub fn read_wav(path: &Path) -> Wav {
         channels[i % n].push(s);
     }
     Wav { spec, channels }
+}
+
+/// The largest absolute sample of a WAV: whether a render sounds.
+pub fn peak(path: &Path) -> f32 {
+    read_wav(path)
+        .channels
+        .iter()
+        .flatten()
+        .fold(0.0f32, |p, s| p.max(s.abs()))
 }
 
 /// Frames of a file plus its tail: round((duration + tail) · sr), exactly.

@@ -1,13 +1,14 @@
 //! One instance of Carla's rack or patchbay, hosted in this process, offline, processed block
 //! by block.
 
-use std::ffi::{CStr, CString, c_char, c_void};
+use std::ffi::{CString, c_char, c_void};
 use std::path::Path;
 use std::ptr;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::ffi;
+use crate::host::{Host, string};
 use crate::library::CarlaLibrary;
 use crate::plugin::Plugin;
 
@@ -126,8 +127,8 @@ impl Engine {
         let instantiate_error = Error::Instantiate { what: kind.name() };
         let descriptor = match kind {
             // SAFETY: returns a static descriptor owned by the library.
-            EngineKind::Rack => unsafe { (library.functions.rack)() },
-            EngineKind::Patchbay => unsafe { (library.functions.patchbay)() },
+            EngineKind::Rack => unsafe { (library.functions().rack)() },
+            EngineKind::Patchbay => unsafe { (library.functions().patchbay)() },
         };
         if descriptor.is_null() {
             return Err(instantiate_error);
@@ -179,7 +180,7 @@ impl Engine {
             return Err(instantiate_error);
         }
         // SAFETY: a live instance of this descriptor.
-        let host_handle = unsafe { (library.functions.create_host_handle)(descriptor, handle) };
+        let host_handle = unsafe { (library.functions().create_host_handle)(descriptor, handle) };
         if host_handle.is_null() {
             // SAFETY: the instance just made, cleaned up once; there is no host handle to free.
             unsafe {
@@ -204,15 +205,9 @@ impl Engine {
         };
         // Carla's rack runs a second instance of every mono plugin to make it stereo: twice the
         // work for the same sound. Mono plugins run once; the rack copies their output.
-        // SAFETY: a live host handle; the option takes no string.
-        unsafe {
-            (engine.library.functions.set_engine_option)(
-                host_handle,
-                ffi::ENGINE_OPTION_FORCE_STEREO,
-                0,
-                ptr::null(),
-            );
-        }
+        engine
+            .host()
+            .set_option(ffi::ENGINE_OPTION_FORCE_STEREO, 0, None);
         Ok(engine)
     }
 
@@ -229,67 +224,19 @@ impl Engine {
     /// Adds a plugin at the end of the chain.
     pub fn add_plugin(&mut self, plugin: &Plugin) -> Result<u32> {
         let _loading = loading();
-        let id = self.plugin_count();
-        let to_c = |text: &str| {
-            CString::new(text).map_err(|_| self.add_error(plugin, "a NUL byte in its name"))
-        };
-        let filename = to_c(&plugin.filename.to_string_lossy())?;
-        let label = to_c(&plugin.label)?;
-        // SAFETY: a live host handle and NUL-terminated strings that outlive the call.
-        let added = unsafe {
-            (self.library.functions.add_plugin)(
-                self.host_handle,
-                ffi::BINARY_NATIVE,
-                plugin.carla_type(),
-                filename.as_ptr(),
-                ptr::null(),
-                label.as_ptr(),
-                0,
-                ptr::null(),
-                plugin.format.options(),
-            )
-        };
-        if !added || self.plugin_count() != id + 1 {
-            return Err(self.add_error(plugin, &self.last_error()));
-        }
-        if self.audio_outputs(id) == 0 {
-            return Err(Error::NoAudioOutput {
-                plugin: plugin.name.clone(),
-            });
-        }
-        Ok(id)
+        self.host().add_plugin(plugin)
     }
 
     /// Adds the first plugin of a chain: it must take MIDI.
     pub fn add_instrument(&mut self, plugin: &Plugin) -> Result<u32> {
-        let id = self.add_plugin(plugin)?;
-        if self.midi_inputs(id) == 0 {
-            return Err(Error::NotAnInstrument {
-                plugin: plugin.name.clone(),
-            });
-        }
-        Ok(id)
+        let _loading = loading();
+        self.host().add_instrument(plugin)
     }
 
     /// Loads a Carla project (`.carxp`) into this engine.
     pub fn load_project(&mut self, path: &Path) -> Result<()> {
         let _loading = loading();
-        let error = |message: String| Error::LoadProject {
-            path: path.to_path_buf(),
-            message,
-        };
-        let c_path = CString::new(path.to_string_lossy().into_owned())
-            .map_err(|_| error("a NUL byte in its path".into()))?;
-        // SAFETY: a live host handle and a NUL-terminated path.
-        let loaded =
-            unsafe { (self.library.functions.load_project)(self.host_handle, c_path.as_ptr()) };
-        if !loaded {
-            return Err(error(self.last_error()));
-        }
-        if self.plugin_count() == 0 {
-            return Err(error("it holds no plugin".into()));
-        }
-        Ok(())
+        self.host().load_project(path)
     }
 
     /// Destroys the engine on a thread of its own and returns at once. Carla's teardown waits
@@ -310,42 +257,29 @@ impl Engine {
 
     /// Plugins loaded.
     pub fn plugin_count(&self) -> u32 {
-        // SAFETY: a live host handle.
-        unsafe { (self.library.functions.plugin_count)(self.host_handle) }
+        self.host().plugin_count()
     }
 
     /// The plugin's MIDI inputs.
     pub fn midi_inputs(&self, id: u32) -> u32 {
-        self.port_count(self.library.functions.midi_ports, id).ins
+        self.host().midi_inputs(id)
     }
 
     /// The plugin's audio outputs.
     pub fn audio_outputs(&self, id: u32) -> u32 {
-        self.port_count(self.library.functions.audio_ports, id).outs
-    }
-
-    fn port_count(&self, get: ffi::GetPortCountInfo, id: u32) -> ffi::CarlaPortCountInfo {
-        // SAFETY: a live host handle; Carla returns a pointer to a static it owns (or NULL).
-        unsafe {
-            let info = get(self.host_handle, id);
-            if info.is_null() {
-                Default::default()
-            } else {
-                *info
-            }
-        }
+        self.host().audio_outputs(id)
     }
 
     /// The plugin's name as the plugin gives it.
     pub fn plugin_name(&self, id: u32) -> String {
         // SAFETY: a live host handle; the string is Carla's, copied at once.
-        unsafe { string((self.library.functions.real_name)(self.host_handle, id)) }
+        unsafe { string((self.library.functions().real_name)(self.host_handle, id)) }
     }
 
     /// The latency the plugin reports, in frames.
     pub fn plugin_latency(&self, id: u32) -> u32 {
         // SAFETY: a live host handle.
-        unsafe { (self.library.functions.latency)(self.host_handle, id) }
+        unsafe { (self.library.functions().latency)(self.host_handle, id) }
     }
 
     /// The latency of the whole chain: what its plugins report, added up (a rack runs them in
@@ -356,21 +290,10 @@ impl Engine {
             .sum()
     }
 
-    fn last_error(&self) -> String {
-        // SAFETY: a live host handle; the string is Carla's, copied at once.
-        let message = unsafe { string((self.library.functions.last_error)(self.host_handle)) };
-        if message.is_empty() {
-            "no reason given".into()
-        } else {
-            message
-        }
-    }
-
-    fn add_error(&self, plugin: &Plugin, message: &str) -> Error {
-        Error::AddPlugin {
-            plugin: format!("{} ({})", plugin.name, plugin.format),
-            message: message.to_string(),
-        }
+    /// Carla's host API on this engine's host handle.
+    fn host(&self) -> Host<'_> {
+        // SAFETY: the host handle lives as long as the engine.
+        unsafe { Host::new(&self.library.functions().host, self.host_handle) }
     }
 
     /// Starts processing (once the plugins are loaded).
@@ -432,26 +355,11 @@ impl Drop for Engine {
             {
                 deactivate(self.handle);
             }
-            (self.library.functions.host_handle_free)(self.host_handle);
+            (self.library.functions().host_handle_free)(self.host_handle);
             if let Some(cleanup) = (*self.descriptor).cleanup {
                 cleanup(self.handle);
             }
         }
-    }
-}
-
-/// Copies a C string Carla owns.
-///
-/// # Safety
-/// `text` is NULL or a NUL-terminated string.
-unsafe fn string(text: *const c_char) -> String {
-    if text.is_null() {
-        String::new()
-    } else {
-        // SAFETY: by the caller.
-        unsafe { CStr::from_ptr(text) }
-            .to_string_lossy()
-            .into_owned()
     }
 }
 

@@ -16,7 +16,9 @@
 mod engine;
 mod error;
 pub mod ffi;
+mod host;
 mod library;
+mod loader;
 mod plugin;
 pub mod standalone;
 

@@ -1,12 +1,13 @@
 //! Finding and loading `libcarla_host-plugin.so`: at run time, so that whatever uses this crate
 //! builds and runs on machines without Carla.
 
-use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::{Error, Result};
 use crate::ffi;
+use crate::host::HostFunctions;
+use crate::loader::{Loaded, Symbols};
 
 /// The library's file name.
 pub const LIBRARY_NAME: &str = "libcarla_host-plugin.so";
@@ -16,12 +17,7 @@ pub const LIBRARY_DIR_VAR: &str = "PYCARLA_CARLA_LIBDIR";
 
 /// Carla's host library, loaded, with the functions this crate calls.
 #[derive(Debug)]
-pub struct CarlaLibrary {
-    path: PathBuf,
-    pub(crate) functions: Functions,
-    // Last: the functions above point into it.
-    _library: libloading::Library,
-}
+pub struct CarlaLibrary(Loaded<Functions>);
 
 #[derive(Debug)]
 pub(crate) struct Functions {
@@ -29,16 +25,26 @@ pub(crate) struct Functions {
     pub patchbay: ffi::GetPluginDescriptor,
     pub create_host_handle: ffi::CreateHostHandle,
     pub host_handle_free: ffi::HostHandleFree,
-    pub add_plugin: ffi::AddPlugin,
-    pub load_project: ffi::LoadProject,
-    pub last_error: ffi::GetLastError,
-    pub plugin_count: ffi::GetPluginCount,
-    pub audio_ports: ffi::GetPortCountInfo,
-    pub midi_ports: ffi::GetPortCountInfo,
     pub latency: ffi::GetPluginLatency,
     pub real_name: ffi::GetPluginName,
-    pub set_engine_option: ffi::SetEngineOption,
-    pub library_folder: ffi::GetLibraryFolder,
+    pub host: HostFunctions,
+}
+
+impl Functions {
+    fn load(symbols: &Symbols<'_>) -> Result<Functions> {
+        // SAFETY: each name is given the type of its declaration in Carla's headers.
+        unsafe {
+            Ok(Functions {
+                rack: symbols.get("carla_get_native_rack_plugin")?,
+                patchbay: symbols.get("carla_get_native_patchbay_plugin")?,
+                create_host_handle: symbols.get("carla_create_native_plugin_host_handle")?,
+                host_handle_free: symbols.get("carla_host_handle_free")?,
+                latency: symbols.get("carla_get_plugin_latency")?,
+                real_name: symbols.get("carla_get_real_plugin_name")?,
+                host: HostFunctions::load(symbols)?,
+            })
+        }
+    }
 }
 
 impl CarlaLibrary {
@@ -50,68 +56,21 @@ impl CarlaLibrary {
 
     /// Loads the library from `path`.
     pub fn open(path: &Path) -> Result<CarlaLibrary> {
-        // SAFETY: loading Carla's library runs its static constructors, which only set up
-        // Carla's own state.
-        let library = unsafe { libloading::Library::new(path) }.map_err(|source| Error::Load {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        macro_rules! function {
-            ($name:literal) => {{
-                // SAFETY: the symbol is looked up by its C name and given the type of its
-                // declaration in Carla's headers (see `ffi`).
-                let symbol =
-                    unsafe { library.get(concat!($name, "\0").as_bytes()) }.map_err(|source| {
-                        Error::Symbol {
-                            path: path.to_path_buf(),
-                            symbol: $name,
-                            source,
-                        }
-                    })?;
-                *symbol
-            }};
-        }
-        let functions = Functions {
-            rack: function!("carla_get_native_rack_plugin"),
-            patchbay: function!("carla_get_native_patchbay_plugin"),
-            create_host_handle: function!("carla_create_native_plugin_host_handle"),
-            host_handle_free: function!("carla_host_handle_free"),
-            add_plugin: function!("carla_add_plugin"),
-            load_project: function!("carla_load_project"),
-            last_error: function!("carla_get_last_error"),
-            plugin_count: function!("carla_get_current_plugin_count"),
-            audio_ports: function!("carla_get_audio_port_count_info"),
-            midi_ports: function!("carla_get_midi_port_count_info"),
-            latency: function!("carla_get_plugin_latency"),
-            real_name: function!("carla_get_real_plugin_name"),
-            set_engine_option: function!("carla_set_engine_option"),
-            library_folder: function!("carla_get_library_folder"),
-        };
-        Ok(CarlaLibrary {
-            path: path.to_path_buf(),
-            functions,
-            _library: library,
-        })
+        Loaded::open(path, Functions::load).map(CarlaLibrary)
     }
 
     /// The file loaded.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.0.path()
     }
 
     /// Carla's own idea of where its binaries and resources live.
     pub fn library_folder(&self) -> PathBuf {
-        // SAFETY: returns a static string owned by the library.
-        let folder = unsafe { (self.functions.library_folder)() };
-        if folder.is_null() {
-            return self.path.parent().unwrap_or(Path::new("/")).to_path_buf();
-        }
-        // SAFETY: non-null, NUL-terminated, static.
-        PathBuf::from(
-            unsafe { CStr::from_ptr(folder) }
-                .to_string_lossy()
-                .into_owned(),
-        )
+        self.0.functions.host.library_folder(self.path())
+    }
+
+    pub(crate) fn functions(&self) -> &Functions {
+        &self.0.functions
     }
 }
 

@@ -22,16 +22,17 @@
 //! # Ok::<(), carla_lib::Error>(())
 //! ```
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::path::{Path, PathBuf};
-use std::ptr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::ffi;
+use crate::host::{Host, HostFunctions};
 use crate::library::find_named;
+use crate::loader::{Loaded, Symbols};
 use crate::plugin::Plugin;
 
 /// The library's file name.
@@ -39,12 +40,7 @@ pub const STANDALONE_LIBRARY_NAME: &str = "libcarla_standalone2.so";
 
 /// `libcarla_standalone2.so`, loaded, with the functions this module calls.
 #[derive(Debug)]
-pub struct StandaloneLibrary {
-    path: PathBuf,
-    functions: Functions,
-    // Last: the functions above point into it.
-    _library: libloading::Library,
-}
+pub struct StandaloneLibrary(Loaded<Functions>);
 
 #[derive(Debug)]
 struct Functions {
@@ -54,15 +50,26 @@ struct Functions {
     engine_idle: ffi::EngineIdle,
     is_engine_running: ffi::IsEngineRunning,
     about_to_close: ffi::SetEngineAboutToClose,
-    set_engine_option: ffi::SetEngineOption,
     transport_play: ffi::TransportPlay,
-    add_plugin: ffi::AddPlugin,
-    load_project: ffi::LoadProject,
-    last_error: ffi::GetLastError,
-    plugin_count: ffi::GetPluginCount,
-    audio_ports: ffi::GetPortCountInfo,
-    midi_ports: ffi::GetPortCountInfo,
-    library_folder: ffi::GetLibraryFolder,
+    host: HostFunctions,
+}
+
+impl Functions {
+    fn load(symbols: &Symbols<'_>) -> Result<Functions> {
+        // SAFETY: each name is given the type of its declaration in `CarlaHost.h`.
+        unsafe {
+            Ok(Functions {
+                host_init: symbols.get("carla_standalone_host_init")?,
+                engine_init: symbols.get("carla_engine_init")?,
+                engine_close: symbols.get("carla_engine_close")?,
+                engine_idle: symbols.get("carla_engine_idle")?,
+                is_engine_running: symbols.get("carla_is_engine_running")?,
+                about_to_close: symbols.get("carla_set_engine_about_to_close")?,
+                transport_play: symbols.get("carla_transport_play")?,
+                host: HostFunctions::load(symbols)?,
+            })
+        }
+    }
 }
 
 /// The file in the first directory of [`search_dirs`](crate::search_dirs) that holds it
@@ -79,66 +86,22 @@ impl StandaloneLibrary {
 
     /// Loads the library from `path`.
     pub fn open(path: &Path) -> Result<StandaloneLibrary> {
-        // SAFETY: loading Carla's library runs its static constructors, which only set up
-        // Carla's own state.
-        let library = unsafe { libloading::Library::new(path) }.map_err(|source| Error::Load {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        macro_rules! function {
-            ($name:literal) => {{
-                // SAFETY: the symbol is looked up by its C name and given the type of its
-                // declaration in `CarlaHost.h` (see `ffi`).
-                let symbol =
-                    unsafe { library.get(concat!($name, "\0").as_bytes()) }.map_err(|source| {
-                        Error::Symbol {
-                            path: path.to_path_buf(),
-                            symbol: $name,
-                            source,
-                        }
-                    })?;
-                *symbol
-            }};
-        }
-        let functions = Functions {
-            host_init: function!("carla_standalone_host_init"),
-            engine_init: function!("carla_engine_init"),
-            engine_close: function!("carla_engine_close"),
-            engine_idle: function!("carla_engine_idle"),
-            is_engine_running: function!("carla_is_engine_running"),
-            about_to_close: function!("carla_set_engine_about_to_close"),
-            set_engine_option: function!("carla_set_engine_option"),
-            transport_play: function!("carla_transport_play"),
-            add_plugin: function!("carla_add_plugin"),
-            load_project: function!("carla_load_project"),
-            last_error: function!("carla_get_last_error"),
-            plugin_count: function!("carla_get_current_plugin_count"),
-            audio_ports: function!("carla_get_audio_port_count_info"),
-            midi_ports: function!("carla_get_midi_port_count_info"),
-            library_folder: function!("carla_get_library_folder"),
-        };
-        Ok(StandaloneLibrary {
-            path: path.to_path_buf(),
-            functions,
-            _library: library,
-        })
+        Loaded::open(path, Functions::load).map(StandaloneLibrary)
     }
 
     /// The file loaded.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.0.path()
     }
 
     /// Where Carla's binaries (plugin bridges, discovery) and `resources/` live: Carla's own
     /// answer, else the library's directory.
     pub fn library_folder(&self) -> PathBuf {
-        // SAFETY: returns a static string owned by the library (or NULL).
-        let folder = unsafe { string((self.functions.library_folder)()) };
-        if folder.is_empty() {
-            self.path.parent().unwrap_or(Path::new("/")).to_path_buf()
-        } else {
-            PathBuf::from(folder)
-        }
+        self.functions().host.library_folder(self.path())
+    }
+
+    fn functions(&self) -> &Functions {
+        &self.0.functions
     }
 }
 
@@ -205,11 +168,13 @@ impl StandaloneEngine {
             ));
         }
         // SAFETY: returns the library's global standalone handle.
-        let handle = unsafe { (library.functions.host_init)() };
+        let handle = unsafe { (library.functions().host_init)() };
         if handle.is_null() {
             IN_USE.store(false, Ordering::SeqCst);
             return Err(init_error("no standalone host handle".into()));
         }
+        // SAFETY: the library's global handle, which lives as long as the library.
+        let host = unsafe { Host::new(&library.functions().host, handle) };
         let folder = library.library_folder();
         let binaries = CString::new(folder.to_string_lossy().into_owned()).unwrap_or_default();
         let resources = CString::new(folder.join("resources").to_string_lossy().into_owned())
@@ -218,38 +183,27 @@ impl StandaloneEngine {
             EngineKind::Rack => ffi::ENGINE_PROCESS_MODE_CONTINUOUS_RACK,
             EngineKind::Patchbay => ffi::ENGINE_PROCESS_MODE_PATCHBAY,
         };
-        let set = |option, value, text: Option<&CString>| {
-            // SAFETY: the handle is live; the text, if any, is NUL-terminated and Carla copies it.
-            unsafe {
-                (library.functions.set_engine_option)(
-                    handle,
-                    option,
-                    value,
-                    text.map_or(ptr::null(), |t| t.as_ptr()),
-                );
-            }
-        };
-        set(ffi::ENGINE_OPTION_PROCESS_MODE, mode, None);
-        set(
+        host.set_option(ffi::ENGINE_OPTION_PROCESS_MODE, mode, None);
+        host.set_option(
             ffi::ENGINE_OPTION_TRANSPORT_MODE,
             ffi::ENGINE_TRANSPORT_MODE_INTERNAL,
             None,
         );
-        set(ffi::ENGINE_OPTION_FORCE_STEREO, 0, None);
-        set(ffi::ENGINE_OPTION_PREFER_PLUGIN_BRIDGES, 0, None);
-        set(ffi::ENGINE_OPTION_PREFER_UI_BRIDGES, 0, None);
-        set(ffi::ENGINE_OPTION_OSC_ENABLED, 0, None);
+        host.set_option(ffi::ENGINE_OPTION_FORCE_STEREO, 0, None);
+        host.set_option(ffi::ENGINE_OPTION_PREFER_PLUGIN_BRIDGES, 0, None);
+        host.set_option(ffi::ENGINE_OPTION_PREFER_UI_BRIDGES, 0, None);
+        host.set_option(ffi::ENGINE_OPTION_OSC_ENABLED, 0, None);
         // Without these Carla looks for its bridges and resources beside *our* executable.
-        set(ffi::ENGINE_OPTION_PATH_BINARIES, 0, Some(&binaries));
-        set(ffi::ENGINE_OPTION_PATH_RESOURCES, 0, Some(&resources));
+        host.set_option(ffi::ENGINE_OPTION_PATH_BINARIES, 0, Some(&binaries));
+        host.set_option(ffi::ENGINE_OPTION_PATH_RESOURCES, 0, Some(&resources));
         let driver_name = CString::new(driver.name()).expect("no NUL");
         // SAFETY: a live handle and NUL-terminated strings that outlive the call.
         let started = unsafe {
-            (library.functions.engine_init)(handle, driver_name.as_ptr(), client.as_ptr())
+            (library.functions().engine_init)(handle, driver_name.as_ptr(), client.as_ptr())
         };
         if !started {
-            // SAFETY: as above; Carla deleted the engine that failed.
-            let message = unsafe { last_error(&library, handle) };
+            // Carla deleted the engine that failed; its handle and last error remain.
+            let message = host.last_error();
             IN_USE.store(false, Ordering::SeqCst);
             return Err(init_error(message));
         }
@@ -274,75 +228,24 @@ impl StandaloneEngine {
 
     /// Adds a plugin at the end of the rack's chain (or to the patchbay).
     pub fn add_plugin(&mut self, plugin: &Plugin) -> Result<u32> {
-        let id = self.plugin_count();
-        let add_error = |message: String| Error::AddPlugin {
-            plugin: format!("{} ({})", plugin.name, plugin.format),
-            message,
-        };
-        let to_c =
-            |text: &str| CString::new(text).map_err(|_| add_error("a NUL byte in its name".into()));
-        let filename = to_c(&plugin.filename.to_string_lossy())?;
-        let label = to_c(&plugin.label)?;
-        // SAFETY: a live engine and NUL-terminated strings that outlive the call.
-        let added = unsafe {
-            (self.library.functions.add_plugin)(
-                self.handle,
-                ffi::BINARY_NATIVE,
-                plugin.carla_type(),
-                filename.as_ptr(),
-                ptr::null(),
-                label.as_ptr(),
-                0,
-                ptr::null(),
-                plugin.format.options(),
-            )
-        };
-        if !added || self.plugin_count() != id + 1 {
-            return Err(add_error(self.last_error()));
-        }
-        if self.audio_outputs(id) == 0 {
-            return Err(Error::NoAudioOutput {
-                plugin: plugin.name.clone(),
-            });
-        }
-        Ok(id)
+        self.host().add_plugin(plugin)
     }
 
     /// Adds the first plugin of a chain: it must take MIDI.
     pub fn add_instrument(&mut self, plugin: &Plugin) -> Result<u32> {
-        let id = self.add_plugin(plugin)?;
-        if self.midi_inputs(id) == 0 {
-            return Err(Error::NotAnInstrument {
-                plugin: plugin.name.clone(),
-            });
-        }
-        Ok(id)
+        self.host().add_instrument(plugin)
     }
 
     /// Loads a Carla project (`.carxp`); a project with patchbay wiring needs an engine
     /// started as [`EngineKind::Patchbay`] ([`EngineKind::for_project`] tells).
     pub fn load_project(&mut self, path: &Path) -> Result<()> {
-        let error = |message: String| Error::LoadProject {
-            path: path.to_path_buf(),
-            message,
-        };
-        let c_path = CString::new(path.to_string_lossy().into_owned())
-            .map_err(|_| error("a NUL byte in its path".into()))?;
-        // SAFETY: a live engine and a NUL-terminated path.
-        let loaded = unsafe { (self.library.functions.load_project)(self.handle, c_path.as_ptr()) };
-        if !loaded {
-            return Err(error(self.last_error()));
-        }
-        if self.plugin_count() == 0 {
-            return Err(error("it holds no plugin".into()));
-        }
-        Ok(())
+        self.host().load_project(path)
     }
 
     /// Starts Carla's transport (plugins that follow it see it playing, as offline).
     pub fn play(&mut self) {
         // SAFETY: a live engine.
-        unsafe { (self.library.functions.transport_play)(self.handle) }
+        unsafe { (self.library.functions().transport_play)(self.handle) }
     }
 
     /// Carla's housekeeping (callbacks, deferred deletions, plugin idle work): call it every
@@ -350,47 +253,35 @@ impl StandaloneEngine {
     pub fn idle(&mut self) {
         if self.open {
             // SAFETY: a live engine (`carla_engine_idle` must not be called on a closed one).
-            unsafe { (self.library.functions.engine_idle)(self.handle) }
+            unsafe { (self.library.functions().engine_idle)(self.handle) }
         }
     }
 
     /// Whether the engine still runs (on JACK: false once the server shut down).
     pub fn is_running(&self) -> bool {
         // SAFETY: a live handle.
-        self.open && unsafe { (self.library.functions.is_engine_running)(self.handle) }
+        self.open && unsafe { (self.library.functions().is_engine_running)(self.handle) }
     }
 
     /// Plugins loaded.
     pub fn plugin_count(&self) -> u32 {
-        // SAFETY: a live handle.
-        unsafe { (self.library.functions.plugin_count)(self.handle) }
+        self.host().plugin_count()
     }
 
     /// The plugin's MIDI inputs.
     pub fn midi_inputs(&self, id: u32) -> u32 {
-        self.port_count(self.library.functions.midi_ports, id).ins
+        self.host().midi_inputs(id)
     }
 
     /// The plugin's audio outputs.
     pub fn audio_outputs(&self, id: u32) -> u32 {
-        self.port_count(self.library.functions.audio_ports, id).outs
+        self.host().audio_outputs(id)
     }
 
-    fn port_count(&self, get: ffi::GetPortCountInfo, id: u32) -> ffi::CarlaPortCountInfo {
-        // SAFETY: a live handle; Carla returns a pointer to a static it owns (or NULL).
-        unsafe {
-            let info = get(self.handle, id);
-            if info.is_null() {
-                Default::default()
-            } else {
-                *info
-            }
-        }
-    }
-
-    fn last_error(&self) -> String {
-        // SAFETY: a live handle.
-        unsafe { last_error(&self.library, self.handle) }
+    /// Carla's host API on the library's handle.
+    fn host(&self) -> Host<'_> {
+        // SAFETY: the library's global handle, which lives as long as the library.
+        unsafe { Host::new(&self.library.functions().host, self.handle) }
     }
 
     /// Closes the engine: plugins removed, the client closed (its ports leave the server).
@@ -404,8 +295,8 @@ impl StandaloneEngine {
         }
         // SAFETY: a live engine, closed once; Carla closes it even when it reports an error.
         let closed = unsafe {
-            (self.library.functions.about_to_close)(self.handle);
-            (self.library.functions.engine_close)(self.handle)
+            (self.library.functions().about_to_close)(self.handle);
+            (self.library.functions().engine_close)(self.handle)
         };
         IN_USE.store(false, Ordering::SeqCst);
         if closed {
@@ -413,7 +304,7 @@ impl StandaloneEngine {
         } else {
             Err(Error::EngineClose {
                 driver: self.driver.name().to_string(),
-                message: self.last_error(),
+                message: self.host().last_error(),
             })
         }
     }
@@ -424,34 +315,5 @@ impl Drop for StandaloneEngine {
         if let Err(error) = self.shut_down() {
             tracing::warn!(%error, "Carla's engine did not close cleanly");
         }
-    }
-}
-
-/// Carla's last error, or a placeholder when it gave none.
-///
-/// # Safety
-/// `handle` is the library's live standalone handle.
-unsafe fn last_error(library: &StandaloneLibrary, handle: ffi::CarlaHostHandle) -> String {
-    // SAFETY: by the caller; the string is Carla's, copied at once.
-    let message = unsafe { string((library.functions.last_error)(handle)) };
-    if message.is_empty() {
-        "no reason given".into()
-    } else {
-        message
-    }
-}
-
-/// Copies a C string Carla owns (empty for NULL).
-///
-/// # Safety
-/// `text` is NULL or a NUL-terminated string.
-unsafe fn string(text: *const std::ffi::c_char) -> String {
-    if text.is_null() {
-        String::new()
-    } else {
-        // SAFETY: by the caller.
-        unsafe { CStr::from_ptr(text) }
-            .to_string_lossy()
-            .into_owned()
     }
 }

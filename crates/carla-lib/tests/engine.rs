@@ -5,19 +5,10 @@
 use std::sync::Arc;
 
 use carla_lib::{CarlaLibrary, Engine, EngineKind, Error, PluginSpec, midi_event};
+use pycarla_integration::support::carla_or_skip;
 
 fn library() -> Option<Arc<CarlaLibrary>> {
-    match CarlaLibrary::find(&[]) {
-        Ok(library) => Some(Arc::new(library)),
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI installs Carla: {error}"
-            );
-            eprintln!("skipped: {error}");
-            None
-        }
-    }
+    carla_or_skip(CarlaLibrary::find(&[])).map(Arc::new)
 }
 
 /// Plays a C major chord for a quarter second and returns the peak of the output.

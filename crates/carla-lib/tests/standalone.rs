@@ -6,19 +6,10 @@ use std::sync::Arc;
 
 use carla_lib::standalone::{Driver, StandaloneEngine, StandaloneLibrary};
 use carla_lib::{EngineKind, Error, PluginSpec};
+use pycarla_integration::support::carla_or_skip;
 
 fn library() -> Option<Arc<StandaloneLibrary>> {
-    match StandaloneLibrary::find(&[]) {
-        Ok(library) => Some(Arc::new(library)),
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI installs Carla: {error}"
-            );
-            eprintln!("skipped: {error}");
-            None
-        }
-    }
+    carla_or_skip(StandaloneLibrary::find(&[])).map(Arc::new)
 }
 
 // One test function: the library holds one engine per process, and tests run in parallel.

@@ -55,32 +55,7 @@ pub fn set_jack_host_command(program: PathBuf, args: Vec<OsString>) {
 /// `pycarla-jack-host` beside the running program (or one directory up, where cargo puts
 /// binaries next to tests), else on `PATH`.
 pub fn jack_host_command() -> Result<WorkerCommand> {
-    let program_only = |program: PathBuf| WorkerCommand {
-        program,
-        args: Vec::new(),
-    };
-    if let Some(exe) = std::env::var_os(JACK_HOST_EXE_VAR).filter(|v| !v.is_empty()) {
-        return Ok(program_only(PathBuf::from(exe)));
-    }
-    if let Some(command) = JACK_HOST_COMMAND.get() {
-        return Ok(command.clone());
-    }
-    let beside = std::env::current_exe().ok().and_then(|exe| {
-        exe.ancestors()
-            .skip(1)
-            .take(2)
-            .map(|dir| dir.join(JACK_HOST_EXE))
-            .find(|candidate| candidate.is_file())
-    });
-    beside
-        .or_else(|| crate::instrument::find_on_path(JACK_HOST_EXE))
-        .map(program_only)
-        .ok_or_else(|| Error::Missing {
-            program: JACK_HOST_EXE.into(),
-            hint: format!(
-                "it is installed with the pycarla-rs crate (cargo install pycarla-rs); or set {JACK_HOST_EXE_VAR}"
-            ),
-        })
+    WorkerCommand::find(JACK_HOST_EXE, JACK_HOST_EXE_VAR, &JACK_HOST_COMMAND)
 }
 
 /// `libcarla_standalone2.so` where the offline engine's library was found (Carla installs

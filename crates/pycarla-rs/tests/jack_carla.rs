@@ -7,11 +7,12 @@
 //! Skipped, with a message, where Carla is not installed — except in CI, which installs it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use pycarla::{EngineChoice, Error, Instrument, RenderOptions, Renderer, Tail};
-use pycarla_integration::support::{expected_frames, impulse_frames, midi, read_wav};
+use pycarla_integration::support::{
+    self, carla_or_skip, expected_frames, impulse_frames, midi, peak, read_wav, use_helper,
+};
 
 const KARS_LV2: &str = "http://distrho.sf.net/plugins/Kars";
 
@@ -25,27 +26,11 @@ fn one_server() -> std::sync::MutexGuard<'static, ()> {
 /// Whether Carla's standalone library is here; in CI it must be. Points the renderer at this
 /// package's host executable.
 fn carla() -> bool {
-    static HOST: Once = Once::new();
-    HOST.call_once(|| {
-        // SAFETY: set once, before any test of this file starts a host.
-        unsafe {
-            std::env::set_var(
-                pycarla::jack_host::JACK_HOST_EXE_VAR,
-                env!("CARGO_BIN_EXE_pycarla-jack-host"),
-            )
-        };
-    });
-    match pycarla::jack_host::standalone_library() {
-        Ok(_) => true,
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI installs Carla: {error}"
-            );
-            eprintln!("skipped: {error}");
-            false
-        }
-    }
+    use_helper(
+        pycarla::jack_host::JACK_HOST_EXE_VAR,
+        env!("CARGO_BIN_EXE_pycarla-jack-host"),
+    );
+    carla_or_skip(pycarla::jack_host::standalone_library()).is_some()
 }
 
 fn jack(period: u32) -> RenderOptions {
@@ -58,18 +43,7 @@ fn jack(period: u32) -> RenderOptions {
 }
 
 fn scratch() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("pycarla-jack-carla-")
-        .tempdir()
-        .unwrap()
-}
-
-fn peak(path: &Path) -> f32 {
-    read_wav(path)
-        .channels
-        .iter()
-        .flatten()
-        .fold(0.0f32, |p, s| p.max(s.abs()))
+    support::scratch("pycarla-jack-carla-")
 }
 
 /// The command line of a live process.

@@ -5,11 +5,11 @@
 //! Skipped, with a message, where Carla is not installed — except in CI, which installs it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
 use pycarla::{EngineChoice, EngineKind, Error, Instrument, RenderOptions, Renderer, Tail};
 use pycarla_integration::support::{
-    SHARED, children_of, eventually, expected_frames, impulse_frames, kill, midi, read_wav,
+    self, SHARED, carla_or_skip, children_of, eventually, expected_frames, impulse_frames, kill,
+    midi, peak, read_wav, use_helper,
 };
 
 const KARS_LV2: &str = "http://distrho.sf.net/plugins/Kars";
@@ -17,27 +17,11 @@ const FLUID_GM: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
 
 /// Whether Carla's library is here; in CI it must be.
 fn carla() -> bool {
-    static WORKER: Once = Once::new();
-    WORKER.call_once(|| {
-        // SAFETY: set once, before any test of this file starts a worker.
-        unsafe {
-            std::env::set_var(
-                pycarla::offline::WORKER_EXE_VAR,
-                env!("CARGO_BIN_EXE_pycarla-worker"),
-            )
-        };
-    });
-    match pycarla::offline::carla_library() {
-        Ok(_) => true,
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI installs Carla: {error}"
-            );
-            eprintln!("skipped: {error}");
-            false
-        }
-    }
+    use_helper(
+        pycarla::offline::WORKER_EXE_VAR,
+        env!("CARGO_BIN_EXE_pycarla-worker"),
+    );
+    carla_or_skip(pycarla::offline::carla_library()).is_some()
 }
 
 fn offline(period: Option<u32>) -> RenderOptions {
@@ -49,10 +33,7 @@ fn offline(period: Option<u32>) -> RenderOptions {
 }
 
 fn scratch() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("pycarla-offline-")
-        .tempdir()
-        .unwrap()
+    support::scratch("pycarla-offline-")
 }
 
 /// An SFZ that plays a one-sample click, at full level, on every key, channel and velocity.
@@ -92,15 +73,6 @@ fn click_starts(channel: &[f32]) -> Vec<u64> {
         .filter(|&(index, &frame)| index == 0 || sounding[index - 1] + 1 != frame)
         .map(|(_, &frame)| frame)
         .collect()
-}
-
-/// The largest absolute sample of a WAV.
-fn peak(path: &Path) -> f32 {
-    read_wav(path)
-        .channels
-        .iter()
-        .flatten()
-        .fold(0.0f32, |p, s| p.max(s.abs()))
 }
 
 /// The frames where `midi`'s note-ons must sound.

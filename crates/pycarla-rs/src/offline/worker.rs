@@ -60,32 +60,47 @@ pub fn set_worker_command(program: PathBuf, args: Vec<OsString>) {
 /// `pycarla-worker` beside the running program (or one directory up, where cargo puts binaries
 /// next to tests and examples), else on `PATH`.
 pub fn worker_command() -> Result<WorkerCommand> {
-    let program_only = |program: PathBuf| WorkerCommand {
-        program,
-        args: Vec::new(),
-    };
-    if let Some(exe) = std::env::var_os(WORKER_EXE_VAR).filter(|v| !v.is_empty()) {
-        return Ok(program_only(PathBuf::from(exe)));
+    WorkerCommand::find(WORKER_EXE, WORKER_EXE_VAR, &WORKER_COMMAND)
+}
+
+impl WorkerCommand {
+    /// A helper executable of this crate (the worker, the JACK host), looked for the one way
+    /// the docs promise for each: `$var`, else the command the program `set` (a program that is
+    /// its own helper), else `exe` beside the running program (or one directory up, where cargo
+    /// puts binaries next to tests and examples), else on `PATH`.
+    pub(crate) fn find(
+        exe: &str,
+        var: &str,
+        set: &OnceLock<WorkerCommand>,
+    ) -> Result<WorkerCommand> {
+        let program_only = |program: PathBuf| WorkerCommand {
+            program,
+            args: Vec::new(),
+        };
+        if let Some(exe) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            return Ok(program_only(PathBuf::from(exe)));
+        }
+        if let Some(command) = set.get() {
+            return Ok(command.clone());
+        }
+        let beside = std::env::current_exe().ok().and_then(|current| {
+            current
+                .ancestors()
+                .skip(1)
+                .take(2)
+                .map(|dir| dir.join(exe))
+                .find(|candidate| candidate.is_file())
+        });
+        beside
+            .or_else(|| crate::instrument::find_on_path(exe))
+            .map(program_only)
+            .ok_or_else(|| Error::Missing {
+                program: exe.into(),
+                hint: format!(
+                    "it is installed with the pycarla-rs crate (cargo install pycarla-rs); or set {var}"
+                ),
+            })
     }
-    if let Some(command) = WORKER_COMMAND.get() {
-        return Ok(command.clone());
-    }
-    let beside = std::env::current_exe().ok().and_then(|exe| {
-        exe.ancestors()
-            .skip(1)
-            .take(2)
-            .map(|dir| dir.join(WORKER_EXE))
-            .find(|candidate| candidate.is_file())
-    });
-    beside
-        .or_else(|| crate::instrument::find_on_path(WORKER_EXE))
-        .map(program_only)
-        .ok_or_else(|| Error::Missing {
-            program: WORKER_EXE.into(),
-            hint: format!(
-                "it is installed with the pycarla-rs crate (cargo install pycarla-rs); or set {WORKER_EXE_VAR}"
-            ),
-        })
 }
 
 /// A running worker process.

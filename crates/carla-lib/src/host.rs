@@ -1,0 +1,206 @@
+//! Carla's host API (`CarlaHost.h`), which both of Carla's libraries export: the functions
+//! looked up once, and the calls both engines make on a host handle — adding plugins, loading
+//! projects, setting options, reading Carla's errors — so that the offline engine and the
+//! standalone one report the same failures the same way.
+
+use std::ffi::{CStr, CString, c_char};
+use std::path::{Path, PathBuf};
+use std::ptr;
+
+use crate::error::{Error, Result};
+use crate::ffi;
+use crate::loader::Symbols;
+use crate::plugin::Plugin;
+
+/// The host API's functions, from either library.
+#[derive(Debug)]
+pub(crate) struct HostFunctions {
+    add_plugin: ffi::AddPlugin,
+    load_project: ffi::LoadProject,
+    last_error: ffi::GetLastError,
+    plugin_count: ffi::GetPluginCount,
+    audio_ports: ffi::GetPortCountInfo,
+    midi_ports: ffi::GetPortCountInfo,
+    set_engine_option: ffi::SetEngineOption,
+    library_folder: ffi::GetLibraryFolder,
+}
+
+impl HostFunctions {
+    /// Looks the functions up in a library being loaded.
+    pub(crate) fn load(symbols: &Symbols<'_>) -> Result<HostFunctions> {
+        // SAFETY: each name is given the type of its declaration in `CarlaHost.h`.
+        unsafe {
+            Ok(HostFunctions {
+                add_plugin: symbols.get("carla_add_plugin")?,
+                load_project: symbols.get("carla_load_project")?,
+                last_error: symbols.get("carla_get_last_error")?,
+                plugin_count: symbols.get("carla_get_current_plugin_count")?,
+                audio_ports: symbols.get("carla_get_audio_port_count_info")?,
+                midi_ports: symbols.get("carla_get_midi_port_count_info")?,
+                set_engine_option: symbols.get("carla_set_engine_option")?,
+                library_folder: symbols.get("carla_get_library_folder")?,
+            })
+        }
+    }
+
+    /// Where Carla's binaries (plugin bridges, discovery) and `resources/` live: Carla's own
+    /// answer, else the directory of `library`, the file these functions were loaded from.
+    pub(crate) fn library_folder(&self, library: &Path) -> PathBuf {
+        // SAFETY: returns a static string owned by the library (or NULL).
+        let folder = unsafe { string((self.library_folder)()) };
+        if folder.is_empty() {
+            library.parent().unwrap_or(Path::new("/")).to_path_buf()
+        } else {
+            PathBuf::from(folder)
+        }
+    }
+}
+
+/// A live host handle with the functions to call on it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Host<'a> {
+    functions: &'a HostFunctions,
+    handle: ffi::CarlaHostHandle,
+}
+
+impl<'a> Host<'a> {
+    /// # Safety
+    /// `handle` is a live host handle of the library `functions` come from, and stays live as
+    /// long as the `Host` is used.
+    pub(crate) unsafe fn new(functions: &'a HostFunctions, handle: ffi::CarlaHostHandle) -> Self {
+        Host { functions, handle }
+    }
+
+    /// Sets one of the engine's options (`ffi::ENGINE_OPTION_*`); Carla copies `text`.
+    pub(crate) fn set_option(&self, option: i32, value: i32, text: Option<&CStr>) {
+        // SAFETY: a live handle; the text, if any, is NUL-terminated.
+        unsafe {
+            (self.functions.set_engine_option)(
+                self.handle,
+                option,
+                value,
+                text.map_or(ptr::null(), CStr::as_ptr),
+            );
+        }
+    }
+
+    /// Adds a plugin at the end of the chain (or to the patchbay).
+    pub(crate) fn add_plugin(&self, plugin: &Plugin) -> Result<u32> {
+        let id = self.plugin_count();
+        let add_error = |message: String| Error::AddPlugin {
+            plugin: format!("{} ({})", plugin.name, plugin.format),
+            message,
+        };
+        let to_c =
+            |text: &str| CString::new(text).map_err(|_| add_error("a NUL byte in its name".into()));
+        let filename = to_c(&plugin.filename.to_string_lossy())?;
+        let label = to_c(&plugin.label)?;
+        // SAFETY: a live handle and NUL-terminated strings that outlive the call.
+        let added = unsafe {
+            (self.functions.add_plugin)(
+                self.handle,
+                ffi::BINARY_NATIVE,
+                plugin.carla_type(),
+                filename.as_ptr(),
+                ptr::null(),
+                label.as_ptr(),
+                0,
+                ptr::null(),
+                plugin.format.options(),
+            )
+        };
+        if !added || self.plugin_count() != id + 1 {
+            return Err(add_error(self.last_error()));
+        }
+        if self.audio_outputs(id) == 0 {
+            return Err(Error::NoAudioOutput {
+                plugin: plugin.name.clone(),
+            });
+        }
+        Ok(id)
+    }
+
+    /// Adds the first plugin of a chain: it must take MIDI.
+    pub(crate) fn add_instrument(&self, plugin: &Plugin) -> Result<u32> {
+        let id = self.add_plugin(plugin)?;
+        if self.midi_inputs(id) == 0 {
+            return Err(Error::NotAnInstrument {
+                plugin: plugin.name.clone(),
+            });
+        }
+        Ok(id)
+    }
+
+    /// Loads a Carla project (`.carxp`); it must hold a plugin.
+    pub(crate) fn load_project(&self, path: &Path) -> Result<()> {
+        let error = |message: String| Error::LoadProject {
+            path: path.to_path_buf(),
+            message,
+        };
+        let c_path = CString::new(path.to_string_lossy().into_owned())
+            .map_err(|_| error("a NUL byte in its path".into()))?;
+        // SAFETY: a live handle and a NUL-terminated path.
+        let loaded = unsafe { (self.functions.load_project)(self.handle, c_path.as_ptr()) };
+        if !loaded {
+            return Err(error(self.last_error()));
+        }
+        if self.plugin_count() == 0 {
+            return Err(error("it holds no plugin".into()));
+        }
+        Ok(())
+    }
+
+    /// Plugins loaded.
+    pub(crate) fn plugin_count(&self) -> u32 {
+        // SAFETY: a live handle.
+        unsafe { (self.functions.plugin_count)(self.handle) }
+    }
+
+    /// The plugin's MIDI inputs.
+    pub(crate) fn midi_inputs(&self, id: u32) -> u32 {
+        self.port_count(self.functions.midi_ports, id).ins
+    }
+
+    /// The plugin's audio outputs.
+    pub(crate) fn audio_outputs(&self, id: u32) -> u32 {
+        self.port_count(self.functions.audio_ports, id).outs
+    }
+
+    fn port_count(&self, get: ffi::GetPortCountInfo, id: u32) -> ffi::CarlaPortCountInfo {
+        // SAFETY: a live handle; Carla returns a pointer to a static it owns (or NULL).
+        unsafe {
+            let info = get(self.handle, id);
+            if info.is_null() {
+                Default::default()
+            } else {
+                *info
+            }
+        }
+    }
+
+    /// Carla's last error, or a placeholder when it gave none.
+    pub(crate) fn last_error(&self) -> String {
+        // SAFETY: a live handle; the string is Carla's, copied at once.
+        let message = unsafe { string((self.functions.last_error)(self.handle)) };
+        if message.is_empty() {
+            "no reason given".into()
+        } else {
+            message
+        }
+    }
+}
+
+/// Copies a C string Carla owns (empty for NULL).
+///
+/// # Safety
+/// `text` is NULL or a NUL-terminated string.
+pub(crate) unsafe fn string(text: *const c_char) -> String {
+    if text.is_null() {
+        String::new()
+    } else {
+        // SAFETY: by the caller.
+        unsafe { CStr::from_ptr(text) }
+            .to_string_lossy()
+            .into_owned()
+    }
+}
