@@ -1,16 +1,19 @@
 //! pycarla's classes, drop-in: `Carla`, `MIDIPlayer`, `AudioRecorder`, `get_smf_duration` —
 //! on the library's supervisor and sample-accurate player and recorder.
 
+mod client;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use numpy::PyArray2;
 use pycarla::proc_supervisor::{Host, JackServer};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyTuple};
 
+use self::client::Client;
 use crate::errors::{IntoPy, usage};
 use crate::render::Audio;
 use crate::run::{Actor, interruptible};
@@ -255,13 +258,9 @@ impl Carla {
         Ok(slf)
     }
 
-    fn __exit__(
-        &self,
-        py: Python<'_>,
-        _kind: Option<Bound<'_, PyAny>>,
-        _value: Option<Bound<'_, PyAny>>,
-        _traceback: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<bool> {
+    /// Kills Carla and the server; an exception goes on.
+    #[pyo3(signature = (*_exc_info))]
+    fn __exit__(&self, py: Python<'_>, _exc_info: &Bound<'_, PyTuple>) -> PyResult<bool> {
         self.kill(py)?;
         Ok(false)
     }
@@ -423,11 +422,12 @@ fn timeline_of(messages: &Bound<'_, PyAny>) -> PyResult<smf::Timeline> {
 #[pyclass(module = "pycarla_rs", frozen, name = "MIDIPlayer")]
 #[derive(Debug)]
 pub struct MIDIPlayer {
-    inner: Mutex<pycarla::MidiPlayer>,
-    interrupt: Arc<AtomicBool>,
-    /// A wait left the server freewheeling (`out_fw`): `close` turns it off.
-    freewheeling: AtomicBool,
+    client: Client<pycarla::MidiPlayer>,
+    /// The server played on.
+    #[pyo3(get)]
     server: String,
+    /// The MIDI input glob played into.
+    #[pyo3(get)]
     port: String,
 }
 
@@ -447,14 +447,13 @@ impl MIDIPlayer {
         }
         let (wait_timeout, in_fw, out_fw) = wait_args(kwargs)?;
         let wait_timeout = timeout(py, wait_timeout)?;
-        let inner = &self.inner;
-        interruptible(py, &self.interrupt, || {
-            let mut player = lock(inner);
+        let client = &self.client;
+        interruptible(py, &client.interrupt, || {
+            let mut player = client.lock();
             player.synthesize_messages(&timeline, false)?;
             if sync {
-                self.freewheeling.store(in_fw, Ordering::Relaxed);
-                player.wait(wait_timeout, in_fw, out_fw)?;
-                self.freewheeling.store(out_fw, Ordering::Relaxed);
+                let wait = pycarla::MidiPlayer::wait;
+                client.wait_locked(&mut player, wait_timeout, in_fw, out_fw, wait)?;
             }
             Ok::<_, pycarla::Error>(())
         })?
@@ -473,13 +472,8 @@ impl MIDIPlayer {
     fn new(server: Option<String>, port: Option<String>) -> MIDIPlayer {
         let server = server.unwrap_or_else(default_server);
         let port = port.unwrap_or_else(|| "Carla:events-in".into());
-        let interrupt = Arc::new(AtomicBool::new(false));
         MIDIPlayer {
-            inner: Mutex::new(
-                pycarla::MidiPlayer::new(&server, &port).interrupt(interrupt.clone()),
-            ),
-            interrupt,
-            freewheeling: AtomicBool::new(false),
+            client: Client::new(|flag| pycarla::MidiPlayer::new(&server, &port).interrupt(flag)),
             server,
             port,
         }
@@ -564,7 +558,7 @@ impl MIDIPlayer {
 
     /// Whether the current take has started playing.
     fn is_ready(&self) -> bool {
-        lock(&self.inner).is_ready()
+        self.client.lock().is_ready()
     }
 
     /// Waits until every message is sent, or `timeout` seconds; the server freewheels meanwhile
@@ -577,54 +571,30 @@ impl MIDIPlayer {
         in_fw: bool,
         out_fw: bool,
     ) -> PyResult<bool> {
-        let timeout = self::timeout(py, timeout)?;
-        let inner = &self.inner;
-        self.freewheeling.store(in_fw, Ordering::Relaxed);
-        let waited = interruptible(py, &self.interrupt, || {
-            lock(inner).wait(timeout, in_fw, out_fw)
-        })?
-        .py_err(py)?;
-        self.freewheeling.store(out_fw, Ordering::Relaxed);
-        Ok(waited)
+        self.client
+            .wait(py, timeout, in_fw, out_fw, pycarla::MidiPlayer::wait)
     }
 
     /// Forgets the messages and closes the JACK client.
     fn clear(&self) {
-        lock(&self.inner).clear();
+        self.client.lock().clear();
     }
 
     /// Closes the JACK client (pycarla's `close`); a server this player left freewheeling
     /// (`out_fw=True`) leaves freewheel first, as it refuses new clients while in it.
     fn close(&self) {
-        let mut inner = lock(&self.inner);
-        if self.freewheeling.swap(false, Ordering::Relaxed) {
-            inner.set_freewheel(false);
-        }
-        inner.clear();
-    }
-
-    /// The server played on.
-    #[getter]
-    fn server(&self) -> String {
-        self.server.clone()
-    }
-
-    /// The MIDI input glob played into.
-    #[getter]
-    fn port(&self) -> String {
-        self.port.clone()
+        self.client
+            .leave_freewheel(pycarla::MidiPlayer::set_freewheel)
+            .clear();
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
 
-    fn __exit__(
-        &self,
-        _kind: Option<Bound<'_, PyAny>>,
-        _value: Option<Bound<'_, PyAny>>,
-        _traceback: Option<Bound<'_, PyAny>>,
-    ) -> bool {
+    /// Closes the JACK client; an exception goes on.
+    #[pyo3(signature = (*_exc_info))]
+    fn __exit__(&self, _exc_info: &Bound<'_, PyTuple>) -> bool {
         self.close();
         false
     }
@@ -638,12 +608,13 @@ impl MIDIPlayer {
 #[pyclass(module = "pycarla_rs", frozen, name = "AudioRecorder")]
 #[derive(Debug)]
 pub struct AudioRecorder {
-    inner: Mutex<pycarla::AudioRecorder>,
-    interrupt: Arc<AtomicBool>,
-    /// A wait left the server freewheeling (`out_fw`): `close` turns it off.
-    freewheeling: AtomicBool,
+    client: Client<pycarla::AudioRecorder>,
     started: AtomicBool,
+    /// The server recorded from.
+    #[pyo3(get)]
     server: String,
+    /// The audio outputs glob recorded.
+    #[pyo3(get)]
     ports: String,
 }
 
@@ -658,13 +629,10 @@ impl AudioRecorder {
     fn new(server: Option<String>, ports: Option<String>) -> AudioRecorder {
         let server = server.unwrap_or_else(default_server);
         let ports = ports.unwrap_or_else(|| "Carla:audio-out*".into());
-        let interrupt = Arc::new(AtomicBool::new(false));
         AudioRecorder {
-            inner: Mutex::new(
-                pycarla::AudioRecorder::new(&server, &ports).interrupt(interrupt.clone()),
-            ),
-            interrupt,
-            freewheeling: AtomicBool::new(false),
+            client: Client::new(|flag| {
+                pycarla::AudioRecorder::new(&server, &ports).interrupt(flag)
+            }),
             started: AtomicBool::new(false),
             server,
             ports,
@@ -696,12 +664,12 @@ impl AudioRecorder {
             }
             Condition::None => None,
         };
-        let inner = &self.inner;
+        let client = &self.client;
         let started = {
             let player = partner.as_ref().map(|p| p.get());
-            interruptible(py, &self.interrupt, || {
-                let player = player.map(|p| lock(&p.inner));
-                lock(inner).start(duration, player.as_deref())
+            interruptible(py, &client.interrupt, || {
+                let player = player.map(|p| p.client.lock());
+                client.lock().start(duration, player.as_deref())
             })?
         };
         started.py_err(py)?;
@@ -729,70 +697,47 @@ impl AudioRecorder {
         in_fw: bool,
         out_fw: bool,
     ) -> PyResult<bool> {
-        let timeout = self::timeout(py, timeout)?;
-        let inner = &self.inner;
-        self.freewheeling.store(in_fw, Ordering::Relaxed);
-        let waited = interruptible(py, &self.interrupt, || {
-            lock(inner).wait(timeout, in_fw, out_fw)
-        })?
-        .py_err(py)?;
-        self.freewheeling.store(out_fw, Ordering::Relaxed);
-        Ok(waited)
+        self.client
+            .wait(py, timeout, in_fw, out_fw, pycarla::AudioRecorder::wait)
     }
 
     /// The recorded audio: a `(channels, frames)` float32 array.
     #[getter]
     fn recorded<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        Audio::from_channels(lock(&self.inner).recorded()).into_numpy(py)
+        Audio::from_channels(self.client.lock().recorded()).into_numpy(py)
     }
 
     /// Writes the recording as a 32-bit float WAV.
     fn save_recorded(&self, py: Python<'_>, filename: PathBuf) -> PyResult<()> {
-        let inner = &self.inner;
-        py.detach(|| lock(inner).save_recorded(&filename))
+        let client = &self.client;
+        py.detach(|| client.lock().save_recorded(&filename))
             .py_err(py)
     }
 
     /// Forgets the recorded audio.
     fn clear(&self) {
-        lock(&self.inner).clear();
+        self.client.lock().clear();
     }
 
     /// Closes the JACK client (and forgets the recording); a server this recorder left
     /// freewheeling (`out_fw=True`) leaves freewheel first, as it refuses new clients while in
     /// it.
     fn close(&self) {
-        let mut inner = lock(&self.inner);
-        if self.freewheeling.swap(false, Ordering::Relaxed) {
-            inner.set_freewheel(false);
-        }
+        let mut inner = self
+            .client
+            .leave_freewheel(pycarla::AudioRecorder::set_freewheel);
         *inner = pycarla::AudioRecorder::new(&self.server, &self.ports)
-            .interrupt(self.interrupt.clone());
+            .interrupt(self.client.interrupt.clone());
         self.started.store(false, Ordering::Relaxed);
-    }
-
-    /// The server recorded from.
-    #[getter]
-    fn server(&self) -> String {
-        self.server.clone()
-    }
-
-    /// The audio outputs glob recorded.
-    #[getter]
-    fn ports(&self) -> String {
-        self.ports.clone()
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
 
-    fn __exit__(
-        &self,
-        _kind: Option<Bound<'_, PyAny>>,
-        _value: Option<Bound<'_, PyAny>>,
-        _traceback: Option<Bound<'_, PyAny>>,
-    ) -> bool {
+    /// Closes the JACK client; an exception goes on.
+    #[pyo3(signature = (*_exc_info))]
+    fn __exit__(&self, _exc_info: &Bound<'_, PyTuple>) -> bool {
         self.close();
         false
     }

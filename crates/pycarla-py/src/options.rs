@@ -1,5 +1,9 @@
 //! Keyword arguments → the library's [`Instrument`] and [`RenderOptions`], as the `pycarla`
 //! command maps its options (one instrument option at most; none: the General MIDI SoundFont).
+//!
+//! `render`, `render_batch` and `Renderer` take the same keywords: they come in as `**options`
+//! and are read here, once ([`Settings::from_keywords`]), with the errors an explicit signature
+//! would raise.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,7 +11,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use pycarla::{EngineChoice, Instrument, RenderOptions, Tail, WavFormat};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::errors::{IntoPy, usage};
 
@@ -72,6 +78,38 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The keywords `options` of `function` (named as Python names it in errors: `render()`,
+    /// `Renderer.__new__()`); a keyword not given takes the default `pycarla render` has.
+    pub fn from_keywords(
+        function: &str,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Settings> {
+        let mut options = Keywords::new(function, options)?;
+        let settings = Settings {
+            plugin: options.optional("plugin")?,
+            project: options.optional("project")?,
+            sf2: options.optional("sf2")?,
+            sfz: options.optional("sfz")?,
+            lv2: options.optional("lv2")?,
+            host_cmd: options.optional("host_cmd")?,
+            midi_port: options.or("midi_port", "Carla:events-in".into())?,
+            audio_ports: options.or("audio_ports", "Carla:audio-out*".into())?,
+            server: options.optional("server")?,
+            engine: options.optional("engine")?,
+            sample_rate: options.or("sample_rate", 48_000)?,
+            period: options.optional("period")?,
+            tail: options.or("tail", TailArg::Seconds(2.0))?,
+            realtime: options.or("realtime", false)?,
+            format: options.or("format", "f32".into())?,
+            retries: options.or("retries", 0)?,
+            timeout: options.optional("timeout")?,
+            ready_timeout: options.or("ready_timeout", 20.0)?,
+            keep_state: options.or("keep_state", false)?,
+        };
+        options.finish()?;
+        Ok(settings)
+    }
+
     /// The instrument and the options; `interrupt` stops the render.
     pub fn resolve(
         self,
@@ -193,5 +231,70 @@ impl Settings {
             ..RenderOptions::default()
         };
         Ok((instrument, options))
+    }
+}
+
+/// A value a keyword can have (the types of [`Settings`]' fields).
+trait Keyword<'py>: for<'b> FromPyObject<'b, 'py, Error = PyErr> {}
+
+impl<'py, T: for<'b> FromPyObject<'b, 'py, Error = PyErr>> Keyword<'py> for T {}
+
+/// Keyword arguments taken one by one, as PyO3 takes a signature's: a value of the wrong type
+/// raises its own error noted "while processing '<name>'", a keyword nobody takes raises
+/// `TypeError: <function> got an unexpected keyword argument '<name>'`.
+struct Keywords<'a, 'py> {
+    function: &'a str,
+    /// The keywords not taken yet (a copy: the caller's dict stays as it was).
+    left: Option<Bound<'py, PyDict>>,
+}
+
+impl<'a, 'py> Keywords<'a, 'py> {
+    fn new(function: &'a str, given: Option<&Bound<'py, PyDict>>) -> PyResult<Self> {
+        Ok(Keywords {
+            function,
+            left: given.map(|given| given.copy()).transpose()?,
+        })
+    }
+
+    /// The keyword `name`, if given.
+    fn take<T: Keyword<'py>>(&mut self, name: &str) -> PyResult<Option<T>> {
+        let Some(left) = &self.left else {
+            return Ok(None);
+        };
+        let Some(value) = left.get_item(name)? else {
+            return Ok(None);
+        };
+        left.del_item(name)?;
+        match value.extract::<T>() {
+            Ok(value) => Ok(Some(value)),
+            Err(error) => {
+                let py = value.py();
+                let note = format!("while processing '{name}'");
+                let _ = error.value(py).call_method1("add_note", (note,));
+                Err(error)
+            }
+        }
+    }
+
+    /// The keyword `name`; `None` when not given or given as `None`.
+    fn optional<T: Keyword<'py>>(&mut self, name: &str) -> PyResult<Option<T>> {
+        Ok(self.take::<Option<T>>(name)?.flatten())
+    }
+
+    /// The keyword `name`, or `default` when not given.
+    fn or<T: Keyword<'py>>(&mut self, name: &str, default: T) -> PyResult<T> {
+        Ok(self.take(name)?.unwrap_or(default))
+    }
+
+    /// Fails on the first keyword not taken.
+    fn finish(self) -> PyResult<()> {
+        let unknown = self.left.and_then(|left| left.keys().iter().next());
+        match unknown {
+            Some(name) => Err(PyTypeError::new_err(format!(
+                "{} got an unexpected keyword argument '{name}'",
+                self.function
+            ))),
+            None => Ok(()),
+        }
     }
 }

@@ -10,9 +10,10 @@ use numpy::PyArray2;
 use numpy::ndarray::Array2;
 use pycarla::{Instrument, RenderOptions, RenderReport};
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::errors::{IntoPy, to_py, usage};
-use crate::options::{Settings, Strings, TailArg};
+use crate::options::Settings;
 use crate::run::{Actor, interruptible};
 
 /// Audio read back from a WAV: `channels × frames`, channel-major.
@@ -205,63 +206,20 @@ fn engine_name(kind: pycarla::EngineKind) -> &'static str {
 /// Without `output` the WAV goes to a temporary file, deleted after reading. The instrument is
 /// one of `plugin` (one spec or a chain: LV2 URI, `.so`, `.vst3`, `.sf2`, `.sfz`), `project`
 /// (`.carxp`), `sf2`, `sfz`, `lv2`, `host_cmd` (any JACK program, with `midi_port` and
-/// `audio_ports`); none: the General MIDI SoundFont. Errors raise `pycarla_rs.errors`
-/// exceptions with the library's messages; Ctrl-C stops the render cleanly.
+/// `audio_ports`); none: the General MIDI SoundFont. The other keywords (`server`, `engine`,
+/// `sample_rate`, `period`, `tail`, `realtime`, `format`, `retries`, `timeout`,
+/// `ready_timeout`, `keep_state`) are the `pycarla render` command's options. Errors raise
+/// `pycarla_rs.errors` exceptions with the library's messages; Ctrl-C stops the render cleanly.
 #[pyfunction]
-#[pyo3(signature = (
-    midi, output=None, *, plugin=None, project=None, sf2=None, sfz=None, lv2=None, host_cmd=None,
-    midi_port="Carla:events-in".to_string(), audio_ports="Carla:audio-out*".to_string(),
-    server=None, engine=None, sample_rate=48_000, period=None, tail=TailArg::Seconds(2.0),
-    realtime=false, format="f32".to_string(), retries=0, timeout=None, ready_timeout=20.0,
-    keep_state=false, onsets=None
-))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (midi, output=None, *, onsets=None, **options))]
 pub fn render<'py>(
     py: Python<'py>,
     midi: PathBuf,
     output: Option<PathBuf>,
-    plugin: Option<Strings>,
-    project: Option<PathBuf>,
-    sf2: Option<PathBuf>,
-    sfz: Option<PathBuf>,
-    lv2: Option<String>,
-    host_cmd: Option<Strings>,
-    midi_port: String,
-    audio_ports: String,
-    server: Option<String>,
-    engine: Option<String>,
-    sample_rate: u32,
-    period: Option<u32>,
-    tail: TailArg,
-    realtime: bool,
-    format: String,
-    retries: u32,
-    timeout: Option<f64>,
-    ready_timeout: f64,
-    keep_state: bool,
     onsets: Option<PathBuf>,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-    let settings = Settings {
-        plugin,
-        project,
-        sf2,
-        sfz,
-        lv2,
-        host_cmd,
-        midi_port,
-        audio_ports,
-        server,
-        engine,
-        sample_rate,
-        period,
-        tail,
-        realtime,
-        format,
-        retries,
-        timeout,
-        ready_timeout,
-        keep_state,
-    };
+    let settings = Settings::from_keywords("render()", options)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     let (instrument, options) = settings.resolve(py, interrupt.clone())?;
     let audio = interruptible(py, &interrupt, move || {
@@ -318,61 +276,16 @@ fn label(instrument: &Instrument) -> String {
 
 /// The native half of `render_batch`: `jobs` planned by the Python half.
 #[pyfunction]
-#[pyo3(signature = (
-    batch, *, jobs=1, skip_existing=false, manifest=None, plugin=None, project=None, sf2=None,
-    sfz=None, lv2=None, host_cmd=None, midi_port="Carla:events-in".to_string(),
-    audio_ports="Carla:audio-out*".to_string(), server=None, engine=None, sample_rate=48_000,
-    period=None, tail=TailArg::Seconds(2.0), realtime=false, format="f32".to_string(), retries=0,
-    timeout=None, ready_timeout=20.0, keep_state=false
-))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (batch, *, jobs=1, skip_existing=false, manifest=None, **options))]
 pub fn _render_batch(
     py: Python<'_>,
     batch: Vec<BatchJob>,
     jobs: usize,
     skip_existing: bool,
     manifest: Option<PathBuf>,
-    plugin: Option<Strings>,
-    project: Option<PathBuf>,
-    sf2: Option<PathBuf>,
-    sfz: Option<PathBuf>,
-    lv2: Option<String>,
-    host_cmd: Option<Strings>,
-    midi_port: String,
-    audio_ports: String,
-    server: Option<String>,
-    engine: Option<String>,
-    sample_rate: u32,
-    period: Option<u32>,
-    tail: TailArg,
-    realtime: bool,
-    format: String,
-    retries: u32,
-    timeout: Option<f64>,
-    ready_timeout: f64,
-    keep_state: bool,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Vec<RenderResult>> {
-    let settings = Settings {
-        plugin,
-        project,
-        sf2,
-        sfz,
-        lv2,
-        host_cmd,
-        midi_port,
-        audio_ports,
-        server,
-        engine,
-        sample_rate,
-        period,
-        tail,
-        realtime,
-        format,
-        retries,
-        timeout,
-        ready_timeout,
-        keep_state,
-    };
+    let settings = Settings::from_keywords("_render_batch()", options)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     let (instrument, options) = settings.resolve(py, interrupt.clone())?;
     if jobs == 0 {
@@ -516,7 +429,8 @@ fn run_batch(
 }
 
 /// One engine kept across files (`pycarla::Renderer`): a worker process offline, a server and
-/// a synth on JACK, on a thread of its own as long as this object lives.
+/// a synth on JACK, on a thread of its own as long as this object lives. Keywords as
+/// `render`'s.
 #[pyclass(module = "pycarla_rs", frozen)]
 #[derive(Debug)]
 pub struct Renderer {
@@ -528,57 +442,9 @@ pub struct Renderer {
 #[pymethods]
 impl Renderer {
     #[new]
-    #[pyo3(signature = (
-        *, plugin=None, project=None, sf2=None, sfz=None, lv2=None, host_cmd=None,
-        midi_port="Carla:events-in".to_string(), audio_ports="Carla:audio-out*".to_string(),
-        server=None, engine=None, sample_rate=48_000, period=None, tail=TailArg::Seconds(2.0),
-        realtime=false, format="f32".to_string(), retries=0, timeout=None, ready_timeout=20.0,
-        keep_state=false
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        plugin: Option<Strings>,
-        project: Option<PathBuf>,
-        sf2: Option<PathBuf>,
-        sfz: Option<PathBuf>,
-        lv2: Option<String>,
-        host_cmd: Option<Strings>,
-        midi_port: String,
-        audio_ports: String,
-        server: Option<String>,
-        engine: Option<String>,
-        sample_rate: u32,
-        period: Option<u32>,
-        tail: TailArg,
-        realtime: bool,
-        format: String,
-        retries: u32,
-        timeout: Option<f64>,
-        ready_timeout: f64,
-        keep_state: bool,
-    ) -> PyResult<Renderer> {
-        let settings = Settings {
-            plugin,
-            project,
-            sf2,
-            sfz,
-            lv2,
-            host_cmd,
-            midi_port,
-            audio_ports,
-            server,
-            engine,
-            sample_rate,
-            period,
-            tail,
-            realtime,
-            format,
-            retries,
-            timeout,
-            ready_timeout,
-            keep_state,
-        };
+    #[pyo3(signature = (**options))]
+    fn new(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Renderer> {
+        let settings = Settings::from_keywords("Renderer.__new__()", options)?;
         let actor: Actor<Option<pycarla::Renderer>> = Actor::spawn("pycarla-renderer", |_| None);
         let (instrument, options) = settings.resolve(py, actor.interrupt.clone())?;
         let (sample_rate, engine) = actor
@@ -665,13 +531,9 @@ impl Renderer {
         slf
     }
 
-    fn __exit__(
-        &self,
-        py: Python<'_>,
-        _kind: Option<Bound<'_, PyAny>>,
-        _value: Option<Bound<'_, PyAny>>,
-        _traceback: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<bool> {
+    /// Stops the engine; an exception goes on.
+    #[pyo3(signature = (*_exc_info))]
+    fn __exit__(&self, py: Python<'_>, _exc_info: &Bound<'_, PyTuple>) -> PyResult<bool> {
         self.close(py)?;
         Ok(false)
     }

@@ -151,6 +151,15 @@ def test_other_errors(shared_midi, tmp_path):
         pycarla_rs.render(midi, plugin=KARS, sf2=SOUNDFONT)
     with pytest.raises(errors.UsageError, match="engine"):
         pycarla_rs.render(midi, plugin=KARS, engine="warp")
+    # The keywords render, Renderer and render_batch share fail as a signature's would.
+    with pytest.raises(TypeError, match=r"^render\(\) got an unexpected keyword argument 'plugn'"):
+        pycarla_rs.render(midi, plugn=KARS)
+    with pytest.raises(TypeError, match=r"^Renderer.__new__\(\) got an unexpected keyword"):
+        pycarla_rs.Renderer(onsets=True)
+    with pytest.raises(TypeError, match=r"^_render_batch\(\) got an unexpected keyword"):
+        pycarla_rs.render_batch([], plugn=KARS)
+    with pytest.raises(TypeError, match="integer"):
+        pycarla_rs.render(midi, sample_rate=None)
 
 
 def test_ctrl_c_stops_a_render_cleanly(shared_midi, tmp_path):

@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Sequence, Tuple, Union
 
+from typing_extensions import TypedDict, Unpack
+
 import numpy as np
 import numpy.typing as npt
 
@@ -14,32 +16,38 @@ _Engine = Optional[Literal["auto", "offline", "jack"]]
 _Format = Literal["f32", "wav24", "wav16"]
 _Audio = npt.NDArray[np.float32]
 
+class _RenderOptions(TypedDict, total=False):
+    """The keywords :func:`render`, :class:`Renderer` and ``render_batch`` share (one list, as
+    the extension reads them); a keyword left out takes the default in its comment."""
+
+    plugin: Optional[_Plugins]  # None
+    project: Optional[_Path]  # None
+    sf2: Optional[_Path]  # None
+    sfz: Optional[_Path]  # None
+    lv2: Optional[str]  # None
+    host_cmd: Optional[Union[str, Sequence[str]]]  # None
+    midi_port: str  # "Carla:events-in"
+    audio_ports: str  # "Carla:audio-out*"
+    server: Optional[str]  # None
+    engine: _Engine  # None
+    sample_rate: int  # 48000
+    period: Optional[int]  # None
+    tail: _Tail  # 2.0
+    realtime: bool  # False
+    format: _Format  # "f32"
+    retries: int  # 0
+    timeout: Optional[float]  # None
+    ready_timeout: float  # 20.0
+    keep_state: bool  # False
+
 __version__: str
 
 def render(
     midi: _Path,
     output: Optional[_Path] = None,
     *,
-    plugin: Optional[_Plugins] = None,
-    project: Optional[_Path] = None,
-    sf2: Optional[_Path] = None,
-    sfz: Optional[_Path] = None,
-    lv2: Optional[str] = None,
-    host_cmd: Optional[Union[str, Sequence[str]]] = None,
-    midi_port: str = "Carla:events-in",
-    audio_ports: str = "Carla:audio-out*",
-    server: Optional[str] = None,
-    engine: _Engine = None,
-    sample_rate: int = 48000,
-    period: Optional[int] = None,
-    tail: _Tail = 2.0,
-    realtime: bool = False,
-    format: _Format = "f32",
-    retries: int = 0,
-    timeout: Optional[float] = None,
-    ready_timeout: float = 20.0,
-    keep_state: bool = False,
     onsets: Optional[_Path] = None,
+    **options: Unpack[_RenderOptions],
 ) -> _Audio:
     """Renders one MIDI file; returns its audio, shape ``(channels, frames)``, float32.
 
@@ -67,7 +75,7 @@ def _render_batch(
     jobs: int = 1,
     skip_existing: bool = False,
     manifest: Optional[str] = None,
-    **options: Any,
+    **options: Unpack[_RenderOptions],
 ) -> List[RenderResult]: ...
 def get_smf_duration(path: _Path) -> float:
     """The duration of a MIDI file in seconds (mido's ``MidiFile.length``)."""
@@ -97,29 +105,7 @@ class Renderer:
     """One engine kept across files: a worker process (offline) or a server and synth (JACK).
     Every file still starts from the instrument's initial state. Keywords as :func:`render`."""
 
-    def __init__(
-        self,
-        *,
-        plugin: Optional[_Plugins] = None,
-        project: Optional[_Path] = None,
-        sf2: Optional[_Path] = None,
-        sfz: Optional[_Path] = None,
-        lv2: Optional[str] = None,
-        host_cmd: Optional[Union[str, Sequence[str]]] = None,
-        midi_port: str = "Carla:events-in",
-        audio_ports: str = "Carla:audio-out*",
-        server: Optional[str] = None,
-        engine: _Engine = None,
-        sample_rate: int = 48000,
-        period: Optional[int] = None,
-        tail: _Tail = 2.0,
-        realtime: bool = False,
-        format: _Format = "f32",
-        retries: int = 0,
-        timeout: Optional[float] = None,
-        ready_timeout: float = 20.0,
-        keep_state: bool = False,
-    ) -> None: ...
+    def __init__(self, **options: Unpack[_RenderOptions]) -> None: ...
     def render(
         self, midi: _Path, output: Optional[_Path] = None, *, onsets: Optional[_Path] = None
     ) -> _Audio:
