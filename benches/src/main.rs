@@ -549,14 +549,12 @@ fn jack_limit(period: u32, graph: Graph) -> f64 {
 /// whole render (setup of the clients included), and of its steady state (from the first
 /// recorded frame to the last).
 fn best_speed(instrument: Instrument, period: u32, midi: &Path, scratch: &Path) -> (f64, f64) {
-    let options = RenderOptions {
-        engine: pycarla::EngineChoice::Jack,
-        period: Some(period),
-        tail: Tail::Seconds(2.0),
+    let options = RenderOptions::default()
+        .engine(pycarla::EngineChoice::Jack)
+        .period(Some(period))
+        .tail(Tail::Seconds(2.0))
         // The same synth for the three runs: what is measured is the render, not a restart.
-        keep_instrument_state: true,
-        ..RenderOptions::default()
-    };
+        .keep_instrument_state(true);
     let mut renderer = Renderer::new(instrument, options).expect("renderer");
     let timeline = smf::Timeline::from_path(midi).expect("midi");
     let wav = scratch.join("speed.wav");
@@ -621,10 +619,7 @@ fn startup_seconds(scratch: &Path) -> f64 {
         .map(|_| {
             let started = Instant::now();
             let mut first = None;
-            let options = RenderOptions {
-                engine: pycarla::EngineChoice::Jack,
-                ..RenderOptions::default()
-            };
+            let options = RenderOptions::default().engine(pycarla::EngineChoice::Jack);
             let mut renderer =
                 Renderer::new(Instrument::SoundFont(SOUNDFONT.into()), options).expect("renderer");
             eprintln!(
@@ -712,13 +707,11 @@ fn worst_onset_error(impulse: &Path, midi_dir: &Path, scratch: &Path) -> (f64, u
     files.sort();
     let (mut worst, mut checked) = (0f64, 0usize);
     for period in [64u32, 128, 256, 512, 1024, 2048, 4096] {
-        let options = RenderOptions {
-            period: Some(period),
-            tail: Tail::Seconds(0.5),
+        let options = RenderOptions::default()
+            .period(Some(period))
+            .tail(Tail::Seconds(0.5))
             // The impulse instrument has no state to carry over.
-            keep_instrument_state: true,
-            ..RenderOptions::default()
-        };
+            .keep_instrument_state(true);
         let mut renderer = Renderer::new(impulse_instrument(impulse), options).expect("renderer");
         for file in &files {
             let timeline = smf::Timeline::from_path(file).expect("midi");

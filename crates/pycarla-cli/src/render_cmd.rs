@@ -397,37 +397,38 @@ pub fn setup(
     if instrument.period == Some(0) || instrument.sample_rate == 0 {
         return Err("--period and --sample-rate must be above zero".into());
     }
-    let options = RenderOptions {
-        engine: match instrument.engine {
+    let options = RenderOptions::default()
+        .engine(match instrument.engine {
             EngineArg::Auto => EngineChoice::Auto,
             EngineArg::Offline => EngineChoice::Offline,
             EngineArg::Jack => EngineChoice::Jack,
-        },
-        sample_rate: instrument.sample_rate,
-        period: instrument.period,
-        tail,
-        realtime: out.realtime,
-        format: audio_format(out.format),
-        server: instrument.server.clone(),
-        retries: out.retries,
-        timeout: None,
-        ready_timeout: std::time::Duration::try_from_secs_f64(out.ready_timeout).map_err(|_| {
-            format!(
-                "--ready-timeout {}: expected seconds ≥ 0",
-                out.ready_timeout
-            )
-        })?,
-        interrupt: Some(signals.flag()),
-        keep_instrument_state: instrument.keep_state,
-        normalize: match out.normalize {
+        })
+        .sample_rate(instrument.sample_rate)
+        .period(instrument.period)
+        .tail(tail)
+        .realtime(out.realtime)
+        .format(audio_format(out.format))
+        .server(instrument.server.clone())
+        .retries(out.retries)
+        .timeout(None)
+        .ready_timeout(
+            std::time::Duration::try_from_secs_f64(out.ready_timeout).map_err(|_| {
+                format!(
+                    "--ready-timeout {}: expected seconds ≥ 0",
+                    out.ready_timeout
+                )
+            })?,
+        )
+        .interrupt(Some(signals.flag()))
+        .keep_instrument_state(instrument.keep_state)
+        .normalize(match out.normalize {
             Some(lufs) if !(-70.0..=0.0).contains(&lufs) => {
                 return Err(format!(
                     "--normalize {lufs}: expected LUFS between -70 and 0"
                 ));
             }
             lufs => lufs,
-        },
-    };
+        });
     Ok((chosen, options))
 }
 

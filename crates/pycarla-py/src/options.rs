@@ -213,23 +213,19 @@ impl Settings {
             Duration::try_from_secs_f64(value)
                 .map_err(|_| usage(py, format!("{what}={value}: expected seconds ≥ 0")))
         };
-        // Options the library gains later keep their defaults (`..` below).
-        #[allow(clippy::needless_update)]
-        let options = RenderOptions {
-            engine,
-            sample_rate: self.sample_rate,
-            period: self.period,
-            tail,
-            realtime: self.realtime,
-            format,
-            server: self.server,
-            retries: self.retries,
-            timeout: self.timeout.map(|t| seconds("timeout", t)).transpose()?,
-            ready_timeout: seconds("ready_timeout", self.ready_timeout)?,
-            interrupt: Some(interrupt),
-            keep_instrument_state: self.keep_state,
-            ..RenderOptions::default()
-        };
+        let options = RenderOptions::default()
+            .engine(engine)
+            .sample_rate(self.sample_rate)
+            .period(self.period)
+            .tail(tail)
+            .realtime(self.realtime)
+            .format(format)
+            .server(self.server)
+            .retries(self.retries)
+            .timeout(self.timeout.map(|t| seconds("timeout", t)).transpose()?)
+            .ready_timeout(seconds("ready_timeout", self.ready_timeout)?)
+            .interrupt(Some(interrupt))
+            .keep_instrument_state(self.keep_state);
         Ok((instrument, options))
     }
 }

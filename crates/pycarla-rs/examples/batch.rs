@@ -20,10 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             jobs.push((midi, wav));
         }
     }
-    let options = RenderOptions {
-        retries: 1,
-        ..RenderOptions::default()
-    };
+    let options = RenderOptions::default().retries(1);
     let results = pycarla::render_batch(Instrument::default_soundfont()?, &jobs, &options)?;
     for ((midi, wav), result) in jobs.iter().zip(results) {
         match result {

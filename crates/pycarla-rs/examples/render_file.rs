@@ -13,10 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(font) => Instrument::SoundFont(font.into()),
         None => Instrument::default_soundfont()?,
     };
-    let options = RenderOptions {
-        tail: Tail::Auto,
-        ..RenderOptions::default()
-    };
+    let options = RenderOptions::default().tail(Tail::Auto);
     let report = pycarla::render(instrument, midi, output, &options)?;
     println!(
         "{output}: {:.2} s of audio, {:.0}× realtime",

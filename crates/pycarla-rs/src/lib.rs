@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use pycarla::{Instrument, RenderOptions, Tail};
-//! let options = RenderOptions { tail: Tail::Auto, ..RenderOptions::default() };
+//! let options = RenderOptions::default().tail(Tail::Auto);
 //! pycarla::render(Instrument::default_soundfont()?, "song.mid", "song.wav", &options)?;
 //! # Ok::<(), pycarla::Error>(())
 //! ```

@@ -34,12 +34,10 @@ fn carla() -> bool {
 }
 
 fn jack(period: u32) -> RenderOptions {
-    RenderOptions {
-        engine: EngineChoice::Jack,
-        period: Some(period),
-        tail: Tail::Seconds(1.0),
-        ..RenderOptions::default()
-    }
+    RenderOptions::default()
+        .engine(EngineChoice::Jack)
+        .period(Some(period))
+        .tail(Tail::Seconds(1.0))
 }
 
 fn scratch() -> tempfile::TempDir {
@@ -182,10 +180,7 @@ fn a_plugin_that_cannot_load_is_an_error_naming_it_at_once() {
             "no MIDI input",
         ),
     ] {
-        let options = RenderOptions {
-            ready_timeout: Duration::from_secs(30),
-            ..jack(1024)
-        };
+        let options = jack(1024).ready_timeout(Duration::from_secs(30));
         let started = Instant::now();
         let error = Renderer::new(
             Instrument::Plugins(plugins.iter().map(|p| p.to_string()).collect()),

@@ -12,12 +12,10 @@ fn host_pids(keep_instrument_state: bool) -> Vec<u32> {
         midi_port: "Carla:events-in".into(),
         audio_ports: "Carla:audio-out*".into(),
     };
-    let options = RenderOptions {
-        engine: EngineChoice::Jack,
-        tail: Tail::Seconds(0.1),
-        keep_instrument_state,
-        ..RenderOptions::default()
-    };
+    let options = RenderOptions::default()
+        .engine(EngineChoice::Jack)
+        .tail(Tail::Seconds(0.1))
+        .keep_instrument_state(keep_instrument_state);
     let dir = tempfile::tempdir().unwrap();
     let mut renderer = Renderer::new(instrument, options).unwrap();
     let mut pids = Vec::new();

@@ -25,11 +25,9 @@ fn carla() -> bool {
 }
 
 fn offline(period: Option<u32>) -> RenderOptions {
-    RenderOptions {
-        engine: EngineChoice::Offline,
-        period,
-        ..RenderOptions::default()
-    }
+    RenderOptions::default()
+        .engine(EngineChoice::Offline)
+        .period(period)
 }
 
 fn scratch() -> tempfile::TempDir {
@@ -302,10 +300,7 @@ fn a_worker_killed_mid_render_fails_that_file_and_a_retry_renders_it() {
     assert!(renderer.worker_pid().is_some_and(|new| new != pid));
 
     // With --retries, a crash renders the file again from the start.
-    let options = RenderOptions {
-        retries: 1,
-        ..offline(Some(64))
-    };
+    let options = offline(Some(64)).retries(1);
     let mut renderer = Renderer::new(Instrument::SoundFont(FLUID_GM.into()), options).unwrap();
     let report = render_killing_the_worker(&mut renderer, &output).unwrap();
     assert_eq!(report.attempts, 2);
@@ -366,10 +361,7 @@ fn an_automatic_tail_ends_when_the_sound_does() {
     }
     let dir = scratch();
     let output = dir.path().join("auto.wav");
-    let options = RenderOptions {
-        tail: Tail::Auto,
-        ..offline(None)
-    };
+    let options = offline(None).tail(Tail::Auto);
     let report = pycarla::render(
         Instrument::Lv2(KARS_LV2.into()),
         midi("test01.mid"),
@@ -420,10 +412,7 @@ fn every_common_sample_rate_renders_exact_lengths_and_onsets() {
             &[1.0, 0.0, 0.0, 0.0],
             sample_rate,
         );
-        let options = RenderOptions {
-            sample_rate,
-            ..offline(None)
-        };
+        let options = offline(None).sample_rate(sample_rate);
         let output = dir.path().join(format!("{sample_rate}.wav"));
         let report =
             pycarla::render(Instrument::Sfz(sfz), midi("test19.mid"), &output, &options).unwrap();

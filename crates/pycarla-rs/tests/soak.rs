@@ -27,13 +27,11 @@ fn two_hundred_renders_leak_nothing() {
             midi_port: "Carla:events-in".into(),
             audio_ports: "Carla:audio-out*".into(),
         };
-        let options = RenderOptions {
-            tail: Tail::Seconds(0.1),
-            period: Some(1024),
+        let options = RenderOptions::default()
+            .tail(Tail::Seconds(0.1))
+            .period(Some(1024))
             // The session and host kept across renders is what this test soaks.
-            keep_instrument_state: true,
-            ..RenderOptions::default()
-        };
+            .keep_instrument_state(true);
         let mut renderer = Renderer::new(instrument, options).unwrap();
         let wav = dir.path().join("soak.wav");
         // One render first: libjack's own threads and the logger settle.

@@ -62,7 +62,20 @@ const AUTO_TAIL_QUIET: f64 = 0.5;
 const AUTO_TAIL_MAX: f64 = 30.0;
 
 /// Everything about a render besides the instrument and the files.
+///
+/// Built from [`RenderOptions::default`] with one setter per field, so that options added later
+/// break no caller (the struct is `#[non_exhaustive]`; its fields stay readable and writable):
+///
+/// ```
+/// use pycarla::{EngineChoice, RenderOptions, Tail};
+/// let options = RenderOptions::default()
+///     .engine(EngineChoice::Offline)
+///     .tail(Tail::Auto)
+///     .period(Some(1024));
+/// assert_eq!(options.period, Some(1024));
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RenderOptions {
     /// Which engine renders.
     pub engine: EngineChoice,
@@ -95,6 +108,86 @@ pub struct RenderOptions {
     /// Normalise each file to this integrated loudness (EBU R128, LUFS) after rendering; the
     /// engine renders 32-bit float first, and the gain is applied before the format's clipping.
     pub normalize: Option<f64>,
+}
+
+impl RenderOptions {
+    /// Sets [`RenderOptions::engine`].
+    pub fn engine(mut self, engine: EngineChoice) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// Sets [`RenderOptions::sample_rate`].
+    pub fn sample_rate(mut self, sample_rate: u32) -> Self {
+        self.sample_rate = sample_rate;
+        self
+    }
+
+    /// Sets [`RenderOptions::period`].
+    pub fn period(mut self, period: Option<u32>) -> Self {
+        self.period = period;
+        self
+    }
+
+    /// Sets [`RenderOptions::tail`].
+    pub fn tail(mut self, tail: Tail) -> Self {
+        self.tail = tail;
+        self
+    }
+
+    /// Sets [`RenderOptions::realtime`].
+    pub fn realtime(mut self, realtime: bool) -> Self {
+        self.realtime = realtime;
+        self
+    }
+
+    /// Sets [`RenderOptions::format`].
+    pub fn format(mut self, format: WavFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Sets [`RenderOptions::server`].
+    pub fn server(mut self, server: Option<String>) -> Self {
+        self.server = server;
+        self
+    }
+
+    /// Sets [`RenderOptions::retries`].
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Sets [`RenderOptions::timeout`].
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets [`RenderOptions::ready_timeout`].
+    pub fn ready_timeout(mut self, ready_timeout: Duration) -> Self {
+        self.ready_timeout = ready_timeout;
+        self
+    }
+
+    /// Sets [`RenderOptions::interrupt`].
+    pub fn interrupt(mut self, interrupt: Option<Arc<AtomicBool>>) -> Self {
+        self.interrupt = interrupt;
+        self
+    }
+
+    /// Sets [`RenderOptions::keep_instrument_state`].
+    pub fn keep_instrument_state(mut self, keep_instrument_state: bool) -> Self {
+        self.keep_instrument_state = keep_instrument_state;
+        self
+    }
+
+    /// Sets [`RenderOptions::normalize`].
+    pub fn normalize(mut self, normalize: Option<f64>) -> Self {
+        self.normalize = normalize;
+        self
+    }
 }
 
 impl Default for RenderOptions {
