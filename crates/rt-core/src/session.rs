@@ -304,11 +304,17 @@ impl Session {
         {
             self.wedged = true;
         }
-        if switched && !self.wedged && !self.watch.shutdown.load(Ordering::Acquire) {
-            // Still freewheeling: the switch back costs no real-time cycle.
+        self.end_freewheel();
+        // Back to the set-up period once out of freewheel (a switch while freewheeling restarts
+        // the server's driver beside its freewheel thread: a render now and then never
+        // started after it, one in about 800). Costs one cycle of the render's period.
+        if switched
+            && !self.wedged
+            && !self.options.freewheel_after
+            && !self.watch.shutdown.load(Ordering::Acquire)
+        {
             client::set_buffer_size(self.any_client(), setup_period);
         }
-        self.end_freewheel();
         let losses = self
             .player
             .as_ref()
