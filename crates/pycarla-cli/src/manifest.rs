@@ -32,7 +32,7 @@ impl From<&RenderReport> for Rendered {
             sample_rate: report.sample_rate,
             channels: report.channels,
             seconds: report.elapsed.as_secs_f64(),
-            engine: format!("{:?}", report.engine).to_lowercase(),
+            engine: report.engine.name().to_string(),
             stems: None,
         }
     }

@@ -184,20 +184,13 @@ impl RenderResult {
             frames: report.frames,
             channels: report.channels,
             sample_rate: report.sample_rate,
-            engine: Some(engine_name(report.engine).into()),
+            engine: Some(report.engine.name().into()),
             latency: report.latency,
             peak: report.peak,
             seconds: report.elapsed.as_secs_f64(),
             attempts: report.attempts,
             ..RenderResult::new(midi, &report.output, "rendered")
         }
-    }
-}
-
-fn engine_name(kind: pycarla::EngineKind) -> &'static str {
-    match kind {
-        pycarla::EngineKind::Offline => "offline",
-        pycarla::EngineKind::Jack => "jack",
     }
 }
 
@@ -450,7 +443,7 @@ impl Renderer {
         let (sample_rate, engine) = actor
             .call(py, move |slot| {
                 let renderer = pycarla::Renderer::new(instrument, options)?;
-                let made = (renderer.sample_rate(), engine_name(renderer.engine()));
+                let made = (renderer.sample_rate(), renderer.engine().name());
                 *slot = Some(renderer);
                 Ok(made)
             })?

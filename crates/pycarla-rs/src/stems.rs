@@ -146,11 +146,10 @@ pub fn render_stems(
 
     // Every part renders to 32-bit float first: the mix is summed from exact samples, and
     // normalisation measures them.
-    let float = RenderOptions {
-        format: rt_core::AudioFormat::Float32,
-        normalize: None,
-        ..options.clone()
-    };
+    let float = options
+        .clone()
+        .format(rt_core::AudioFormat::Float32)
+        .normalize(None);
     let jobs = match engine_for(default, options)? {
         EngineKind::Offline => stems.jobs.max(1),
         // libjack talks to one server per process: one render at a time.
@@ -221,10 +220,7 @@ pub fn render_stems(
         normalize_lufs: options.normalize,
         seed: stems.map.as_ref().map(|_| stems.seed),
         map: stems.map.as_ref().map(|map| map.path().to_path_buf()),
-        engine: match engine {
-            EngineKind::Offline => "offline",
-            EngineKind::Jack => "jack",
-        },
+        engine: engine.name(),
         stems: stem_entries,
         elapsed: Duration::ZERO,
     };
@@ -257,7 +253,6 @@ struct Part {
     group: Group,
     name: String,
     instrument: Instrument,
-    label: String,
     rule_line: Option<usize>,
 }
 
@@ -286,7 +281,6 @@ impl Part {
             .and_then(|map| map.rule_line(&group, timeline));
         let instrument = chosen.unwrap_or_else(|| default.clone());
         Part {
-            label: instrument.label(),
             name,
             instrument,
             rule_line,
@@ -298,7 +292,7 @@ impl Part {
         Stem {
             file: format!("{}.{extension}", self.name),
             group: self.group.key.label(),
-            instrument: self.label.clone(),
+            instrument: self.instrument.label(),
             notes: self.group.notes,
             channels: self.group.channels.iter().map(|c| c + 1).collect(),
             programs: self.group.programs.iter().copied().collect(),

@@ -330,7 +330,6 @@ fn host_label(host: &RunningHost) -> String {
     }
 }
 
-/// The server a render uses: the named running one, or a private dummy server.
 /// The period of a private server whose host starts notes at period boundaries, unless the
 /// user asks for another.
 pub const QUANTISING_HOST_PERIOD: u32 = 64;
@@ -340,6 +339,7 @@ pub const QUANTISING_HOST_PERIOD: u32 = 64;
 /// switches to the render's period for each render (`SessionOptions::render_period`).
 pub const SETUP_PERIOD: u32 = 256;
 
+/// The server a render uses: the named running one, or a private dummy server.
 fn server_for(options: &RenderOptions) -> JackServer {
     match &options.server {
         Some(name) => JackServer::attach(name.clone()),

@@ -45,6 +45,16 @@ pub enum EngineKind {
     Jack,
 }
 
+impl EngineKind {
+    /// `offline` or `jack`, as manifests, metadata and messages name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Offline => "offline",
+            EngineKind::Jack => "jack",
+        }
+    }
+}
+
 /// How much audio to record after the last MIDI message.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Tail {
@@ -338,13 +348,12 @@ impl Renderer {
         }
         let (retries, tail) = (options.retries, options.tail);
         let normalize = options.normalize.map(|lufs| (lufs, options.format));
-        let options = RenderOptions {
-            format: match normalize {
-                Some(_) => rt_core::AudioFormat::Float32,
-                None => options.format,
-            },
-            ..options
+        // Normalising needs the engine's exact float output first.
+        let format = match normalize {
+            Some(_) => rt_core::AudioFormat::Float32,
+            None => options.format,
         };
+        let options = options.format(format);
         let engine = match engine_for(&instrument, &options)? {
             EngineKind::Offline => {
                 Engine::Offline(Box::new(OfflineRenderer::new(&instrument, options)?))
