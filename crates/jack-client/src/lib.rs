@@ -144,15 +144,25 @@ pub fn require_ports(client: &Client, pattern: &str, kind: PortKind) -> Result<V
     Ok(ports)
 }
 
-/// A process-unique client name (`pycarla-<role>-<pid>-<n>`), so parallel renders on one
-/// server never clash.
-pub fn unique_client_name(role: &str) -> String {
+/// A client name no other process uses: `<base>-<pid>-<n>`.
+///
+/// It must be unique on the machine, not only on its server: libjack binds a client's
+/// notification socket at `/dev/shm/jack_<client>_<uid>_0`, a path without the server's name.
+/// Two clients of one name opening at once on two servers unlink each other's socket, and one
+/// of them fails ("Cannot bind server to socket", or `SERVER_ERROR` when the other server
+/// answered).
+pub fn unique_name(base: &str) -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     format!(
-        "pycarla-{role}-{}-{}",
+        "{base}-{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     )
+}
+
+/// [`unique_name`] for one of pycarla's own clients: `pycarla-<role>-<pid>-<n>`.
+pub fn unique_client_name(role: &str) -> String {
+    unique_name(&format!("pycarla-{role}"))
 }
 
 /// The client part of a full port name (`client:port` → `client`).

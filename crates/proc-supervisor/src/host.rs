@@ -110,7 +110,8 @@ impl Host {
         }
     }
 
-    /// Carla, headless, running `project` (a `.carxp`), as client `Carla`.
+    /// Carla, headless, running `project` (a `.carxp`), as client `Carla-<pid>-<n>`
+    /// (client names must be unique on the machine: see [`jack_client::unique_name`]).
     ///
     /// `executable` is Carla's path (e.g. the one carla-fetch installed); `None` looks for
     /// `Carla`, then `carla`, on `PATH`. The child gets a private configuration (patchbay
@@ -121,7 +122,7 @@ impl Host {
                 executable,
                 project: project.into(),
             },
-            "Carla",
+            &jack_client::unique_name("Carla"),
             PortGlobs::OfClient {
                 midi: "events-in",
                 audio: "audio-out*",
@@ -134,7 +135,7 @@ impl Host {
     }
 
     /// pycarla's own Carla host — Carla's engine on JACK through Carla's library, without
-    /// Carla's Python front end — run as `program args…`, loading `load`, as client `Carla`
+    /// Carla's Python front end — run as `program args…`, loading `load`, as client `Carla-<pid>-<n>`
     /// (ports `events-in`, `audio-out1`, `audio-out2`, like Carla's front end).
     ///
     /// It speaks the [`protocol`](crate::protocol): ready when it says so, and a plugin that
@@ -151,7 +152,7 @@ impl Host {
                 args: args.into_iter().map(Into::into).collect(),
                 load,
             },
-            "Carla",
+            &jack_client::unique_name("Carla"),
             PortGlobs::OfClient {
                 midi: "events-in",
                 audio: "audio-out*",
@@ -162,13 +163,13 @@ impl Host {
         host
     }
 
-    /// fluidsynth playing `soundfont`, as client `fluidsynth` (ports `midi_00`, `left`, `right`).
+    /// fluidsynth playing `soundfont`, as client `fluidsynth-<pid>-<n>` (ports `midi_00`, `left`, `right`).
     pub fn fluidsynth(soundfont: impl Into<PathBuf>) -> Self {
         let mut host = Host::new(
             Kind::Fluidsynth {
                 soundfont: soundfont.into(),
             },
-            "fluidsynth",
+            &jack_client::unique_name("fluidsynth"),
             PortGlobs::OfClient {
                 midi: "midi*",
                 audio: "[lr]*",
@@ -179,13 +180,13 @@ impl Host {
         host
     }
 
-    /// jalv hosting the LV2 plugin `uri`, as client `jalv`. jalv names its ports after the
+    /// jalv hosting the LV2 plugin `uri`, as client `jalv-<pid>-<n>`. jalv names its ports after the
     /// plugin's (`lv2_events_in`, `lv2_audio_out_1`, `event_in`, …): its MIDI input and audio
     /// outputs are found by type, whatever their names.
     pub fn jalv(uri: impl Into<String>) -> Self {
         Host::new(
             Kind::Jalv { uri: uri.into() },
-            "jalv",
+            &jack_client::unique_name("jalv"),
             PortGlobs::OfClient {
                 midi: "*",
                 audio: "*",
@@ -220,6 +221,7 @@ impl Host {
     }
 
     /// The JACK client name to register (Carla, fluidsynth, jalv); the port globs follow it.
+    /// Keep it unique on the machine (see [`jack_client::unique_name`]).
     pub fn client_name(mut self, name: impl Into<String>) -> Self {
         self.client_name = name.into();
         self
@@ -481,12 +483,30 @@ mod tests {
         let carla = Host::carla(None, "/p.carxp").client_name("Carla-1");
         assert_eq!(carla.midi_port_glob(), "Carla-1:events-in");
         assert_eq!(carla.audio_ports_glob(), "Carla-1:audio-out*");
-        let fluid = Host::fluidsynth("/x.sf2");
-        assert_eq!(fluid.midi_port_glob(), "fluidsynth:midi*");
-        assert_eq!(fluid.audio_ports_glob(), "fluidsynth:[lr]*");
+        let fluid = Host::fluidsynth("/x.sf2").client_name("fs");
+        assert_eq!(fluid.midi_port_glob(), "fs:midi*");
+        assert_eq!(fluid.audio_ports_glob(), "fs:[lr]*");
         let jalv = Host::jalv("urn:x").client_name("pi[a]no");
         assert_eq!(jalv.midi_port_glob(), "pi[[]a[]]no:*");
         assert_eq!(jalv.audio_ports_glob(), "pi[[]a[]]no:*");
+    }
+
+    #[test]
+    fn the_hosts_we_name_have_names_unique_on_the_machine() {
+        let pid = std::process::id();
+        let names = [
+            Host::carla(None, "/p.carxp").client_name,
+            Host::carla(None, "/p.carxp").client_name,
+            Host::carla_engine("h", [""; 0], CarlaLoad::Plugins(vec![])).client_name,
+            Host::fluidsynth("/x.sf2").client_name,
+            Host::jalv("urn:x").client_name,
+        ];
+        for (i, name) in names.iter().enumerate() {
+            assert!(name.contains(&format!("-{pid}-")), "{name}");
+            assert!(!names[..i].contains(name), "{name} twice in {names:?}");
+        }
+        assert!(names[0].starts_with("Carla-"), "{}", names[0]);
+        assert!(names[3].starts_with("fluidsynth-"), "{}", names[3]);
     }
 
     #[test]

@@ -15,9 +15,6 @@ use crate::error::{Error, Result};
 
 static ONE_CLIENT_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// The name our probing clients ask for (JACK appends a number if it is taken).
-const PROBE_NAME: &str = "pycarla-probe";
-
 /// A probing client on one server, holding the process-wide lock while it lives.
 pub(crate) struct Probe {
     // Field order: the client closes before the lock is released.
@@ -39,7 +36,7 @@ impl Probe {
         let lock = ONE_CLIENT_AT_A_TIME
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let client = jack_client::open(PROBE_NAME, server)?;
+        let client = jack_client::open(&jack_client::unique_client_name("probe"), server)?;
         Ok(Probe {
             client,
             _lock: lock,

@@ -125,8 +125,13 @@ fn jalv_hosts_the_mda_piano() {
     let mut piano = Supervisor::start(&JackServer::dummy(), &Host::jalv(PIANO)).expect("jalv");
     let pids = [piano.server().pid().unwrap(), piano.host().pid().unwrap()];
     let ports = piano.ports().expect("ports");
-    assert_eq!(ports.midi_in, ["jalv:event_in"]);
-    assert_eq!(ports.audio_out, ["jalv:left_out", "jalv:right_out"]);
+    let jalv = piano.host().client_name();
+    assert!(jalv.starts_with("jalv-"), "{jalv}");
+    assert_eq!(ports.midi_in, [format!("{jalv}:event_in")]);
+    assert_eq!(
+        ports.audio_out,
+        [format!("{jalv}:left_out"), format!("{jalv}:right_out")]
+    );
     piano.kill();
     assert!(!piano.is_alive());
     // jackd exited by itself on SIGTERM (no SIGKILL: its registry slot is free again).
@@ -245,21 +250,24 @@ fn fake_carla_gets_its_arguments_environment_and_private_config() {
     // Readiness waited for "Carla ready!", which follows the ports.
     let tail = host.tail();
     assert!(tail.contains("Carla ready!"), "{tail}");
+    let carla = host.client_name();
+    assert!(carla.starts_with("Carla-"), "{carla}");
     assert!(
         tail.contains(&format!(
-            "server={} client=Carla project={}",
+            "server={} client={carla} project={}",
             server.name(),
             project.display()
         )),
         "{tail}"
     );
     let ports = host.ports().expect("ports");
-    assert_eq!(ports.midi_in, ["Carla:events-in"]);
-    assert_eq!(ports.audio_out, ["Carla:audio-out1", "Carla:audio-out2"]);
-    assert!(
-        host.exists(&["Carla:audio-in1", "Carla:audio-in2", "Carla:events-out"])
-            .unwrap()
+    assert_eq!(ports.midi_in, [format!("{carla}:events-in")]);
+    assert_eq!(
+        ports.audio_out,
+        [format!("{carla}:audio-out1"), format!("{carla}:audio-out2")]
     );
+    let others = ["audio-in1", "audio-in2", "events-out"].map(|port| format!("{carla}:{port}"));
+    assert!(host.exists(&others.each_ref().map(String::as_str)).unwrap());
     drop(host);
     drop(server);
     assert_nothing_left(&pids);

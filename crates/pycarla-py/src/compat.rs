@@ -99,7 +99,9 @@ impl Carla {
         }
         let project = std::path::absolute(&proj_path).unwrap_or(proj_path.clone());
         let actor = Actor::spawn("pycarla-carla", |_| None);
+        // pycarla's players and recorders find Carla by its client name: keep pycarla's `Carla`.
         let host = Host::carla(pycarla::find_carla(), project)
+            .client_name("Carla")
             .min_wait(seconds("min_wait", min_wait)?)
             .ready_timeout(seconds("ready_timeout", ready_timeout)?)
             .interrupt(actor.interrupt.clone());

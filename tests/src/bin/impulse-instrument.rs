@@ -14,6 +14,25 @@
 use std::path::Path;
 
 use jack::{AudioOut, Client, ClientOptions, Control, MidiIn, ProcessScope};
+use nix::fcntl::{Flock, FlockArg};
+
+/// A machine-wide lock held while the client opens and activates.
+///
+/// Every instance registers as `Carla`, each on its own test's server, and tests run in
+/// parallel. libjack binds a client's notification socket at `/dev/shm/jack_<client>_<uid>_0`,
+/// without the server's name, so two `Carla`s opening at once unlink each other's socket and one
+/// fails. The product names its clients uniquely (`jack_client::unique_name`); this fixture
+/// keeps Carla's name, so it opens one instance at a time instead.
+fn one_opening_at_a_time(name: &str) -> Option<Flock<std::fs::File>> {
+    let path = std::env::temp_dir().join(format!("pycarla-impulse-{name}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .ok()?;
+    Flock::lock(file, FlockArg::LockExclusive).ok()
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,7 +44,9 @@ fn main() {
         std::process::exit(1);
     }
     let name = std::env::var("CARLA_CLIENT_NAME").unwrap_or_else(|_| "Carla".to_string());
-    let (client, _) = match Client::new(&name, ClientOptions::NO_START_SERVER) {
+    let opening = one_opening_at_a_time(&name);
+    let opened = Client::new(&name, ClientOptions::NO_START_SERVER);
+    let (client, _) = match opened {
         Ok(client) => client,
         Err(error) => {
             eprintln!("Failed to create new JACK client: {error}");
@@ -81,6 +102,9 @@ fn main() {
     let _active = client
         .activate_async((), jack::contrib::ClosureProcessHandler::new(process))
         .expect("activate");
+    // Activation is answered through the notification socket, so libjack is done with the
+    // socket's path by now.
+    drop(opening);
     println!("Carla ready!");
     loop {
         std::thread::park();

@@ -84,8 +84,11 @@ impl JackRenderer {
         let (sample_rate, period) = match &options.server {
             None => (options.sample_rate, options.period.unwrap_or(JACK_PERIOD)),
             Some(_) => {
-                let probe = rt_core::client::open("pycarla-probe", server.name())
-                    .map_err(rt_core::Error::from)?;
+                let probe = rt_core::client::open(
+                    &rt_core::client::unique_client_name("probe"),
+                    server.name(),
+                )
+                .map_err(rt_core::Error::from)?;
                 (probe.sample_rate() as u32, probe.buffer_size())
             }
         };
