@@ -16,6 +16,7 @@ mod datasets;
 mod jack_carla;
 mod offline;
 mod periods;
+mod users_server;
 
 use proc_supervisor::JackServer;
 use pycarla::{Instrument, RenderOptions, Renderer, Tail};
@@ -227,6 +228,18 @@ fn main() {
         );
     }
 
+    // 15. A long file on the user's server: pycarla-rs, pycarla 0.3.3 and JACK's own cost.
+    if runs(15) {
+        users_server_section(
+            &pycarla_bin,
+            &impulse,
+            &root,
+            &test03,
+            scratch.path(),
+            &mut push,
+        );
+    }
+
     // 12. Stems against the mix alone.
     if runs(12) && Path::new(SOUNDFONT).is_file() && pycarla::offline::carla_library().is_ok() {
         let (mix, stems) = datasets::stems_cost(&pycarla_bin, scratch.path());
@@ -331,7 +344,7 @@ fn offline_sections(
         "",
     );
     let script = root.join("benches/peers/minihost_render.py");
-    match offline::minihost_python(&root.join("target/bench")) {
+    match offline::peer_python(&root.join("target/bench"), "minihost", "minihost") {
         Some(python) => {
             if let Some(peer) = offline::best_of(3, || {
                 offline::minihost_command(
@@ -447,6 +460,79 @@ fn offline_sections(
     );
 }
 
+/// Section 15 (see [`users_server`]): test03 twice over (322 s) at period 1024 and 4096.
+fn users_server_section(
+    pycarla: &Path,
+    impulse: &Path,
+    root: &Path,
+    test03: &Path,
+    scratch: &Path,
+    push: &mut impl FnMut(&str, String, f64, &'static str, &str),
+) {
+    let long = offline::repeated(test03, 2, &scratch.join("test03x2.mid"));
+    let seconds = smf::get_smf_duration(&long).expect("duration");
+    let out = scratch.join("users-server");
+    std::fs::create_dir_all(&out).expect("output dir");
+    let script = root.join("benches/peers/pycarla_render.py");
+    let peer = offline::peer_python(&root.join("target/bench"), "pycarla==0.3.3", "pycarla")
+        .map(|python| (python, script));
+    if peer.is_none() {
+        eprintln!("pycarla 0.3.3 could not be installed: its rows are left out");
+    }
+    let mut whole = Vec::new();
+    for period in [1024, 4096] {
+        let at = users_server::measure(pycarla, impulse, peer.as_ref(), &long, period, &out);
+        let floor = seconds / jack_limit(period, Graph::Render(impulse));
+        let p = at.period;
+        push(
+            &format!("users_server_p{p}_s"),
+            format!(
+                "A server the user runs, impulse instrument as Carla, {seconds:.0} s file (test03 × 2), \
+                 period {p}: pycarla-rs, whole process (median of {})",
+                users_server::RUNS
+            ),
+            at.ours.0,
+            "s",
+            if p == 4096 { "no slower than 1024" } else { "" },
+        );
+        push(
+            &format!("users_server_floor_ratio_p{p}"),
+            format!("… over JACK's own cost for the render's graph ({floor:.2} s)"),
+            at.ours.0 / floor,
+            "×",
+            "≤ 1.25",
+        );
+        if let Some(((median, best), failed)) = at.peer {
+            push(
+                &format!("users_server_pycarla_p{p}_s"),
+                format!(
+                    "… pycarla 0.3.3, same server and file (median; best {best:.2} s; {failed} of \
+                     {} runs failed)",
+                    users_server::RUNS
+                ),
+                median,
+                "s",
+                "",
+            );
+            push(
+                &format!("users_server_over_pycarla_p{p}"),
+                "… pycarla's median over pycarla-rs's".into(),
+                median / at.ours.0,
+                "×",
+                "≥ 3",
+            );
+        }
+        whole.push(at.ours.0);
+    }
+    push(
+        "users_server_4096_over_1024",
+        "… pycarla-rs at 4096 over at 1024".into(),
+        whole[1] / whole[0],
+        "×",
+        "≤ 1",
+    );
+}
+
 fn impulse_instrument(path: &Path) -> Instrument {
     Instrument::Command {
         command: vec![path.display().to_string()],
@@ -488,8 +574,11 @@ fn jack_limit(period: u32, graph: Graph) -> f64 {
         .then_some(3)
         .unwrap_or(2);
     for index in 0..count {
-        let client =
-            rt_core::client::open(&format!("empty-{index}"), server.name()).expect("client");
+        let client = rt_core::client::open(
+            &rt_core::client::unique_client_name(&format!("empty{index}")),
+            server.name(),
+        )
+        .expect("client");
         if let Graph::Render(_) = graph {
             if index == 0 {
                 client

@@ -59,8 +59,13 @@ pub fn repeated(midi: &Path, times: u32, out: &Path) -> PathBuf {
 }
 
 /// Seconds of the fastest of `runs` runs of `command`, or `None` when it fails.
-pub fn best_of(runs: u32, mut command: impl FnMut() -> Command) -> Option<f64> {
-    let mut best: Option<f64> = None;
+pub fn best_of(runs: u32, command: impl FnMut() -> Command) -> Option<f64> {
+    times_of(runs, command).map(|times| times[0])
+}
+
+/// Seconds of each of `runs` runs of `command`, fastest first, or `None` when one fails.
+pub fn times_of(runs: u32, mut command: impl FnMut() -> Command) -> Option<Vec<f64>> {
+    let mut times = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
         let output = command().output().ok()?;
@@ -74,20 +79,21 @@ pub fn best_of(runs: u32, mut command: impl FnMut() -> Command) -> Option<f64> {
             );
             return None;
         }
-        let seconds = started.elapsed().as_secs_f64();
-        best = Some(best.map_or(seconds, |b: f64| b.min(seconds)));
+        times.push(started.elapsed().as_secs_f64());
     }
-    best
+    times.sort_by(f64::total_cmp);
+    (!times.is_empty()).then_some(times)
 }
 
-/// minihost's Python, in a virtual environment of the bench's own (`pip install minihost`),
-/// or `None` when it cannot be installed here.
-pub fn minihost_python(dir: &Path) -> Option<PathBuf> {
-    let venv = dir.join("minihost-venv");
+/// A Python with `requirement` installed (`pip install REQUIREMENT`), in a virtual environment
+/// of the bench's own under `dir`, or `None` when it cannot be installed here. `module` is what
+/// must import.
+pub fn peer_python(dir: &Path, requirement: &str, module: &str) -> Option<PathBuf> {
+    let venv = dir.join(format!("{module}-venv"));
     let python = venv.join("bin/python");
     let ready = |python: &Path| {
         Command::new(python)
-            .args(["-c", "import minihost"])
+            .args(["-c", &format!("import {module}")])
             .output()
             .is_ok_and(|o| o.status.success())
     };
@@ -100,7 +106,7 @@ pub fn minihost_python(dir: &Path) -> Option<PathBuf> {
         .status()
         .is_ok_and(|s| s.success())
         && Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "minihost"])
+            .args(["install", "--quiet", requirement])
             .status()
             .is_ok_and(|s| s.success());
     (created && ready(&python)).then_some(python)

@@ -83,6 +83,53 @@ fn onsets_csv_frames_equal_the_impulse_frames() {
     }
 }
 
+/// `--server`: a server somebody else runs, with their synth on it. Every onset lands on its
+/// frame at a small and a large period, render after render, and the server is left as it was
+/// found: running, out of freewheel (a freewheeling jackd refuses new clients, so the second
+/// render would fail), with none of our clients left.
+#[test]
+fn renders_on_a_server_the_user_runs_and_leaves_it_as_found() {
+    impulse_instrument();
+    for period in [256, 4096] {
+        let server = pycarla_integration::TestServer::start(period);
+        let synth = server.host(pycarla_integration::impulse_host());
+        for round in 0..2 {
+            let dir = tempfile::tempdir().unwrap();
+            pycarla()
+                .args(["render", "-q", "--server", &server.name, "--tail", "0.5"])
+                .arg(midi("test19.mid"))
+                .arg("-o")
+                .arg(dir.path().join("out.wav"))
+                .arg("--onsets")
+                .arg(dir.path().join("out.csv"))
+                .assert()
+                .success();
+            let text = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+            let csv_frames: BTreeSet<u64> = text
+                .lines()
+                .skip(1)
+                .map(|line| line.split(',').next().unwrap().parse().unwrap())
+                .collect();
+            let wav = read_wav(&dir.path().join("out.wav"));
+            let impulses: BTreeSet<u64> = impulse_frames(&wav.channels[0]).into_iter().collect();
+            assert!(!impulses.is_empty());
+            assert_eq!(csv_frames, impulses, "period {period}, render {round}");
+        }
+        assert!(synth.is_alive() && server.server().is_alive());
+        let listed = pycarla()
+            .args(["ports", "--server", &server.name])
+            .assert()
+            .success();
+        let ports = String::from_utf8_lossy(&listed.get_output().stdout).into_owned();
+        assert!(ports.contains("Carla:events-in"), "{ports}");
+        let ours: Vec<&str> = ports
+            .lines()
+            .filter(|port| !port.starts_with("system:") && !port.starts_with("Carla:"))
+            .collect();
+        assert!(ours.is_empty(), "left on the server: {ours:?}");
+    }
+}
+
 #[test]
 fn two_jobs_give_the_same_files_as_one() {
     let one = tempfile::tempdir().unwrap();

@@ -79,31 +79,32 @@ impl JackRenderer {
             ) => (None, midi_port.clone(), audio_ports.clone()),
             (None, _) => unreachable!("only a running instrument has no host"),
         };
-        // A private dummy server runs at the rate it was started with; only a server somebody
-        // else runs is asked (a probing client costs tens of milliseconds).
-        let (sample_rate, period) = match &options.server {
-            None => (options.sample_rate, options.period.unwrap_or(JACK_PERIOD)),
-            Some(_) => {
-                let probe = rt_core::client::open(
-                    &rt_core::client::unique_client_name("probe"),
-                    server.name(),
-                )
-                .map_err(rt_core::Error::from)?;
-                (probe.sample_rate() as u32, probe.buffer_size())
-            }
-        };
-        Ok(JackRenderer {
+        let mut renderer = JackRenderer {
+            sample_rate: options.sample_rate,
             options,
             session: None,
             host,
             server,
             midi_port,
             audio_ports,
-            sample_rate,
             played: false,
-            onset_quantum: quantises.then_some(period),
+            onset_quantum: None,
             _scratch: scratch,
-        })
+        };
+        // A private dummy server runs at the rate and period it was started with. A server
+        // somebody else runs is asked through the session's clients, set up now: a client of
+        // its own to ask would cost real-time cycles to open and close (85 ms each at 4096).
+        let period = match renderer.options.server {
+            None => renderer.options.period.unwrap_or(JACK_PERIOD),
+            Some(_) => {
+                let session = renderer.session()?;
+                let (rate, period) = (session.sample_rate(), session.period());
+                renderer.sample_rate = rate;
+                period
+            }
+        };
+        renderer.onset_quantum = quantises.then_some(period);
+        Ok(renderer)
     }
 
     /// The period renders run at on a private server started at [`SETUP_PERIOD`]; `None` on a
