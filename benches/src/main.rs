@@ -63,7 +63,8 @@ fn main() {
     for period in [128u32, 1024].into_iter().filter(|_| runs(1) || runs(2)) {
         let limit = jack_limit(period, Graph::Unconnected);
         let chained = jack_limit(period, Graph::Render(&impulse));
-        limits.push((limit, chained));
+        let looped = jack_limit(period, Graph::Loop(&impulse));
+        limits.push((limit, looped));
         push(
             &format!("jack_limit_p{period}"),
             format!("JACK limit: 3 empty clients in freewheel, period {period}"),
@@ -74,16 +75,25 @@ fn main() {
         push(
             &format!("jack_limit_graph_p{period}"),
             format!(
-                "JACK limit: a render's graph, empty player → impulse instrument → empty recorder, period {period}"
+                "JACK limit: two clients, empty player → impulse instrument → empty recorder, period {period}"
             ),
             chained,
+            "× realtime",
+            "",
+        );
+        push(
+            &format!("jack_limit_loop_p{period}"),
+            format!(
+                "JACK limit: a render's graph, one empty client → impulse instrument → the same client, period {period}"
+            ),
+            looped,
             "× realtime",
             "",
         );
     }
 
     // 2. The impulse instrument through pycarla-rs.
-    for (period, &(limit, chained)) in [128u32, 1024].into_iter().zip(&limits).filter(|_| runs(2)) {
+    for (period, &(limit, graph)) in [128u32, 1024].into_iter().zip(&limits).filter(|_| runs(2)) {
         let (whole, speed) = best_speed(
             impulse_instrument(&impulse),
             period,
@@ -114,7 +124,7 @@ fn main() {
         push(
             &format!("impulse_ratio_graph_p{period}"),
             format!("… ratio to the render-graph JACK limit, period {period}"),
-            speed / chained,
+            speed / graph,
             "",
             "≥ 0.8",
         );
@@ -482,7 +492,7 @@ fn users_server_section(
     let mut whole = Vec::new();
     for period in [1024, 4096] {
         let at = users_server::measure(pycarla, impulse, peer.as_ref(), &long, period, &out);
-        let floor = seconds / jack_limit(period, Graph::Render(impulse));
+        let floor = seconds / jack_limit(period, Graph::Loop(impulse));
         let p = at.period;
         push(
             &format!("users_server_p{p}_s"),
@@ -549,6 +559,9 @@ enum Graph<'a> {
     /// A render's graph: an empty client → the impulse instrument (its own process) → an empty
     /// client, so the only difference from a render is the player's and recorder's work.
     Render(&'a Path),
+    /// One empty client that both plays into the impulse instrument and records it (the
+    /// instrument's outputs come back as a feedback connection).
+    Loop(&'a Path),
 }
 
 /// Freewheel cycles a second of a server with three clients that do nothing, as × realtime
@@ -556,7 +569,7 @@ enum Graph<'a> {
 fn jack_limit(period: u32, graph: Graph) -> f64 {
     let server = JackServer::dummy().period(period).start().expect("jackd");
     let _instrument = match graph {
-        Graph::Render(impulse) => Some(
+        Graph::Render(impulse) | Graph::Loop(impulse) => Some(
             proc_supervisor::Host::command(
                 impulse,
                 Vec::<String>::new(),
@@ -570,21 +583,24 @@ fn jack_limit(period: u32, graph: Graph) -> f64 {
     };
     let cycles = Arc::new(AtomicU64::new(0));
     let mut clients = Vec::new();
-    let count = matches!(graph, Graph::Unconnected)
-        .then_some(3)
-        .unwrap_or(2);
+    let count = match graph {
+        Graph::Unconnected => 3,
+        Graph::Render(_) => 2,
+        Graph::Loop(_) => 1,
+    };
     for index in 0..count {
         let client = rt_core::client::open(
             &rt_core::client::unique_client_name(&format!("empty{index}")),
             server.name(),
         )
         .expect("client");
-        if let Graph::Render(_) = graph {
+        if let Graph::Render(_) | Graph::Loop(_) = graph {
             if index == 0 {
                 client
                     .register_port("midi_out", jack::MidiOut::default())
                     .expect("port");
-            } else {
+            }
+            if index == 1 || matches!(graph, Graph::Loop(_)) {
                 client
                     .register_port("in_1", jack::AudioIn::default())
                     .expect("port");
@@ -604,10 +620,10 @@ fn jack_limit(period: u32, graph: Graph) -> f64 {
         );
         clients.push(client.activate_async((), handler).expect("activate"));
     }
-    if let Graph::Render(_) = graph {
+    if let Graph::Render(_) | Graph::Loop(_) = graph {
         let (player, recorder) = (
             clients[0].as_client().name().to_string(),
-            clients[1].as_client().name().to_string(),
+            clients[clients.len() - 1].as_client().name().to_string(),
         );
         let jack = clients[0].as_client();
         jack.connect_ports_by_name(&format!("{player}:midi_out"), "Carla:events-in")

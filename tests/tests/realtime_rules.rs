@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use jack::{AudioIn, Client, Control, MidiOut, ProcessHandler, ProcessScope};
 use pycarla_integration::{TestServer, impulse_host, midi_dir, schedule_of};
 use rt_core::internals::{
-    PlayerJob, PlayerProcess, PlayerStatus, RecorderJob, RecorderProcess, RecorderStatus, mailbox,
+    DuplexProcess, PlayerJob, PlayerProcess, PlayerStatus, Postman, RecorderJob, RecorderProcess,
+    RecorderStatus, mailbox,
 };
 use rt_core::watch::{Watch, WatchState};
 use rt_core::{StartSync, client};
@@ -141,7 +142,66 @@ fn player_and_recorder_callbacks_do_not_allocate() {
         .connect_ports_by_name(&format!("{play_name}:midi_out"), "Carla:events-in")
         .unwrap();
 
-    // Two renders: the second swaps jobs inside the callbacks (the first ones go back out).
+    render_twice(
+        &mut rec_postman,
+        &mut play_postman,
+        player.as_client(),
+        &schedule,
+        total,
+    );
+    drop(player.deactivate());
+    drop(recorder.deactivate());
+
+    // The same two processes in one client, as a session shares them (`DuplexProcess`).
+    let duplex_client = client::open("duplex", &server.name).unwrap();
+    let ports = ["in_1", "in_2"].map(|name| {
+        duplex_client
+            .register_port(name, AudioIn::default())
+            .unwrap()
+    });
+    let midi = duplex_client
+        .register_port("midi_out", MidiOut::default())
+        .unwrap();
+    let (mut rec_postman, rec_mailbox) = mailbox();
+    let (mut play_postman, play_mailbox) = mailbox();
+    let duplex = DuplexProcess::new(
+        PlayerProcess::new(midi, play_mailbox),
+        RecorderProcess::new(ports.into(), rec_mailbox, watch.clone()),
+    );
+    let duplex = duplex_client
+        .activate_async(
+            Watch::new(watch.clone(), vec!["Carla".into()]),
+            Guarded(duplex),
+        )
+        .unwrap();
+    let name = duplex.as_client().name().to_string();
+    let jack = duplex.as_client();
+    jack.connect_ports_by_name(&format!("{name}:midi_out"), "Carla:events-in")
+        .unwrap();
+    for i in 1..=2 {
+        jack.connect_ports_by_name(&format!("Carla:audio-out{i}"), &format!("{name}:in_{i}"))
+            .unwrap();
+    }
+    render_twice(&mut rec_postman, &mut play_postman, jack, &schedule, total);
+    drop(duplex.deactivate());
+
+    assert!(CALLBACKS.load(Ordering::Relaxed) > 1_000, "callbacks ran");
+    assert_eq!(
+        ALLOCATIONS_IN_CALLBACK.load(Ordering::Relaxed),
+        0,
+        "allocations inside the player or recorder callback"
+    );
+}
+
+/// Two renders through processes that take their jobs from these postmen: the second swaps jobs
+/// inside the callbacks (the first ones go back out). `freewheel_by` switches freewheel.
+fn render_twice(
+    rec_postman: &mut Postman<RecorderJob>,
+    play_postman: &mut Postman<PlayerJob>,
+    freewheel_by: &Client,
+    schedule: &rt_core::Schedule,
+    total: u64,
+) {
     for _ in 0..2 {
         let sync = Arc::new(StartSync::new());
         let (producer, mut consumer) = rtrb::RingBuffer::new(1 << 20);
@@ -170,7 +230,7 @@ fn player_and_recorder_callbacks_do_not_allocate() {
             );
             std::thread::yield_now();
         }
-        client::set_freewheel(player.as_client(), true);
+        client::set_freewheel(freewheel_by, true);
         sync.arm();
         let mut drained = 0usize;
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -183,17 +243,8 @@ fn player_and_recorder_callbacks_do_not_allocate() {
             }
             std::thread::yield_now();
         }
-        client::set_freewheel(player.as_client(), false);
+        client::set_freewheel(freewheel_by, false);
         assert_eq!(drained as u64, total * 2, "every frame recorded");
         assert_eq!(play_status.played.load(Ordering::Relaxed), schedule.len());
     }
-    drop(player.deactivate());
-    drop(recorder.deactivate());
-
-    assert!(CALLBACKS.load(Ordering::Relaxed) > 1_000, "callbacks ran");
-    assert_eq!(
-        ALLOCATIONS_IN_CALLBACK.load(Ordering::Relaxed),
-        0,
-        "allocations inside the player or recorder callback"
-    );
 }

@@ -32,6 +32,7 @@
 //! ```
 
 mod drain;
+mod duplex;
 mod error;
 mod flac;
 mod mailbox;
@@ -60,6 +61,7 @@ pub use sync::StartSync;
 #[doc(hidden)]
 pub mod internals {
     pub use crate::drain::Drain;
+    pub use crate::duplex::DuplexProcess;
     pub use crate::mailbox::{Mailbox, Postman, mailbox};
     pub use crate::player::{PlayerJob, PlayerProcess, PlayerStatus};
     pub use crate::recorder::{RecorderJob, RecorderProcess, RecorderStatus};

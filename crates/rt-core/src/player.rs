@@ -15,9 +15,12 @@ use crate::watch::{Watch, WatchState};
 /// A player: a JACK client with one MIDI output connected to the synth's MIDI input, kept
 /// active across takes. Each [`play`](Player::play) mails its callback a new schedule, played
 /// from that take's start frame. Dropping it deactivates the client.
+///
+/// Inside a session the player may share one client with the recorder (`duplex`); it then has
+/// no client of its own and the session owns the shared one.
 #[derive(Debug)]
 pub struct Player {
-    client: AsyncClient<Watch, PlayerProcess>,
+    client: Option<AsyncClient<Watch, PlayerProcess>>,
     postman: Postman<PlayerJob>,
     synth_client: String,
     status: Arc<PlayerStatus>,
@@ -29,31 +32,42 @@ impl Player {
     /// plays nothing until [`play`](Player::play).
     pub fn open(server: &str, midi_port: &str, watch: Arc<WatchState>) -> Result<Player, Error> {
         let jack = client::open(&unique_client_name("play"), server)?;
-        let target =
-            client::require_ports(&jack, midi_port, client::PortKind::MidiInput)?.remove(0);
+        let (mut player, process, connection) = Player::on_client(&jack, midi_port)?;
+        // The recorder counts xruns; a player alone (pycarla's MIDIPlayer) does not need them.
+        let watch = Watch::new(watch, vec![player.synth_client.clone()]).without_xruns();
+        let client = jack
+            .activate_async(watch, process)
+            .map_err(jack_error("activating the player"))?;
+        connection.connect(client.as_client())?;
+        player.client = Some(client);
+        Ok(player)
+    }
+
+    /// A player whose callback will run in `jack` (not yet activated): the player without a
+    /// client, its process handler, and the connection to make once `jack` is active.
+    pub(crate) fn on_client(
+        jack: &Client,
+        midi_port: &str,
+    ) -> Result<(Player, PlayerProcess, MidiConnection), Error> {
+        let target = client::require_ports(jack, midi_port, client::PortKind::MidiInput)?.remove(0);
         let synth_client = client::client_of(&target).to_string();
         let port = jack
             .register_port("midi_out", MidiOut::default())
             .map_err(jack_error("registering the MIDI output"))?;
         let own = port.name().map_err(jack_error("naming the MIDI output"))?;
         let (postman, mailbox) = mailbox();
-        let process = PlayerProcess::new(port, mailbox);
-        // The recorder counts xruns; a player alone (pycarla's MIDIPlayer) does not need them.
-        let watch = Watch::new(watch, vec![synth_client.clone()]).without_xruns();
-        let client = jack
-            .activate_async(watch, process)
-            .map_err(jack_error("activating the player"))?;
-        client
-            .as_client()
-            .connect_ports_by_name(&own, &target)
-            .map_err(jack_error("connecting the player to the synth"))?;
-        Ok(Player {
-            client,
+        let player = Player {
+            client: None,
             postman,
             synth_client,
             status: Arc::new(PlayerStatus::default()),
             events: 0,
-        })
+        };
+        Ok((
+            player,
+            PlayerProcess::new(port, mailbox),
+            MidiConnection { own, target },
+        ))
     }
 
     /// Mails the callback `schedule`, to be played from `sync`'s start (nothing plays before it
@@ -72,9 +86,13 @@ impl Player {
         self.postman.delivered()
     }
 
-    /// The JACK client, e.g. to set freewheel.
+    /// The JACK client, e.g. to set freewheel. Players handed out ([`Player::open`]) have one
+    /// of their own.
     pub fn client(&self) -> &Client {
-        self.client.as_client()
+        self.client
+            .as_ref()
+            .expect("a player opened on its own has its client")
+            .as_client()
     }
 
     /// The synth's client name.
@@ -98,9 +116,28 @@ impl Player {
         (lost > 0).then_some(Error::MidiOverflow { lost })
     }
 
-    /// Deactivates and closes the client.
+    /// Deactivates and closes the client, if the player has one of its own.
     pub fn close(self) {
-        let _ = self.client.deactivate();
+        if let Some(client) = self.client {
+            let _ = client.deactivate();
+        }
+    }
+}
+
+/// The player's MIDI output and the synth's input it goes to, connected once the client is
+/// active.
+#[derive(Debug)]
+pub(crate) struct MidiConnection {
+    own: String,
+    target: String,
+}
+
+impl MidiConnection {
+    /// Connects the player's output to the synth's input.
+    pub(crate) fn connect(&self, client: &Client) -> Result<(), Error> {
+        client
+            .connect_ports_by_name(&self.own, &self.target)
+            .map_err(jack_error("connecting the player to the synth"))
     }
 }
 

@@ -81,7 +81,24 @@ impl Recorder {
         watch: Arc<WatchState>,
     ) -> Result<Recorder, Error> {
         let jack = client::open(&unique_client_name("rec"), server)?;
-        let sources = client::require_ports(&jack, audio_ports, client::PortKind::AudioOutput)?;
+        let (mut recorder, process, connections) =
+            Recorder::on_client(&jack, audio_ports, watch.clone())?;
+        let client = jack
+            .activate_async(Watch::new(watch, recorder.synth_clients.clone()), process)
+            .map_err(jack_error("activating the recorder"))?;
+        connections.connect(client.as_client())?;
+        recorder.client = Some(client);
+        Ok(recorder)
+    }
+
+    /// A recorder whose callback will run in `jack` (not yet activated): the recorder without
+    /// a client, its process handler, and the connections to make once `jack` is active.
+    pub(crate) fn on_client(
+        jack: &Client,
+        audio_ports: &str,
+        watch: Arc<WatchState>,
+    ) -> Result<(Recorder, RecorderProcess, AudioConnections), Error> {
+        let sources = client::require_ports(jack, audio_ports, client::PortKind::AudioOutput)?;
         let mut ports = Vec::with_capacity(sources.len());
         for index in 0..sources.len() {
             ports.push(
@@ -100,23 +117,21 @@ impl Recorder {
         synth_clients.sort();
         synth_clients.dedup();
         let (postman, mailbox) = mailbox();
-        let process = RecorderProcess::new(ports, mailbox, watch.clone());
-        let client = jack
-            .activate_async(Watch::new(watch, synth_clients.clone()), process)
-            .map_err(jack_error("activating the recorder"))?;
-        for (source, own) in sources.iter().zip(&own) {
-            client
-                .as_client()
-                .connect_ports_by_name(source, own)
-                .map_err(jack_error("connecting the synth to the recorder"))?;
-        }
-        Ok(Recorder {
-            client: Some(client),
+        let recorder = Recorder {
+            client: None,
             postman,
             channels: sources.len(),
             synth_clients,
             take: None,
-        })
+        };
+        let process = RecorderProcess::new(ports, mailbox, watch);
+        Ok((
+            recorder,
+            process,
+            AudioConnections {
+                pairs: sources.into_iter().zip(own).collect(),
+            },
+        ))
     }
 
     /// Starts a take of `total` frames (`u64::MAX`: until stopped) from `sync`'s start into
@@ -128,11 +143,36 @@ impl Recorder {
         silence: Option<StopOnSilence>,
         sync: Arc<StartSync>,
     ) -> Result<(), Error> {
+        let server = (self.client().sample_rate(), self.client().buffer_size());
+        self.start_take(server, total, sink, silence, sync)
+    }
+
+    /// [`record`](Recorder::record) for a recorder inside the client `jack` (`duplex`).
+    pub(crate) fn record_in(
+        &mut self,
+        jack: &Client,
+        total: u64,
+        sink: Sink,
+        silence: Option<StopOnSilence>,
+        sync: Arc<StartSync>,
+    ) -> Result<(), Error> {
+        let server = (jack.sample_rate(), jack.buffer_size());
+        self.start_take(server, total, sink, silence, sync)
+    }
+
+    /// Starts a take on a server running at `sample_rate` with `period` frames a cycle.
+    fn start_take(
+        &mut self,
+        (sample_rate, period): (u32, u32),
+        total: u64,
+        sink: Sink,
+        silence: Option<StopOnSilence>,
+        sync: Arc<StartSync>,
+    ) -> Result<(), Error> {
         if self.take.is_some() {
             return Err(Error::Busy { what: "recorder" });
         }
         check_length(total, &sink, self.channels)?;
-        let (sample_rate, period) = (self.client().sample_rate(), self.client().buffer_size());
         // Room for a second of audio or 64 periods, whichever is larger: the drain thread naps
         // a millisecond when the ring is empty, and in freewheel the callback waits for it. A
         // freewheel cycle at 4096 takes about 0.1 ms, so a nap lets a dozen periods in: with
@@ -169,11 +209,12 @@ impl Recorder {
         self.postman.delivered()
     }
 
-    /// The JACK client, e.g. to set freewheel.
+    /// The JACK client, e.g. to set freewheel. Recorders handed out ([`Recorder::open`]) have
+    /// one of their own until dropped.
     pub fn client(&self) -> &Client {
         self.client
             .as_ref()
-            .expect("active until dropped")
+            .expect("a recorder opened on its own has its client until dropped")
             .as_client()
     }
 
@@ -250,6 +291,25 @@ impl Drop for Recorder {
         if let Some(client) = self.client.take() {
             let _ = client.deactivate();
         }
+    }
+}
+
+/// The synth's outputs and the recorder's inputs they go to, connected once the client is
+/// active.
+#[derive(Debug)]
+pub(crate) struct AudioConnections {
+    pairs: Vec<(String, String)>,
+}
+
+impl AudioConnections {
+    /// Connects each synth output to its recorder input.
+    pub(crate) fn connect(&self, client: &Client) -> Result<(), Error> {
+        for (source, own) in &self.pairs {
+            client
+                .connect_ports_by_name(source, own)
+                .map_err(jack_error("connecting the synth to the recorder"))?;
+        }
+        Ok(())
     }
 }
 
@@ -354,22 +414,32 @@ impl RecorderProcess {
 
 impl ProcessHandler for RecorderProcess {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
+        self.record_cycle(scope, scope.last_frame_time());
+        Control::Continue
+    }
+}
+
+impl RecorderProcess {
+    /// Records this cycle's input as the audio of the cycle that began at frame `cycle_start`:
+    /// this cycle's first frame for a recorder of its own, the previous cycle's when the synth's
+    /// outputs come back through a feedback connection (`duplex`).
+    pub(crate) fn record_cycle(&mut self, scope: &ProcessScope, cycle_start: u32) {
         self.mailbox.collect(&mut self.job);
         let Some(job) = self.job.as_deref_mut() else {
-            return Control::Continue;
+            return;
         };
         if job.status.finished.load(Ordering::Relaxed) {
-            return Control::Continue;
+            return;
         }
         if job.status.stop.load(Ordering::Acquire) {
             // Stopped (by the caller, by silence, or by a failed drain): nothing after the
             // stop belongs to the recording, so nothing more is written — or counted lost.
             job.status.finished.store(true, Ordering::Release);
-            return Control::Continue;
+            return;
         }
         let n = scope.n_frames();
-        let Some(cycle) = job.sync.relative(scope.last_frame_time(), n) else {
-            return Control::Continue;
+        let Some(cycle) = job.sync.relative(cycle_start, n) else {
+            return;
         };
         if cycle > job.next_cycle {
             // Cycles the server never ran for this client: their frames are missing from the
@@ -384,7 +454,7 @@ impl ProcessHandler for RecorderProcess {
         if fit < wanted && job.status.stop.load(Ordering::Acquire) {
             // Stopped while waiting for room: the rest is past the end of the recording.
             job.status.finished.store(true, Ordering::Release);
-            return Control::Continue;
+            return;
         }
         if let Ok(mut chunk) = job.ring.write_chunk_uninit(fit * channels) {
             let (first, second) = chunk.as_mut_slices();
@@ -413,7 +483,6 @@ impl ProcessHandler for RecorderProcess {
         if cycle + u64::from(n) >= job.total {
             job.status.finished.store(true, Ordering::Release);
         }
-        Control::Continue
     }
 }
 #[cfg(test)]

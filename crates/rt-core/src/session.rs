@@ -1,9 +1,10 @@
 //! A player and a recorder kept active and connected to a synth across renders.
 //!
-//! Activating a client or connecting a port takes effect at a cycle boundary, so setting up the
-//! two clients costs a few periods (85 ms measured at 1024 frames) — more than a short file
-//! takes to render in freewheel. A session pays it once; each render then hands the
-//! callbacks a new job through their mailboxes.
+//! Opening, activating and closing a client each wait for a cycle boundary, so setting up
+//! costs a few periods (two at least: 170 ms at 4096 in real time) — more than a short file
+//! takes to render in freewheel. A session pays it once, with one client for both callbacks
+//! when the synth is one client (`duplex`); each render then hands the callbacks a new job
+//! through their mailboxes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use jack::Client;
 
 use crate::client;
+use crate::duplex::{self, DuplexClient};
 use crate::error::Error;
 use crate::player::Player;
 use crate::recorder::Recorder;
@@ -64,8 +66,12 @@ pub struct SessionOptions {
 }
 
 /// The default [`SessionOptions::stall_timeout`]: far longer than any cycle takes (85 ms at a
-/// period of 4096 in real time), short enough that a stuck synth fails its file soon.
-pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// period of 4096 in real time), short enough that a stuck synth fails its file soon, and
+/// shorter than the 10 s after which a freewheeling jackd 1.9.21 stops waiting for a stuck
+/// client and runs the next cycle anyway. A player and recorder sharing one client run before
+/// the synth, so that cycle would record the stuck synth's stale output: the stall is declared
+/// first, and audio that arrives after a longer gap than this is refused too.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A check, from any thread, of whether the synth still runs: `Err(reason)` once it died.
 #[derive(Clone)]
@@ -112,6 +118,9 @@ impl SessionOptions {
 /// Dropping it deactivates and closes them.
 #[derive(Debug)]
 pub struct Session {
+    /// The one client the player and recorder share when the synth is one client (see
+    /// `duplex`); `None` when they have a client each.
+    duplex: Option<DuplexClient>,
     player: Option<Player>,
     recorder: Option<Recorder>,
     watch: Arc<WatchState>,
@@ -135,40 +144,33 @@ impl Session {
         Session::new(options)?.render(schedule.clone(), total, sink, |_, _| {})
     }
 
-    /// Opens, activates and connects the player and the recorder.
+    /// Opens, activates and connects the player and the recorder: in one client when the
+    /// synth is one client (its MIDI input and audio outputs), else in one client each.
     pub fn new(options: &SessionOptions) -> Result<Session, Error> {
         let watch = Arc::new(WatchState::default());
-        // Each activation and connection waits for a cycle boundary: set up both clients at
-        // once rather than one after the other.
         let started = Instant::now();
-        let (recorder, player) = std::thread::scope(|scope| {
-            let recorder = scope.spawn(|| {
-                options
-                    .audio_ports
-                    .as_deref()
-                    .map(|pattern| Recorder::open(&options.server, pattern, watch.clone()))
-                    .transpose()
-            });
-            let player = options
-                .midi_port
-                .as_deref()
-                .map(|pattern| Player::open(&options.server, pattern, watch.clone()))
-                .transpose();
-            let recorder = recorder
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (recorder, player)
-        });
-        let (recorder, player): (Option<Recorder>, Option<Player>) = (recorder?, player?);
-        let sample_rate = match (&recorder, &player) {
-            (Some(recorder), _) => recorder.client().sample_rate(),
-            (_, Some(player)) => player.client().sample_rate(),
-            (None, None) => {
+        let shared = match (&options.midi_port, &options.audio_ports) {
+            (Some(midi), Some(audio)) => duplex::open(&options.server, midi, audio, watch.clone())?,
+            _ => None,
+        };
+        let (duplex, recorder, player) = match shared {
+            Some((client, player, recorder)) => (Some(client), Some(recorder), Some(player)),
+            None => {
+                let (recorder, player) = open_separately(options, &watch)?;
+                (None, recorder, player)
+            }
+        };
+        let sample_rate = match (&duplex, &recorder, &player) {
+            (Some(duplex), _, _) => duplex.as_client().sample_rate(),
+            (_, Some(recorder), _) => recorder.client().sample_rate(),
+            (_, _, Some(player)) => player.client().sample_rate(),
+            (None, None, None) => {
                 return Err(Error::NothingToConnect);
             }
         };
-        tracing::debug!(elapsed = ?started.elapsed(), "player and recorder ready");
+        tracing::debug!(elapsed = ?started.elapsed(), shared = duplex.is_some(), "player and recorder ready");
         Ok(Session {
+            duplex,
             player,
             recorder,
             watch,
@@ -180,10 +182,11 @@ impl Session {
 
     /// A client of this session, to switch freewheel (a server-wide setting).
     fn any_client(&self) -> &Client {
-        match (&self.recorder, &self.player) {
-            (Some(recorder), _) => recorder.client(),
-            (_, Some(player)) => player.client(),
-            (None, None) => unreachable!("Session::new refuses a session without clients"),
+        match (&self.duplex, &self.recorder, &self.player) {
+            (Some(duplex), _, _) => duplex.as_client(),
+            (_, Some(recorder), _) => recorder.client(),
+            (_, _, Some(player)) => player.client(),
+            (None, None, None) => unreachable!("Session::new refuses a session without clients"),
         }
     }
 
@@ -239,10 +242,15 @@ impl Session {
             _ => false,
         };
         let sync = Arc::new(StartSync::new());
-        if let Some(recorder) = &mut self.recorder
-            && let Err(error) =
-                recorder.record(total, sink, self.options.stop_on_silence, sync.clone())
-        {
+        let silence = self.options.stop_on_silence;
+        let recording = match (&mut self.recorder, &self.duplex) {
+            (Some(recorder), Some(duplex)) => {
+                recorder.record_in(duplex.as_client(), total, sink, silence, sync.clone())
+            }
+            (Some(recorder), None) => recorder.record(total, sink, silence, sync.clone()),
+            (None, _) => Ok(()),
+        };
+        if let Err(error) = recording {
             if switched {
                 client::set_buffer_size(self.any_client(), setup_period);
             }
@@ -274,15 +282,18 @@ impl Session {
             loop {
                 let progress = self.progress(total);
                 on_tick(progress.0, total);
-                if progress.0 != last_progress.0 {
-                    last_progress = (progress.0, Instant::now());
-                } else if let Some(stall) = self.options.stall_timeout
+                // No audio for the stall timeout, or audio only after such a gap (a cycle the
+                // server ran without waiting for the synth any longer): the synth is stuck.
+                if let Some(stall) = self.options.stall_timeout
                     && last_progress.1.elapsed() > stall
                 {
                     break Err(Error::Stalled {
                         seconds: stall.as_secs_f64(),
-                        done_frames: progress.0,
+                        done_frames: last_progress.0,
                     });
+                }
+                if progress.0 != last_progress.0 {
+                    last_progress = (progress.0, Instant::now());
                 }
                 let played = self.player.as_ref().is_none_or(Player::is_done);
                 let recorded = self.recorder.as_ref().is_none_or(Recorder::is_done);
@@ -408,6 +419,32 @@ impl Session {
     }
 }
 
+/// Opens, activates and connects the recorder and the player, a client each, at once: each
+/// activation and connection waits for a cycle boundary.
+fn open_separately(
+    options: &SessionOptions,
+    watch: &Arc<WatchState>,
+) -> Result<(Option<Recorder>, Option<Player>), Error> {
+    std::thread::scope(|scope| {
+        let recorder = scope.spawn(|| {
+            options
+                .audio_ports
+                .as_deref()
+                .map(|pattern| Recorder::open(&options.server, pattern, watch.clone()))
+                .transpose()
+        });
+        let player = options
+            .midi_port
+            .as_deref()
+            .map(|pattern| Player::open(&options.server, pattern, watch.clone()))
+            .transpose();
+        let recorder = recorder
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((recorder?, player?))
+    })
+}
+
 /// How long a session waits for the server to leave freewheel (it does at its next cycle).
 const FREEWHEEL_EXIT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -421,6 +458,7 @@ impl Drop for Session {
             );
             std::mem::forget(self.player.take());
             std::mem::forget(self.recorder.take());
+            std::mem::forget(self.duplex.take());
             return;
         }
         self.end_freewheel();
@@ -430,6 +468,9 @@ impl Drop for Session {
             player.close();
         }
         drop(self.recorder.take());
+        if let Some(duplex) = self.duplex.take() {
+            let _ = duplex.deactivate();
+        }
     }
 }
 
