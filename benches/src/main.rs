@@ -37,6 +37,8 @@ fn main() {
     let midi_dir = root.join("tests/data/midi");
     let impulse = PathBuf::from(std::env::var("IMPULSE_BIN").expect("IMPULSE_BIN"));
     let pycarla_bin = PathBuf::from(std::env::var("PYCARLA_BIN").expect("PYCARLA_BIN"));
+    // Renderers made in this process start `pycarla __jack-host` as their Carla host on JACK.
+    pycarla::jack_host::set_jack_host_command(pycarla_bin.clone(), vec!["__jack-host".into()]);
     let scratch = tempfile::tempdir().expect("temp dir");
     let mut rows: Vec<Row> = Vec::new();
     let mut push = |key: &str, label: String, value: f64, unit: &'static str, target: &str| {
@@ -179,6 +181,20 @@ fn main() {
             "s",
             "≤ 0.3",
         );
+        if pycarla::jack_host::standalone_library().is_ok() {
+            let mut kars = first_frame_seconds(
+                Instrument::Plugins(vec![offline::KARS_URI.into()]),
+                scratch.path(),
+            );
+            kars.sort_by(f64::total_cmp);
+            push(
+                "startup_kars_s",
+                "… the same with Kars (LV2) through pycarla's Carla host (median of 3)".into(),
+                kars[1],
+                "s",
+                "≤ 0.3",
+            );
+        }
     }
 
     // 6. Batch.
@@ -719,28 +735,7 @@ fn peak_memory(pycarla: &Path, midi: &Path, wav: &Path) -> (f64, f64) {
 
 /// From before starting the server to the first recorded frame of a note through fluidsynth.
 fn startup_seconds(scratch: &Path) -> f64 {
-    let note = smf::Note::default().timeline().expect("note");
-    let mut times: Vec<f64> = (0..3)
-        .map(|_| {
-            let started = Instant::now();
-            let mut first = None;
-            let options = RenderOptions::default().engine(pycarla::EngineChoice::Jack);
-            let mut renderer =
-                Renderer::new(Instrument::SoundFont(SOUNDFONT.into()), options).expect("renderer");
-            eprintln!(
-                "  renderer ready after {:.3} s",
-                started.elapsed().as_secs_f64()
-            );
-            renderer
-                .render_timeline(&note, scratch.join("note.wav"), None::<&Path>, |done, _| {
-                    if done > 0 && first.is_none() {
-                        first = Some(started.elapsed());
-                    }
-                })
-                .expect("render");
-            first.expect("frames recorded").as_secs_f64()
-        })
-        .collect();
+    let mut times = first_frame_seconds(Instrument::SoundFont(SOUNDFONT.into()), scratch);
     times.sort_by(f64::total_cmp);
     // Where the time goes: the server alone, and the server plus the host.
     let server_alone = (0..3)
@@ -888,4 +883,30 @@ fn write_report(dir: &Path, rows: &[Row]) {
     std::fs::write(dir.join("report.md"), md).expect("report.md");
     std::fs::write(dir.join("report.json"), json).expect("report.json");
     eprintln!("wrote {}", dir.join("report.md").display());
+}
+
+/// Seconds from creating a JACK-engine renderer of `instrument` (private server) to the first
+/// recorded frame of one note, three times.
+fn first_frame_seconds(instrument: Instrument, scratch: &Path) -> Vec<f64> {
+    let note = smf::Note::default().timeline().expect("note");
+    (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let mut first = None;
+            let options = RenderOptions::default().engine(pycarla::EngineChoice::Jack);
+            let mut renderer = Renderer::new(instrument.clone(), options).expect("renderer");
+            eprintln!(
+                "  renderer ready after {:.3} s",
+                started.elapsed().as_secs_f64()
+            );
+            renderer
+                .render_timeline(&note, scratch.join("note.wav"), None::<&Path>, |done, _| {
+                    if done > 0 && first.is_none() {
+                        first = Some(started.elapsed());
+                    }
+                })
+                .expect("render");
+            first.expect("frames recorded").as_secs_f64()
+        })
+        .collect()
 }
