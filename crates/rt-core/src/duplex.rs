@@ -3,9 +3,9 @@
 //!
 //! Every client costs the server a context switch per cycle and, in real time, a cycle boundary
 //! for each open, activation, deactivation and close (jackd takes them one at a time). One
-//! client instead of two made JACK's own cost of a render's graph about 30 % lower (481× against
-//! 369× realtime at period 1024, bench section 1) and halves the cycles a session waits for on a
-//! server the user runs.
+//! client instead of two makes JACK's own cost of a render's graph a quarter to a third lower
+//! (bench section 1, period 1024: 369× → 481× realtime in one run, 366× → 541× in another) and
+//! halves the cycles a session waits for on a server the user runs.
 //!
 //! The synth's outputs come back into the client that feeds it, which closes a loop. jack2 keeps
 //! the connection that closed it as a *feedback* connection and runs the client that feeds the
