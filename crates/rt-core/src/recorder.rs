@@ -144,24 +144,12 @@ impl Recorder {
         sync: Arc<StartSync>,
     ) -> Result<(), Error> {
         let server = (self.client().sample_rate(), self.client().buffer_size());
-        self.start_take(server, total, sink, silence, sync)
+        self.record_at(server, total, sink, silence, sync)
     }
 
-    /// [`record`](Recorder::record) for a recorder inside the client `jack` (`duplex`).
-    pub(crate) fn record_in(
-        &mut self,
-        jack: &Client,
-        total: u64,
-        sink: Sink,
-        silence: Option<StopOnSilence>,
-        sync: Arc<StartSync>,
-    ) -> Result<(), Error> {
-        let server = (jack.sample_rate(), jack.buffer_size());
-        self.start_take(server, total, sink, silence, sync)
-    }
-
-    /// Starts a take on a server running at `sample_rate` with `period` frames a cycle.
-    fn start_take(
+    /// [`record`](Recorder::record) on a server running at `sample_rate` with `period` frames a
+    /// cycle (a recorder inside a session's shared client has no client of its own to ask).
+    pub(crate) fn record_at(
         &mut self,
         (sample_rate, period): (u32, u32),
         total: u64,
@@ -175,7 +163,7 @@ impl Recorder {
         check_length(total, &sink, self.channels)?;
         // Room for a second of audio or 64 periods, whichever is larger: the drain thread naps
         // a millisecond when the ring is empty, and in freewheel the callback waits for it. A
-        // freewheel cycle at 4096 takes about 0.1 ms, so a nap lets a dozen periods in: with
+        // freewheel cycle at 4096 takes about 0.15 ms, so a nap lets 6 or 7 periods in: with
         // room for 16 the callback waited in 1 cycle of 40 (measured on a 322 s file), with 64
         // in none, and the render took 0.65 s instead of 0.75 s. Whole frames only, so that
         // both slices of any chunk hold whole frames.

@@ -125,7 +125,6 @@ pub struct Session {
     recorder: Option<Recorder>,
     watch: Arc<WatchState>,
     options: SessionOptions,
-    sample_rate: u32,
     /// The synth died during a freewheel render: the server may wait for it forever, so every
     /// JACK call would too. Such a session is closed by [`Session::close_wedged`] (which stops
     /// the server first) or, when dropped, leaks its clients rather than hang.
@@ -160,14 +159,9 @@ impl Session {
                 (None, recorder, player)
             }
         };
-        let sample_rate = match (&duplex, &recorder, &player) {
-            (Some(duplex), _, _) => duplex.as_client().sample_rate(),
-            (_, Some(recorder), _) => recorder.client().sample_rate(),
-            (_, _, Some(player)) => player.client().sample_rate(),
-            (None, None, None) => {
-                return Err(Error::NothingToConnect);
-            }
-        };
+        if duplex.is_none() && recorder.is_none() && player.is_none() {
+            return Err(Error::NothingToConnect);
+        }
         tracing::debug!(elapsed = ?started.elapsed(), shared = duplex.is_some(), "player and recorder ready");
         Ok(Session {
             duplex,
@@ -175,7 +169,6 @@ impl Session {
             recorder,
             watch,
             options: options.clone(),
-            sample_rate,
             wedged: false,
         })
     }
@@ -192,7 +185,7 @@ impl Session {
 
     /// The server's sample rate.
     pub fn sample_rate(&self) -> u32 {
-        self.sample_rate
+        self.any_client().sample_rate()
     }
 
     /// The server's period (frames per cycle) now.
@@ -242,15 +235,16 @@ impl Session {
             _ => false,
         };
         let sync = Arc::new(StartSync::new());
-        let silence = self.options.stop_on_silence;
-        let recording = match (&mut self.recorder, &self.duplex) {
-            (Some(recorder), Some(duplex)) => {
-                recorder.record_in(duplex.as_client(), total, sink, silence, sync.clone())
-            }
-            (Some(recorder), None) => recorder.record(total, sink, silence, sync.clone()),
-            (None, _) => Ok(()),
-        };
-        if let Err(error) = recording {
+        let server = (self.sample_rate(), self.period());
+        if let Some(recorder) = &mut self.recorder
+            && let Err(error) = recorder.record_at(
+                server,
+                total,
+                sink,
+                self.options.stop_on_silence,
+                sync.clone(),
+            )
+        {
             if switched {
                 client::set_buffer_size(self.any_client(), setup_period);
             }
