@@ -325,6 +325,27 @@ fn host_that_never_becomes_ready_times_out_with_its_output() {
 }
 
 #[test]
+fn a_server_that_does_not_run_is_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    pycarla()
+        .args([
+            "render",
+            "-q",
+            "--server",
+            "pycarla-test-no-such-server",
+            "-o",
+        ])
+        .arg(dir.path())
+        .arg(midi("test01.mid"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cannot reach JACK server `pycarla-test-no-such-server`",
+        ));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
 fn jobs_with_server_is_a_usage_error() {
     pycarla()
         .args(["render", "--server", "x", "--jobs", "2"])

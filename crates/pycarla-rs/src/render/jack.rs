@@ -63,7 +63,10 @@ impl JackRenderer {
             }
             None => None,
         };
-        let server = server_for(&options).start().map_err(missing_jackd)?;
+        // A server somebody else runs is not probed: the session opened below is the proof.
+        let server = server_for(&options)
+            .start_without_probe()
+            .map_err(missing_jackd)?;
         let (host, midi_port, audio_ports) = match (host, &instrument) {
             (Some(host), _) => {
                 let running = host.start(&server)?;
@@ -94,10 +97,16 @@ impl JackRenderer {
         // A private dummy server runs at the rate and period it was started with. A server
         // somebody else runs is asked through the session's clients, set up now: a client of
         // its own to ask would cost real-time cycles to open and close (85 ms each at 4096).
-        let period = match renderer.options.server {
+        let period = match renderer.options.server.clone() {
             None => renderer.options.period.unwrap_or(JACK_PERIOD),
-            Some(_) => {
-                let session = renderer.session()?;
+            Some(name) => {
+                // Its first client is the check that it runs.
+                let session = renderer.session().map_err(|error| match error {
+                    Error::Realtime(rt_core::Error::Client(
+                        source @ rt_core::client::Error::Open { .. },
+                    )) => proc_supervisor::Error::Unreachable { name, source }.into(),
+                    other => other,
+                })?;
                 let (rate, period) = (session.sample_rate(), session.period());
                 renderer.sample_rate = rate;
                 period
@@ -243,9 +252,14 @@ impl JackRenderer {
         Ok(self.session.as_mut().expect("just set"))
     }
 
-    /// Fails early when the host or server is already gone.
+    /// Fails early when the host or server is already gone. A server somebody else runs is
+    /// watched by the session's clients instead (JACK tells them when it shuts down, and the
+    /// next session fails to open): asking with a client of our own would cost the server a
+    /// real-time cycle to close it (85 ms at period 4096) before every file.
     fn ensure_alive(&self) -> Result<()> {
-        self.server.ensure_alive()?;
+        if self.server.is_owned() {
+            self.server.ensure_alive()?;
+        }
         if let Some(host) = &self.host {
             host.ensure_alive()?;
         }
@@ -304,7 +318,9 @@ impl JackRenderer {
     /// Restarts what died: the server (and then the host), or only the host. Nothing when
     /// both run.
     pub fn recover(&mut self) -> Result<()> {
-        if self.ensure_alive().is_ok() {
+        // After a failure a probe of a server somebody else runs is worth its cycle.
+        let host_runs = self.host.as_ref().is_none_or(|h| h.ensure_alive().is_ok());
+        if host_runs && self.server.ensure_alive().is_ok() {
             return Ok(());
         }
         self.restart()

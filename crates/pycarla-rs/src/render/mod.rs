@@ -550,15 +550,17 @@ pub fn engine_for(instrument: &Instrument, options: &RenderOptions) -> Result<En
     } else {
         None
     };
-    let carla = crate::offline::carla_library();
+    // Looked for only when the choice depends on it: the search runs `pkg-config`, a
+    // process start that a render on JACK need not pay.
+    let carla = crate::offline::carla_library;
     match (options.engine, jack_only) {
         (EngineChoice::Offline, Some(reason)) => Err(Error::Usage(format!(
             "the offline engine cannot be used: {reason}"
         ))),
-        (EngineChoice::Offline, None) => carla.map(|_| EngineKind::Offline),
+        (EngineChoice::Offline, None) => carla().map(|_| EngineKind::Offline),
         (EngineChoice::Jack, _) => Ok(EngineKind::Jack),
         (EngineChoice::Auto, Some(_)) => Ok(EngineKind::Jack),
-        (EngineChoice::Auto, None) => match (carla, instrument) {
+        (EngineChoice::Auto, None) => match (carla(), instrument) {
             (Ok(_), _) => Ok(EngineKind::Offline),
             // Only Carla's library hosts a plugin chain.
             (Err(error), Instrument::Plugins(_)) => Err(error),
