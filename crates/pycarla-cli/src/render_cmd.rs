@@ -421,6 +421,9 @@ pub fn setup(
         )
         .interrupt(Some(signals.flag()))
         .keep_instrument_state(instrument.keep_state)
+        // The command renders its files back to back and ends (the renderer's drop ends
+        // freewheel).
+        .freewheel_between_files(true)
         .normalize(match out.normalize {
             Some(lufs) if !(-70.0..=0.0).contains(&lufs) => {
                 return Err(format!(

@@ -84,36 +84,54 @@ fn onsets_csv_frames_equal_the_impulse_frames() {
 }
 
 /// `--server`: a server somebody else runs, with their synth on it. Every onset lands on its
-/// frame at a small and a large period, render after render, and the server is left as it was
-/// found: running, out of freewheel (a freewheeling jackd refuses new clients, so the second
-/// render would fail), with none of our clients left.
+/// frame at a small and a large period, file after file (the server freewheels from one to the
+/// next) and command after command, and the server is left as it was found: running, out of
+/// freewheel (a freewheeling jackd refuses new clients, so the next command would fail), with
+/// none of our clients left.
 #[test]
 fn renders_on_a_server_the_user_runs_and_leaves_it_as_found() {
     impulse_instrument();
     for period in [256, 4096] {
         let server = pycarla_integration::TestServer::start(period);
         let synth = server.host(pycarla_integration::impulse_host());
-        for round in 0..2 {
+        for (round, names) in [&["test19", "k525short"][..], &["test19"]]
+            .iter()
+            .enumerate()
+        {
             let dir = tempfile::tempdir().unwrap();
+            // One input names its files; several write `<stem>.wav` and `<stem>.csv` each.
+            let (output, onsets) = match names {
+                [one] => (
+                    dir.path().join(format!("{one}.wav")),
+                    dir.path().join(format!("{one}.csv")),
+                ),
+                _ => (dir.path().to_path_buf(), dir.path().join("x.csv")),
+            };
             pycarla()
                 .args(["render", "-q", "--server", &server.name, "--tail", "0.5"])
-                .arg(midi("test19.mid"))
+                .args(names.iter().map(|name| midi(&format!("{name}.mid"))))
                 .arg("-o")
-                .arg(dir.path().join("out.wav"))
+                .arg(output)
                 .arg("--onsets")
-                .arg(dir.path().join("out.csv"))
+                .arg(onsets)
                 .assert()
                 .success();
-            let text = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
-            let csv_frames: BTreeSet<u64> = text
-                .lines()
-                .skip(1)
-                .map(|line| line.split(',').next().unwrap().parse().unwrap())
-                .collect();
-            let wav = read_wav(&dir.path().join("out.wav"));
-            let impulses: BTreeSet<u64> = impulse_frames(&wav.channels[0]).into_iter().collect();
-            assert!(!impulses.is_empty());
-            assert_eq!(csv_frames, impulses, "period {period}, render {round}");
+            for name in *names {
+                let text = std::fs::read_to_string(dir.path().join(format!("{name}.csv"))).unwrap();
+                let csv_frames: BTreeSet<u64> = text
+                    .lines()
+                    .skip(1)
+                    .map(|line| line.split(',').next().unwrap().parse().unwrap())
+                    .collect();
+                let wav = read_wav(&dir.path().join(format!("{name}.wav")));
+                let impulses: BTreeSet<u64> =
+                    impulse_frames(&wav.channels[0]).into_iter().collect();
+                assert!(!impulses.is_empty());
+                assert_eq!(
+                    csv_frames, impulses,
+                    "period {period}, command {round}, {name}"
+                );
+            }
         }
         assert!(synth.is_alive() && server.server().is_alive());
         let listed = pycarla()

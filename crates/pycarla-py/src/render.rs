@@ -281,6 +281,8 @@ pub fn _render_batch(
     let settings = Settings::from_keywords("_render_batch()", options)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     let (instrument, options) = settings.resolve(py, interrupt.clone())?;
+    // Files back to back, and each renderer ends with the batch (its drop ends freewheel).
+    let options = options.freewheel_between_files(true);
     if jobs == 0 {
         return Err(usage(py, "jobs=0: at least one"));
     }

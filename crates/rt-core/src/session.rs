@@ -40,7 +40,11 @@ pub struct SessionOptions {
     pub audio_ports: Option<String>,
     /// Run the server in freewheel mode during each render (offline, as fast as the synth goes).
     pub freewheel: bool,
-    /// Freewheel state to leave the server in after each render.
+    /// Leave the server freewheeling after each render. Renders back to back then skip two
+    /// switches each, and the switch into freewheel waits for a real-time cycle (85 ms at
+    /// period 4096). Dropping the session ends freewheel. A freewheeling server plays nothing
+    /// and runs flat out: do not leave a session idle in this state on a server somebody
+    /// listens to.
     pub freewheel_after: bool,
     /// Give up on a render after this long.
     pub timeout: Option<Duration>,
@@ -261,7 +265,8 @@ impl Session {
             }
             return Err(error);
         }
-        if self.options.freewheel {
+        // Already on when the last render left it on (`freewheel_after`).
+        if self.options.freewheel && !self.watch.freewheel.load(Ordering::Acquire) {
             client::set_freewheel(self.any_client(), true);
         }
         // Both callbacks must hold their jobs before the start is armed, or one of them would
@@ -394,15 +399,18 @@ impl Session {
         }
     }
 
-    /// Leaves freewheel after a render (unless asked to stay) and waits until the server has:
-    /// a freewheeling jackd 1.9.21 refuses new clients, so a synth restarted right after a
-    /// render would otherwise fail to start, now and then.
+    /// Leaves freewheel after a render, unless asked to stay in it (`freewheel_after`).
     fn end_freewheel(&self) {
-        if !self.options.freewheel
-            || self.options.freewheel_after
-            || self.wedged
-            || self.watch.shutdown.load(Ordering::Acquire)
-        {
+        if !self.options.freewheel_after {
+            self.leave_freewheel();
+        }
+    }
+
+    /// Ends freewheel (a no-op for the server when it is off) and waits until the server has
+    /// told our client: a freewheeling jackd 1.9.21 refuses new clients, so a synth restarted
+    /// right after a render would otherwise fail to start, now and then.
+    fn leave_freewheel(&self) {
+        if !self.options.freewheel || self.wedged || self.watch.shutdown.load(Ordering::Acquire) {
             return;
         }
         client::set_freewheel(self.any_client(), false);
@@ -455,9 +463,12 @@ impl Drop for Session {
             std::mem::forget(self.duplex.take());
             return;
         }
-        self.end_freewheel();
         // Each deactivation and close waits for a cycle boundary, and jackd handles them one at
         // a time: closing the two clients from two threads saved nothing (measured at 4096).
+        // Freewheel ends before any client leaves the graph: jackd 1.9.21 restores, when
+        // freewheel ends, the connections it saved when it began, so a client deactivated
+        // while freewheeling comes back into the graph dead and the server hangs (tried).
+        self.leave_freewheel();
         if let Some(player) = self.player.take() {
             player.close();
         }

@@ -231,7 +231,10 @@ impl JackRenderer {
                     midi_port: Some(self.midi_port.clone()),
                     audio_ports: Some(self.audio_ports.clone()),
                     freewheel: !self.options.realtime,
-                    freewheel_after: false,
+                    // Kept on only where the server's period stays as it is: closing at a
+                    // render period would slow the next host's set-up (see `SETUP_PERIOD`).
+                    freewheel_after: self.options.freewheel_between_files
+                        && self.render_period().is_none(),
                     timeout: None,
                     fail_on_xrun: true,
                     stop_on_silence: None,

@@ -115,6 +115,13 @@ pub struct RenderOptions {
     /// (faster, but a file then inherits programs, controllers, voices and effect tails from the
     /// one before). The offline engine always starts every file fresh.
     pub keep_instrument_state: bool,
+    /// JACK engine, freewheeling: leave the server freewheeling from one file to the next
+    /// instead of switching it back to real time after each. Files rendered back to back skip
+    /// two switches each, one of which waits for a real-time cycle (85 ms at period 4096).
+    /// Dropping the renderer (or restarting its host) ends freewheel. Leave it off when the renderer idles between files on a server
+    /// somebody listens to: a freewheeling server plays nothing and runs flat out. It does not
+    /// apply to a private server that switches period for renders.
+    pub freewheel_between_files: bool,
     /// Normalise each file to this integrated loudness (EBU R128, LUFS) after rendering; the
     /// engine renders 32-bit float first, and the gain is applied before the format's clipping.
     pub normalize: Option<f64>,
@@ -193,6 +200,12 @@ impl RenderOptions {
         self
     }
 
+    /// Sets [`RenderOptions::freewheel_between_files`].
+    pub fn freewheel_between_files(mut self, on: bool) -> Self {
+        self.freewheel_between_files = on;
+        self
+    }
+
     /// Sets [`RenderOptions::normalize`].
     pub fn normalize(mut self, normalize: Option<f64>) -> Self {
         self.normalize = normalize;
@@ -215,6 +228,7 @@ impl Default for RenderOptions {
             ready_timeout: Duration::from_secs(20),
             interrupt: None,
             keep_instrument_state: false,
+            freewheel_between_files: false,
             normalize: None,
         }
     }
