@@ -38,7 +38,7 @@ pub fn measure(
 ) -> AtPeriod {
     let ours: Vec<f64> = (0..RUNS)
         .map(|_| {
-            on_a_users_server(impulse, period, |server| {
+            on_a_users_server(impulse, period, &out.join("ours.wav"), |server| {
                 let mut command = Command::new(pycarla);
                 command
                     .args(["render", "-q", "--server", server])
@@ -56,7 +56,7 @@ pub fn measure(
     let peer = peer.and_then(|(python, script)| {
         let times: Vec<f64> = (0..RUNS)
             .filter_map(|_| {
-                on_a_users_server(impulse, period, |server| {
+                on_a_users_server(impulse, period, &out.join("peer.wav"), |server| {
                     let mut command = Command::new(python);
                     command
                         .env("JACK_DEFAULT_SERVER", server)
@@ -80,11 +80,18 @@ pub fn measure(
 /// Seconds `command(server name)` takes on a fresh server with the instrument running (their
 /// start-up is not timed: the user's server runs already); `None` when it fails. A fresh
 /// server each time, so that a run that left it freewheeling does not fail the next.
+///
+/// Both programs write a new `output` on a quiet disk: the last run's file is removed and the
+/// page cache written back first, untimed. Replacing a 120 MB file costs the rename about 60 ms
+/// (ext4 frees its blocks), and the last run's write-back competes with this one.
 fn on_a_users_server(
     impulse: &Path,
     period: u32,
+    output: &Path,
     command: impl FnMut(&str) -> Command,
 ) -> Option<f64> {
+    let _ = std::fs::remove_file(output);
+    let _ = Command::new("sync").status();
     let server = JackServer::with_args(["-d", "dummy", "-r", "48000", "-p", &period.to_string()])
         .start()
         .expect("the user's jackd");
