@@ -507,7 +507,10 @@ fn users_server_section(
     }
     let mut whole = Vec::new();
     for period in [1024, 4096] {
-        let at = users_server::measure(pycarla, impulse, peer.as_ref(), &long, period, &out);
+        // The command's default tail: 2 s after the last message.
+        let frames = ((seconds + 2.0) * f64::from(SAMPLE_RATE)).round() as u64;
+        let at =
+            users_server::measure(pycarla, impulse, peer.as_ref(), &long, frames, period, &out);
         let floor = seconds / jack_limit(period, Graph::Loop(impulse));
         let p = at.period;
         push(
@@ -527,6 +530,17 @@ fn users_server_section(
             at.ours.0 / floor,
             "×",
             "≤ 1.25",
+        );
+        push(
+            &format!("users_server_over_empty_client_p{p}"),
+            format!(
+                "… over an empty client making the render's JACK calls on the same server (open, \
+                 activate, connect, freewheel as many cycles, close: {:.2} s, median)",
+                at.jack_alone.0
+            ),
+            at.ours.0 / at.jack_alone.0,
+            "×",
+            "",
         );
         if let Some(((median, best), failed)) = at.peer {
             push(

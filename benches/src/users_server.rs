@@ -8,6 +8,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use proc_supervisor::{Host, JackServer};
 
@@ -21,6 +24,9 @@ pub struct AtPeriod {
     /// pycarla 0.3.3: median and best of the runs that succeeded, and how many failed; `None`
     /// when it could not be installed or no run succeeded.
     pub peer: Option<((f64, f64), u32)>,
+    /// JACK's own cost for the whole render: an empty client making the render's JACK calls
+    /// ([`empty_render`]), median and best of [`RUNS`].
+    pub jack_alone: (f64, f64),
 }
 
 /// Runs of each program per period: pycarla's time varies by several times from run to run
@@ -33,6 +39,7 @@ pub fn measure(
     impulse: &Path,
     peer: Option<&(PathBuf, PathBuf)>,
     midi: &Path,
+    frames: u64,
     period: u32,
     out: &Path,
 ) -> AtPeriod {
@@ -70,11 +77,60 @@ pub fn measure(
         let failed = RUNS - times.len() as u32;
         (!times.is_empty()).then(|| (summary(times), failed))
     });
+    let jack_alone: Vec<f64> = (0..RUNS)
+        .map(|_| with_a_users_server(impulse, period, |server| empty_render(server, frames)))
+        .collect();
     AtPeriod {
         period,
         ours: summary(ours),
         peer,
+        jack_alone: summary(jack_alone),
     }
+}
+
+/// Seconds an empty client takes to make a render's JACK calls on `server`: open, register
+/// ports, activate, connect to the instrument, freewheel for the cycles that hold `frames`,
+/// leave freewheel, deactivate and close. What a render cannot go below on a server somebody
+/// else runs: on top of the cycles' own cost, each graph change and the switch into freewheel
+/// wait for one of the server's real-time cycles.
+fn empty_render(server: &str, frames: u64) -> f64 {
+    let started = Instant::now();
+    let client = rt_core::client::open(&rt_core::client::unique_client_name("empty"), server)
+        .expect("client");
+    let own = client.name().to_string();
+    client
+        .register_port("midi_out", jack::MidiOut::default())
+        .expect("port");
+    for port in ["in_1", "in_2"] {
+        client
+            .register_port(port, jack::AudioIn::default())
+            .expect("port");
+    }
+    let period = u64::from(client.buffer_size());
+    let cycles = Arc::new(AtomicU64::new(0));
+    let counter = cycles.clone();
+    let handler = jack::contrib::ClosureProcessHandler::new(
+        move |_: &jack::Client, _: &jack::ProcessScope| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            jack::Control::Continue
+        },
+    );
+    let active = client.activate_async((), handler).expect("activate");
+    let jack = active.as_client();
+    jack.connect_ports_by_name(&format!("{own}:midi_out"), "Carla:events-in")
+        .expect("connect");
+    for i in 1..=2 {
+        jack.connect_ports_by_name(&format!("Carla:audio-out{i}"), &format!("{own}:in_{i}"))
+            .expect("connect");
+    }
+    let wanted = cycles.load(Ordering::Relaxed) + frames.div_ceil(period);
+    rt_core::client::set_freewheel(jack, true);
+    while cycles.load(Ordering::Relaxed) < wanted {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    rt_core::client::set_freewheel(jack, false);
+    drop(active.deactivate());
+    started.elapsed().as_secs_f64()
 }
 
 /// Seconds `command(server name)` takes on a fresh server with the instrument running (their
@@ -92,6 +148,15 @@ fn on_a_users_server(
 ) -> Option<f64> {
     let _ = std::fs::remove_file(output);
     let _ = Command::new("sync").status();
+    let mut command = command;
+    with_a_users_server(impulse, period, |server| {
+        offline::best_of(1, || command(server))
+    })
+}
+
+/// `run(server name)` on a fresh server started the way a user starts one, with the impulse
+/// instrument on it as `Carla`.
+fn with_a_users_server<T>(impulse: &Path, period: u32, run: impl FnOnce(&str) -> T) -> T {
     let server = JackServer::with_args(["-d", "dummy", "-r", "48000", "-p", &period.to_string()])
         .start()
         .expect("the user's jackd");
@@ -103,8 +168,7 @@ fn on_a_users_server(
     )
     .start(&server)
     .expect("impulse instrument");
-    let mut command = command;
-    offline::best_of(1, || command(server.name()))
+    run(server.name())
 }
 
 /// Median and best of `times`.
