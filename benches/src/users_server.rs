@@ -43,8 +43,12 @@ pub fn measure(
     period: u32,
     out: &Path,
 ) -> AtPeriod {
-    let ours: Vec<f64> = (0..RUNS)
-        .map(|_| {
+    // One run of each in turn, so that the VM's drifting speed (±20 % over minutes) weighs
+    // on all three alike.
+    let (mut ours, mut peer_times, mut jack_alone) = (Vec::new(), Vec::new(), Vec::new());
+    let mut peer_failed = 0;
+    for _ in 0..RUNS {
+        ours.push(
             on_a_users_server(impulse, period, &out.join("ours.wav"), |server| {
                 let mut command = Command::new(pycarla);
                 command
@@ -54,36 +58,35 @@ pub fn measure(
                     .arg(out.join("ours.wav"));
                 command
             })
-            .expect("pycarla render --server")
-        })
-        .collect();
-    // pycarla fails some runs: it writes more MIDI events than a cycle's buffer holds (-105),
-    // or activates its player while its recorder has turned freewheel on, which jackd 1.9.21
-    // refuses, and may leave the server freewheeling. Those runs are counted, not timed.
-    let peer = peer.and_then(|(python, script)| {
-        let times: Vec<f64> = (0..RUNS)
-            .filter_map(|_| {
-                on_a_users_server(impulse, period, &out.join("peer.wav"), |server| {
-                    let mut command = Command::new(python);
-                    command
-                        .env("JACK_DEFAULT_SERVER", server)
-                        .arg(script)
-                        .arg(midi)
-                        .arg(out.join("peer.wav"));
-                    command
-                })
-            })
-            .collect();
-        let failed = RUNS - times.len() as u32;
-        (!times.is_empty()).then(|| (summary(times), failed))
-    });
-    let jack_alone: Vec<f64> = (0..RUNS)
-        .map(|_| with_a_users_server(impulse, period, |server| empty_render(server, frames)))
-        .collect();
+            .expect("pycarla render --server"),
+        );
+        // pycarla fails some runs: it writes more MIDI events than a cycle's buffer holds
+        // (-105), or activates its player while its recorder has turned freewheel on, which
+        // jackd 1.9.21 refuses, and may leave the server freewheeling. Those runs are counted,
+        // not timed.
+        if let Some((python, script)) = peer {
+            let time = on_a_users_server(impulse, period, &out.join("peer.wav"), |server| {
+                let mut command = Command::new(python);
+                command
+                    .env("JACK_DEFAULT_SERVER", server)
+                    .arg(script)
+                    .arg(midi)
+                    .arg(out.join("peer.wav"));
+                command
+            });
+            match time {
+                Some(time) => peer_times.push(time),
+                None => peer_failed += 1,
+            }
+        }
+        jack_alone.push(with_a_users_server(impulse, period, |server| {
+            empty_render(server, frames)
+        }));
+    }
     AtPeriod {
         period,
         ours: summary(ours),
-        peer,
+        peer: (!peer_times.is_empty()).then(|| (summary(peer_times), peer_failed)),
         jack_alone: summary(jack_alone),
     }
 }
