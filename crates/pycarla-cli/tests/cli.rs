@@ -342,25 +342,29 @@ fn host_that_never_becomes_ready_times_out_with_its_output() {
         .stderr(predicate::str::contains("not ready").and(predicate::str::contains("warming-up")));
 }
 
+/// `--server` naming no running server: the synth the user runs there, or a host we start
+/// there, fails with the server named, and nothing is written.
 #[test]
 fn a_server_that_does_not_run_is_named_and_nothing_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    pycarla()
-        .args([
-            "render",
-            "-q",
-            "--server",
-            "pycarla-test-no-such-server",
-            "-o",
-        ])
-        .arg(dir.path())
-        .arg(midi("test01.mid"))
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "cannot reach JACK server `pycarla-test-no-such-server`",
-        ));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let impulses = impulse_instrument();
+    for host in [None, Some(impulses)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = pycarla();
+        command.args(["render", "-q", "--server", "pycarla-test-no-such-server"]);
+        if let Some(host) = &host {
+            command.arg("--host-cmd").arg(host);
+        }
+        command
+            .arg("-o")
+            .arg(dir.path())
+            .arg(midi("test01.mid"))
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "cannot reach JACK server `pycarla-test-no-such-server`",
+            ));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 }
 
 #[test]

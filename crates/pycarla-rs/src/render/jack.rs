@@ -69,7 +69,15 @@ impl JackRenderer {
             .map_err(missing_jackd)?;
         let (host, midi_port, audio_ports) = match (host, &instrument) {
             (Some(host), _) => {
-                let running = host.start(&server)?;
+                // A host that cannot open its client on a server somebody else runs is most
+                // likely told of a server that does not run: then say that.
+                let running = host.start(&server).map_err(|error| {
+                    if server.is_owned() {
+                        error
+                    } else {
+                        server.ensure_alive().err().unwrap_or(error)
+                    }
+                })?;
                 let (midi, audio) = (running.midi_port_glob(), running.audio_ports_glob());
                 (Some(running), midi, audio)
             }
