@@ -65,7 +65,9 @@ pub struct SessionOptions {
     /// Run each render at this period and go back to the server's own period after it. A
     /// private server started at a small period gets its clients set up, connected and closed
     /// in short real-time cycles (every graph change waits for a cycle boundary: 85 ms at
-    /// 4096), while renders still run at the large period that freewheels fastest.
+    /// 4096), while renders still run at the large period that freewheels fastest. With
+    /// `freewheel_after` the server stays at the render's period (switching while freewheeling
+    /// is avoided), and the session's clients close at it.
     pub render_period: Option<u32>,
 }
 

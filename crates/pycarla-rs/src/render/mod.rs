@@ -118,9 +118,10 @@ pub struct RenderOptions {
     /// JACK engine, freewheeling: leave the server freewheeling from one file to the next
     /// instead of switching it back to real time after each. Files rendered back to back skip
     /// two switches each, one of which waits for a real-time cycle (85 ms at period 4096).
-    /// Dropping the renderer (or restarting its host) ends freewheel. Leave it off when the renderer idles between files on a server
-    /// somebody listens to: a freewheeling server plays nothing and runs flat out. It does not
-    /// apply to a private server that switches period for renders.
+    /// Dropping the renderer (or restarting its host) ends freewheel. Leave it off when the
+    /// renderer idles between files on a server somebody listens to: a freewheeling server
+    /// plays nothing and runs flat out. It does not apply to a private server that switches
+    /// period for renders.
     pub freewheel_between_files: bool,
     /// Normalise each file to this integrated loudness (EBU R128, LUFS) after rendering; the
     /// engine renders 32-bit float first, and the gain is applied before the format's clipping.
