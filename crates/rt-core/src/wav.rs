@@ -71,6 +71,20 @@ impl WavFile {
     pub fn write(&mut self, samples: &[f32]) -> std::io::Result<()> {
         self.encoded.clear();
         match self.format {
+            // A little-endian f32 is its own WAV encoding: the samples go to the file as they
+            // are, one copy fewer of every byte.
+            AudioFormat::Float32 if cfg!(target_endian = "little") => {
+                // SAFETY: any f32 is 4 initialized bytes, and u8 has no alignment to break.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts(
+                        samples.as_ptr().cast::<u8>(),
+                        std::mem::size_of_val(samples),
+                    )
+                };
+                self.file.write_all(bytes)?;
+                self.data_bytes += bytes.len() as u64;
+                return Ok(());
+            }
             AudioFormat::Float32 | AudioFormat::Flac16 | AudioFormat::Flac24 => {
                 for sample in samples {
                     self.encoded.extend_from_slice(&sample.to_le_bytes());
