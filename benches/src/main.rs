@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 mod datasets;
+mod empty_client;
 mod jack_carla;
 mod offline;
 mod periods;
@@ -612,59 +613,27 @@ fn jack_limit(period: u32, graph: Graph) -> f64 {
         Graph::Unconnected => None,
     };
     let cycles = Arc::new(AtomicU64::new(0));
-    let mut clients = Vec::new();
     let count = match graph {
         Graph::Unconnected => 3,
         Graph::Render(_) => 2,
         Graph::Loop(_) => 1,
     };
-    for index in 0..count {
-        let client = rt_core::client::open(
-            &rt_core::client::unique_client_name(&format!("empty{index}")),
-            server.name(),
-        )
-        .expect("client");
-        if let Graph::Render(_) | Graph::Loop(_) = graph {
-            if index == 0 {
-                client
-                    .register_port("midi_out", jack::MidiOut::default())
-                    .expect("port");
-            }
-            if index == 1 || matches!(graph, Graph::Loop(_)) {
-                client
-                    .register_port("in_1", jack::AudioIn::default())
-                    .expect("port");
-                client
-                    .register_port("in_2", jack::AudioIn::default())
-                    .expect("port");
-            }
-        }
-        let counter = (index == 0).then(|| cycles.clone());
-        let handler = jack::contrib::ClosureProcessHandler::new(
-            move |_: &jack::Client, _: &jack::ProcessScope| {
-                if let Some(counter) = &counter {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
-                jack::Control::Continue
-            },
+    let connected = !matches!(graph, Graph::Unconnected);
+    let clients: Vec<_> = (0..count)
+        .map(|index| {
+            // The first client plays (and counts), the last one records.
+            let ports = (connected && index == 0, connected && index == count - 1);
+            let counter = empty_client::CycleCounter((index == 0).then(|| cycles.clone()));
+            empty_client::open(server.name(), &format!("empty{index}"), ports, counter)
+        })
+        .collect();
+    if connected {
+        let name = |client: &jack::AsyncClient<_, _>| client.as_client().name().to_string();
+        empty_client::connect_to_instrument(
+            clients[0].as_client(),
+            &name(&clients[0]),
+            &name(&clients[count - 1]),
         );
-        clients.push(client.activate_async((), handler).expect("activate"));
-    }
-    if let Graph::Render(_) | Graph::Loop(_) = graph {
-        let (player, recorder) = (
-            clients[0].as_client().name().to_string(),
-            clients[clients.len() - 1].as_client().name().to_string(),
-        );
-        let jack = clients[0].as_client();
-        jack.connect_ports_by_name(&format!("{player}:midi_out"), "Carla:events-in")
-            .expect("connect");
-        for i in 1..=2 {
-            jack.connect_ports_by_name(
-                &format!("Carla:audio-out{i}"),
-                &format!("{recorder}:in_{i}"),
-            )
-            .expect("connect");
-        }
     }
     rt_core::client::set_freewheel(clients[0].as_client(), true);
     std::thread::sleep(Duration::from_millis(200));

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use proc_supervisor::{Host, JackServer};
 
-use crate::offline;
+use crate::{empty_client, offline};
 
 /// What one period measured: seconds, whole process.
 pub struct AtPeriod {
@@ -98,34 +98,13 @@ pub fn measure(
 /// wait for one of the server's real-time cycles.
 fn empty_render(server: &str, frames: u64) -> f64 {
     let started = Instant::now();
-    let client = rt_core::client::open(&rt_core::client::unique_client_name("empty"), server)
-        .expect("client");
-    let own = client.name().to_string();
-    client
-        .register_port("midi_out", jack::MidiOut::default())
-        .expect("port");
-    for port in ["in_1", "in_2"] {
-        client
-            .register_port(port, jack::AudioIn::default())
-            .expect("port");
-    }
-    let period = u64::from(client.buffer_size());
     let cycles = Arc::new(AtomicU64::new(0));
-    let counter = cycles.clone();
-    let handler = jack::contrib::ClosureProcessHandler::new(
-        move |_: &jack::Client, _: &jack::ProcessScope| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            jack::Control::Continue
-        },
-    );
-    let active = client.activate_async((), handler).expect("activate");
+    let counter = empty_client::CycleCounter(Some(cycles.clone()));
+    let active = empty_client::open(server, "empty", (true, true), counter);
     let jack = active.as_client();
-    jack.connect_ports_by_name(&format!("{own}:midi_out"), "Carla:events-in")
-        .expect("connect");
-    for i in 1..=2 {
-        jack.connect_ports_by_name(&format!("Carla:audio-out{i}"), &format!("{own}:in_{i}"))
-            .expect("connect");
-    }
+    let own = jack.name().to_string();
+    empty_client::connect_to_instrument(jack, &own, &own);
+    let period = u64::from(jack.buffer_size());
     let wanted = cycles.load(Ordering::Relaxed) + frames.div_ceil(period);
     rt_core::client::set_freewheel(jack, true);
     while cycles.load(Ordering::Relaxed) < wanted {

@@ -69,15 +69,9 @@ impl JackRenderer {
             .map_err(missing_jackd)?;
         let (host, midi_port, audio_ports) = match (host, &instrument) {
             (Some(host), _) => {
-                // A host that cannot open its client on a server somebody else runs is most
-                // likely told of a server that does not run: then say that.
-                let running = host.start(&server).map_err(|error| {
-                    if server.is_owned() {
-                        error
-                    } else {
-                        server.ensure_alive().err().unwrap_or(error)
-                    }
-                })?;
+                let running = host
+                    .start(&server)
+                    .map_err(|error| unreachable_or(&server, error.into()))?;
                 let (midi, audio) = (running.midi_port_glob(), running.audio_ports_glob());
                 (Some(running), midi, audio)
             }
@@ -105,17 +99,15 @@ impl JackRenderer {
         // A private dummy server runs at the rate and period it was started with. A server
         // somebody else runs is asked through the session's clients, set up now: a client of
         // its own to ask would cost real-time cycles to open and close (85 ms each at 4096).
-        let period = match renderer.options.server.clone() {
+        let period = match renderer.options.server {
             None => renderer.options.period.unwrap_or(JACK_PERIOD),
-            Some(name) => {
+            Some(_) => {
                 // Its first client is the check that it runs.
-                let session = renderer.session().map_err(|error| match error {
-                    Error::Realtime(rt_core::Error::Client(
-                        source @ rt_core::client::Error::Open { .. },
-                    )) => proc_supervisor::Error::Unreachable { name, source }.into(),
-                    other => other,
-                })?;
-                let (rate, period) = (session.sample_rate(), session.period());
+                let opened = renderer
+                    .session()
+                    .map(|session| (session.sample_rate(), session.period()));
+                let (rate, period) =
+                    opened.map_err(|error| unreachable_or(&renderer.server, error))?;
                 renderer.sample_rate = rate;
                 period
             }
@@ -352,6 +344,16 @@ impl JackRenderer {
         self.played = false;
         Ok(())
     }
+}
+
+/// `error`, met while setting up on a server somebody else runs, or that this server does not
+/// run when a probe says so (a probe's cycle is worth paying on this failure path): a host or
+/// session that cannot open its client was most likely told of a server that is not there.
+fn unreachable_or(server: &RunningServer, error: Error) -> Error {
+    if server.is_owned() {
+        return error;
+    }
+    server.ensure_alive().err().map_or(error, Error::from)
 }
 
 fn host_label(host: &RunningHost) -> String {
