@@ -2,7 +2,10 @@
 //!
 //! - `setup`: install the system packages the project needs (apt-get as root, else the exact
 //!   `sudo apt-get install …` line).
-//! - `ci`: formatting, clippy with warnings denied, every test (unit, doc, integration).
+//! - `ci [--no-carla]`: formatting, clippy with warnings denied, every test (unit, doc,
+//!   integration), then one `carla-summary:` line: the Carla libraries found and how many
+//!   tests skipped for lack of one. `--no-carla` runs everything as on a machine without
+//!   Carla (`PYCARLA_CARLA_LIBDIR` set to an empty directory).
 //! - `test-integration`: only the tests against real JACK servers and synths.
 //! - `bench`: the criterion micro-benchmarks.
 //! - `fuzz [SECONDS]`: fuzz the SMF parser (cargo-fuzz, libFuzzer) for a bounded time (60 s),
@@ -18,8 +21,9 @@ use std::process::{Command, ExitCode};
 
 /// Debian packages: JACK (server, library and headers for jack-sys's build), liblzma for
 /// carla-fetch's tar.xz support, the synth hosts the tests and the default instrument use, the
-/// General MIDI SoundFont and real plugins. Carla itself is not packaged by Debian 12: CI
-/// installs the package in `../shared/carla/` (see `.ci/run`).
+/// General MIDI SoundFont and real plugins. Carla itself is not packaged by Debian: `setup`
+/// installs the distribution's `carla` where it has one (Ubuntu) and otherwise says where
+/// Carla comes from.
 const PACKAGES: &[&str] = &[
     "jackd2",
     "libjack-jackd2-dev",
@@ -35,6 +39,8 @@ const PACKAGES: &[&str] = &[
     "dpf-plugins-ladspa",
     "dpf-plugins-dssi",
     "hexter",
+    "cmt",
+    "x42-plugins",
     // The Python package's tests build it in a virtual environment.
     "python3-venv",
 ];
@@ -51,14 +57,14 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(),
-        Some("ci") => ci(),
+        Some("ci") => ci(args.get(1).map(String::as_str)),
         Some("test-integration") => cargo(&["test", "-p", "pycarla-integration"]),
         Some("bench") => bench(),
         Some("demo") => demo(),
         Some("pytest") => python::pytest(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         _ => Err(
-            "usage: cargo xtask <setup|ci|test-integration|bench|fuzz [SECONDS]|demo|pytest>"
+            "usage: cargo xtask <setup|ci [--no-carla]|test-integration|bench|fuzz [SECONDS]|demo|pytest>"
                 .to_string(),
         ),
     };
@@ -135,6 +141,7 @@ fn setup() -> Result<(), String> {
             missing.join(" ")
         ));
     }
+    carla_setup()?;
     for (command, package) in REQUIRED_COMMANDS {
         if Command::new("sh")
             .args(["-c", &format!("command -v {command}")])
@@ -147,19 +154,113 @@ fn setup() -> Result<(), String> {
     Ok(())
 }
 
-fn ci() -> Result<(), String> {
-    cargo(&["fmt", "--all", "--check"])?;
-    cargo(&[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
-    cargo(&["test", "--workspace", "--all-targets"])?;
-    cargo(&["test", "--workspace", "--doc"])?;
-    python::pytest()
+/// Carla: the distribution's `carla` package where apt has a candidate (Ubuntu's universe),
+/// else one line saying where it comes from. Never builds it.
+fn carla_setup() -> Result<(), String> {
+    let installed = Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", "carla"])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"));
+    let has_library = ["/usr/lib/carla", "/usr/local/lib/carla", "/usr/lib64/carla"]
+        .iter()
+        .any(|dir| Path::new(dir).join("libcarla_host-plugin.so").is_file());
+    if installed || has_library {
+        return Ok(());
+    }
+    let candidate = Command::new("apt-cache")
+        .args(["policy", "carla"])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).to_string())
+        .unwrap_or_default();
+    let apt_has_it = candidate
+        .lines()
+        .any(|line| line.trim().starts_with("Candidate:") && !line.contains("(none)"));
+    if apt_has_it && is_root() {
+        return run(Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "carla"])
+            .env("DEBIAN_FRONTEND", "noninteractive"));
+    }
+    if apt_has_it {
+        eprintln!("setup: Carla: sudo apt-get install -y carla");
+    } else {
+        eprintln!(
+            "setup: Carla is not packaged here (pacman -S carla on Arch, dnf install Carla on Fedora; \
+             elsewhere build it from github.com/falkTX/Carla as its INSTALL.md says): without it \
+             pycarla renders SoundFonts through fluidsynth and LV2 through jalv on JACK"
+        );
+    }
+    Ok(())
+}
+
+fn ci(flag: Option<&str>) -> Result<(), String> {
+    let root = workspace_root();
+    match flag {
+        None => {}
+        Some("--no-carla") => {
+            // A directory without Carla: the library then finds none (see carla-lib).
+            let empty = root.join("target/no-carla");
+            std::fs::create_dir_all(&empty).map_err(|e| format!("{}: {e}", empty.display()))?;
+            // SAFETY: xtask is single-threaded; set before any child starts.
+            unsafe { std::env::set_var("PYCARLA_CARLA_LIBDIR", &empty) };
+        }
+        Some(other) => return Err(format!("ci takes --no-carla, not {other}")),
+    }
+    let skips = root.join("target").join(CARLA_SKIPS);
+    let _ = std::fs::remove_file(&skips);
+    let result = (|| {
+        cargo(&["fmt", "--all", "--check"])?;
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])?;
+        cargo(&["test", "--workspace", "--all-targets"])?;
+        cargo(&["test", "--workspace", "--doc"])?;
+        python::pytest()
+    })();
+    eprintln!("{}", carla_summary(&skips));
+    result
+}
+
+/// Where skipped Carla tests leave a line each (`tests/src/support.rs`, the Python conftest).
+const CARLA_SKIPS: &str = "carla-skipped-tests.txt";
+
+/// `carla-summary: libraries: …; tests skipped for lack of Carla: N`, one line to grep.
+fn carla_summary(skips: &Path) -> String {
+    let skipped = std::fs::read_to_string(skips)
+        .map(|text| text.lines().filter(|line| !line.is_empty()).count())
+        .unwrap_or(0);
+    let doctor = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "pycarla-cli",
+            "--bin",
+            "pycarla",
+            "--",
+            "doctor",
+        ])
+        .current_dir(workspace_root())
+        .output();
+    let libraries: Vec<String> = doctor
+        .map(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|line| line.strip_prefix("carla: "))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let libraries = if libraries.is_empty() {
+        "none".to_string()
+    } else {
+        libraries.join("; ")
+    };
+    format!("carla-summary: libraries: {libraries}; tests skipped for lack of Carla: {skipped}")
 }
 
 /// The criterion micro-benchmarks, then the end-to-end report (`target/bench/report.md`).
@@ -224,6 +325,8 @@ fn demo() -> Result<(), String> {
     setup()?;
     let midi = workspace_root().join("tests/data/midi/k525short.mid");
     let out = workspace_root().join("target/demo/k525short.wav");
+    let manifest = workspace_root().join("target/demo/manifest.jsonl");
+    let _ = std::fs::remove_file(&manifest);
     cargo(&[
         "run",
         "--release",
@@ -236,7 +339,23 @@ fn demo() -> Result<(), String> {
         midi.to_str().expect("utf-8 path"),
         "-o",
         out.to_str().expect("utf-8 path"),
+        "--manifest",
+        manifest.to_str().expect("utf-8 path"),
     ])?;
-    eprintln!("demo: wrote {}", out.display());
+    let line = std::fs::read_to_string(&manifest).unwrap_or_default();
+    let field = |name: &str| {
+        let key = format!("\"{name}\":\"");
+        line.rsplit_once(&key)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(value, _)| value.to_string())
+    };
+    eprintln!(
+        "demo: wrote {} (engine: {}{})",
+        out.display(),
+        field("engine").unwrap_or_else(|| "unknown".into()),
+        field("carla")
+            .map(|carla| format!(", {carla}"))
+            .unwrap_or_default()
+    );
     Ok(())
 }

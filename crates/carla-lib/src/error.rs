@@ -33,6 +33,18 @@ pub enum Error {
         /// What the dynamic loader said.
         source: libloading::Error,
     },
+    /// No Carla found hosts every format asked for.
+    #[error(
+        "no Carla found hosts {}; found: {}",
+        .formats.join(" and "),
+        if .found.is_empty() { "none".to_string() } else { .found.join("; ") }
+    )]
+    NoCarlaFor {
+        /// The formats asked for.
+        formats: Vec<String>,
+        /// Each Carla found, with its version and formats (or why it is unsupported).
+        found: Vec<String>,
+    },
     /// Carla's rack or patchbay could not be created.
     #[error("Carla could not create its {what} engine")]
     Instantiate {

@@ -171,6 +171,8 @@ pub const PLUGIN_VST2: i32 = 5;
 pub const PLUGIN_VST3: i32 = 6;
 pub const PLUGIN_SF2: i32 = 10;
 pub const PLUGIN_SFZ: i32 = 11;
+/// `PluginType::PLUGIN_CLAP` (Carla 2.6 and later).
+pub const PLUGIN_CLAP: i32 = 14;
 
 pub const PLUGIN_OPTION_MAP_PROGRAM_CHANGES: u32 = 0x004;
 pub const PLUGIN_OPTION_SEND_CONTROL_CHANGES: u32 = 0x010;

@@ -17,6 +17,7 @@ mod engine;
 mod error;
 pub mod ffi;
 mod host;
+pub mod installs;
 mod library;
 mod loader;
 mod plugin;
@@ -24,5 +25,6 @@ pub mod standalone;
 
 pub use engine::{Engine, EngineKind, MidiEvent, midi_event};
 pub use error::{Error, Result};
+pub use installs::{CarlaInstall, FoundBy, Version};
 pub use library::{CarlaLibrary, LIBRARY_DIR_VAR, LIBRARY_NAME, find_library, search_dirs};
 pub use plugin::{Format, Plugin, PluginSpec};

@@ -102,12 +102,7 @@ pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
     if let Some(dir) = pkg_config_libdir() {
         dirs.push(dir);
     }
-    for dir in [
-        "/usr/lib/carla",
-        "/usr/local/lib/carla",
-        "/usr/lib64/carla",
-        "/usr/lib/x86_64-linux-gnu/carla",
-    ] {
+    for dir in SYSTEM_DIRS {
         dirs.push(PathBuf::from(dir));
     }
     for dir in extra {
@@ -119,9 +114,17 @@ pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
     dirs
 }
 
+/// Where distributions install Carla's libraries.
+pub(crate) const SYSTEM_DIRS: [&str; 4] = [
+    "/usr/lib/carla",
+    "/usr/lib64/carla",
+    "/usr/lib/x86_64-linux-gnu/carla",
+    "/usr/local/lib/carla",
+];
+
 /// `pkg-config --variable=carla_libdir carla-host-plugin`, when pkg-config and Carla's `.pc`
 /// file are there.
-fn pkg_config_libdir() -> Option<PathBuf> {
+pub(crate) fn pkg_config_libdir() -> Option<PathBuf> {
     let output = Command::new("pkg-config")
         .args(["--variable=carla_libdir", "carla-host-plugin"])
         .output()

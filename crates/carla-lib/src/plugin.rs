@@ -25,9 +25,23 @@ pub enum Format {
     Sf2,
     /// An SFZ instrument, played by Carla's sfizz.
     Sfz,
+    /// A CLAP plugin (`.clap`; Carla 2.6 or later), with its plugin id as the label.
+    Clap,
 }
 
 impl Format {
+    /// Every format, in the order listings show them.
+    pub const ALL: [Format; 8] = [
+        Format::Lv2,
+        Format::Vst2,
+        Format::Vst3,
+        Format::Clap,
+        Format::Ladspa,
+        Format::Dssi,
+        Format::Sf2,
+        Format::Sfz,
+    ];
+
     /// The `TYPE:` prefix names.
     pub fn from_name(name: &str) -> Option<Format> {
         Some(match name.to_ascii_lowercase().as_str() {
@@ -38,6 +52,7 @@ impl Format {
             "dssi" => Format::Dssi,
             "sf2" | "sf3" => Format::Sf2,
             "sfz" => Format::Sfz,
+            "clap" => Format::Clap,
             _ => return None,
         })
     }
@@ -51,6 +66,7 @@ impl Format {
             Format::Dssi => ffi::PLUGIN_DSSI,
             Format::Sf2 => ffi::PLUGIN_SF2,
             Format::Sfz => ffi::PLUGIN_SFZ,
+            Format::Clap => ffi::PLUGIN_CLAP,
         }
     }
 
@@ -80,6 +96,7 @@ impl fmt::Display for Format {
             Format::Dssi => "DSSI",
             Format::Sf2 => "SF2",
             Format::Sfz => "SFZ",
+            Format::Clap => "CLAP",
         })
     }
 }
@@ -155,11 +172,12 @@ impl PluginSpec {
             Some("sf2" | "sf3") => Some(Format::Sf2),
             Some("sfz") => Some(Format::Sfz),
             Some("vst3") => Some(Format::Vst3),
+            Some("clap") => Some(Format::Clap),
             Some("so") => None,
             _ if prefix.is_some() => None,
             _ => {
                 return Err(bad(
-                    "not an LV2 URI, .so (VST2, LADSPA, DSSI), .vst3, .sf2/.sf3 or .sfz; a TYPE: prefix (lv2, vst2, vst3, ladspa, dssi, sf2, sfz) names the format",
+                    "not an LV2 URI, .so (VST2, LADSPA, DSSI), .vst3, .clap, .sf2/.sf3 or .sfz; a TYPE: prefix (lv2, vst2, vst3, clap, ladspa, dssi, sf2, sfz) names the format",
                 ));
             }
         };
@@ -220,6 +238,8 @@ impl PluginSpec {
                     })?,
                 }
             }
+            // Carla's CLAP host loads the file's first plugin for an empty id.
+            Format::Clap => self.label.clone().unwrap_or_default(),
             _ => self.label.clone().unwrap_or(stem),
         };
         Ok(Plugin {

@@ -1,6 +1,6 @@
 //! Carla's real library with real Debian plugins: each format loads and sounds, a chain's
 //! latency is read, and errors name what failed. Skipped (with a message) where Carla is not
-//! installed, except in CI, where it must be.
+//! installed.
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Carla's standalone library on its Dummy driver (no JACK server needed here; the JACK driver
 //! is tested through pycarla-rs, which starts servers): loading, Carla's errors, closing, and
-//! one engine per process. Skipped (with a message) where Carla is not installed, except in CI.
+//! one engine per process. Skipped (with a message) where Carla is not installed,.
 
 use std::sync::Arc;
 

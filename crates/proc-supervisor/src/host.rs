@@ -342,6 +342,11 @@ impl Host {
         matches!(self.kind, Kind::Fluidsynth { .. })
     }
 
+    /// Whether the host is pycarla's own Carla host ([`Host::carla_engine`]).
+    pub fn is_carla_engine(&self) -> bool {
+        matches!(self.kind, Kind::CarlaEngine { .. })
+    }
+
     /// Whether the host can start before its server ([`Host::prestart`]).
     pub(crate) fn waits_for_server(&self) -> bool {
         matches!(self.kind, Kind::CarlaEngine { .. })

@@ -36,6 +36,14 @@ pub enum Command {
         #[arg(long)]
         server: Option<String>,
     },
+    /// Say what this machine has for rendering (every Carla, jackd, fluidsynth, jalv, the
+    /// General MIDI SoundFont, the engine for the default instrument) and how to get what is
+    /// missing.
+    Doctor {
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Download, verify and install Carla.
     Download(DownloadArgs),
     /// Run Carla with its GUI to prepare projects (pycarla's --run).

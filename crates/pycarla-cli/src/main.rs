@@ -147,6 +147,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Note(args) => render_cmd::note(args, &signals),
         Command::Duration { midi } => misc::duration(midi),
         Command::Ports { server } => misc::ports(server.as_deref()),
+        Command::Doctor { json } => misc::doctor(*json),
         Command::Download(args) => misc::download(args),
         Command::Run { project } => misc::run_carla(project.as_deref()),
     };

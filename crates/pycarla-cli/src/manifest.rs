@@ -20,6 +20,9 @@ pub struct Rendered {
     pub seconds: f64,
     /// `offline` or `jack`.
     pub engine: String,
+    /// The Carla that hosted the instrument (`Carla 2.5.9 (/usr/lib/carla)`), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carla: Option<String>,
     /// With `--stems`: how many stems the directory holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stems: Option<usize>,
@@ -33,6 +36,7 @@ impl From<&RenderReport> for Rendered {
             channels: report.channels,
             seconds: report.elapsed.as_secs_f64(),
             engine: report.engine.name().to_string(),
+            carla: report.carla.clone(),
             stems: None,
         }
     }
@@ -46,6 +50,7 @@ impl From<&pycarla::stems::StemsReport> for Rendered {
             channels: report.channels,
             seconds: report.elapsed.as_secs_f64(),
             engine: report.engine.to_string(),
+            carla: None,
             stems: Some(report.stems.len()),
         }
     }

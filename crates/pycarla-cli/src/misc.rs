@@ -1,4 +1,4 @@
-//! The small commands: duration, ports, download, run.
+//! The small commands: duration, ports, doctor, download, run.
 
 use std::path::{Path, PathBuf};
 
@@ -43,6 +43,25 @@ pub fn ports(server: Option<&str>) -> Outcome {
 fn server_ports(server: &str) -> Result<Vec<String>, pycarla::rt_core::client::Error> {
     let client = pycarla::rt_core::client::open("pycarla-ports", server)?;
     pycarla::rt_core::client::matching_ports(&client, "*")
+}
+
+/// `pycarla doctor`: always succeeds (it reports; what is missing is in its output).
+pub fn doctor(json: bool) -> Outcome {
+    let report = pycarla::doctor::doctor();
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Outcome::Failed;
+            }
+        }
+    } else {
+        for line in report.lines() {
+            println!("{line}");
+        }
+    }
+    Outcome::Ok
 }
 
 pub fn download(args: &DownloadArgs) -> Outcome {

@@ -1,6 +1,6 @@
 //! `pycarla render` on the offline engine (real Carla, real Debian plugins): a `--jobs` batch
 //! gives every file the samples it has alone, and load errors print one line. Skipped, with a
-//! message, where Carla is not installed — except in CI, which installs it.
+//! message, where Carla is not installed.
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -1,7 +1,6 @@
 //! Datasets on the offline engine (real Carla, FluidR3 GM, Kars): stems by channel and by
 //! program (counts, exact lengths, mix = sum), instrument maps chosen by seed, variants, FLAC
-//! and loudness normalisation. Skipped, with a message, where Carla is not installed — except
-//! in CI, which installs it.
+//! and loudness normalisation. Skipped, with a message, where Carla is not installed.
 
 use std::path::Path;
 

@@ -70,6 +70,15 @@ fn use_python_as_worker(py: Python<'_>) -> PyResult<()> {
     Ok(())
 }
 
+/// What this machine has for rendering, as `pycarla doctor --json` prints it (a JSON text the
+/// package turns into a dict).
+#[pyfunction]
+fn _doctor_json(py: Python<'_>) -> PyResult<String> {
+    let report = py.detach(pycarla::doctor::doctor);
+    serde_json::to_string(&report)
+        .map_err(|error| pyo3::exceptions::PyRuntimeError::new_err(error.to_string()))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     use_python_as_worker(m.py())?;
@@ -77,6 +86,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(render::_render_batch, m)?)?;
     m.add_function(wrap_pyfunction!(compat::get_smf_duration, m)?)?;
     m.add_function(wrap_pyfunction!(_worker_main, m)?)?;
+    m.add_function(wrap_pyfunction!(_doctor_json, m)?)?;
     m.add_function(wrap_pyfunction!(_jack_host_main, m)?)?;
     m.add_class::<render::Renderer>()?;
     m.add_class::<render::RenderResult>()?;

@@ -10,12 +10,12 @@ import pytest
 
 from pycarla_rs import AudioRecorder, Carla, MIDIPlayer, get_smf_duration
 
-from conftest import click_starts, frame_of
+from conftest import click_starts, frame_of, have_carla
 
 FINAL_DECAY = 1.0
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("jackd") is None or shutil.which("carla") is None,
+    shutil.which("jackd") is None or not have_carla(),
     reason="jackd or Carla is not installed",
 )
 

@@ -145,7 +145,11 @@ impl Instrument {
 /// pycarla's own Carla host loading `load`; an error says what is missing (Carla's standalone
 /// library or the host program).
 fn carla_engine(load: CarlaLoad) -> Result<Host> {
-    let library = crate::jack_host::standalone_library()?;
+    let formats = match &load {
+        CarlaLoad::Plugins(specs) => crate::carla::formats_of(specs),
+        CarlaLoad::Project(_) => Vec::new(),
+    };
+    let library = crate::jack_host::standalone_library_for(&formats)?;
     let command = crate::jack_host::jack_host_command()?;
     let mut args = command.args;
     args.extend(["--library".into(), library.into_os_string()]);
@@ -171,7 +175,7 @@ impl Instrument {
 fn require_carla(carla: Option<&Path>) -> Result<PathBuf> {
     carla.map(Path::to_path_buf).ok_or_else(|| Error::Missing {
         program: "Carla".into(),
-        hint: "run `pycarla download` to install it".into(),
+        hint: crate::carla::INSTALL_HINT.into(),
     })
 }
 
@@ -191,8 +195,15 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
     which::which(name).ok()
 }
 
-/// Carla's executable: installed by `pycarla download`, or on `PATH`.
+/// Carla's executable: installed by `pycarla download`, or on `PATH`. Where
+/// `$PYCARLA_CARLA_LIBDIR` names Carla's library directory (`PREFIX/lib/carla`), only the
+/// executable of that Carla (`PREFIX/bin/carla`) counts: the variable chooses one Carla, or
+/// none.
 pub fn find_carla() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(carla_lib::LIBRARY_DIR_VAR).filter(|d| !d.is_empty()) {
+        let prefix = Path::new(&dir).parent()?.parent()?;
+        return Some(prefix.join("bin/carla")).filter(|exe| exe.is_file());
+    }
     carla_fetch::find_installed(None)
         .or_else(|| find_on_path("Carla"))
         .or_else(|| find_on_path("carla"))

@@ -58,17 +58,29 @@ pub fn jack_host_command() -> Result<WorkerCommand> {
     WorkerCommand::find(JACK_HOST_EXE, JACK_HOST_EXE_VAR, &JACK_HOST_COMMAND)
 }
 
-/// `libcarla_standalone2.so` where the offline engine's library was found (Carla installs
-/// them side by side).
+/// `libcarla_standalone2.so` of the first usable Carla found.
 pub fn standalone_library() -> Result<PathBuf> {
-    let host_plugin = crate::offline::carla_library()?;
-    let beside = host_plugin.with_file_name(carla_lib::standalone::STANDALONE_LIBRARY_NAME);
+    standalone_library_for(&[])
+}
+
+/// `libcarla_standalone2.so` of the Carla that hosts `formats` (Carla installs its libraries
+/// side by side).
+pub fn standalone_library_for(formats: &[carla_lib::Format]) -> Result<PathBuf> {
+    let install = crate::carla::carla_for(formats)?;
+    let beside = install
+        .library
+        .with_file_name(carla_lib::standalone::STANDALONE_LIBRARY_NAME);
     if beside.is_file() {
         return Ok(beside);
     }
-    carla_lib::standalone::find_standalone_library(&[]).map_err(|error| Error::Missing {
+    Err(Error::Missing {
         program: "Carla's standalone library".into(),
-        hint: error.to_string(),
+        hint: format!(
+            "{} has no {}; {}",
+            install.describe(),
+            carla_lib::standalone::STANDALONE_LIBRARY_NAME,
+            crate::carla::INSTALL_HINT
+        ),
     })
 }
 

@@ -20,7 +20,9 @@
 //! [`rt_core`] (the real-time player and recorder), [`proc_supervisor`] (jackd and synth hosts)
 //! and [`carla_fetch`] (installing Carla).
 
+pub mod carla;
 mod compat;
+pub mod doctor;
 mod error;
 mod finish;
 mod instrument;

@@ -4,7 +4,7 @@
 //! ours, and a plugin that cannot load is a typed error naming it — at once, not after the
 //! ready timeout.
 //!
-//! Skipped, with a message, where Carla is not installed — except in CI, which installs it.
+//! Skipped, with a message, where Carla is not installed.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ fn one_server() -> std::sync::MutexGuard<'static, ()> {
     ONE_SERVER.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Whether Carla's standalone library is here; in CI it must be. Points the renderer at this
+/// Whether Carla's standalone library is here. Points the renderer at this
 /// package's host executable.
 fn carla() -> bool {
     use_helper(

@@ -2,7 +2,7 @@
 //! several block sizes (a one-sample click SFZ), every packaged format, chains, projects,
 //! isolation from crashing workers, and files that never depend on what was rendered before.
 //!
-//! Skipped, with a message, where Carla is not installed — except in CI, which installs it.
+//! Skipped, with a message, where Carla is not installed.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,7 @@ use pycarla_integration::support::{
 const KARS_LV2: &str = "http://distrho.sf.net/plugins/Kars";
 const FLUID_GM: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
 
-/// Whether Carla's library is here; in CI it must be.
+/// Whether Carla's library is here.
 fn carla() -> bool {
     use_helper(
         pycarla::offline::WORKER_EXE_VAR,

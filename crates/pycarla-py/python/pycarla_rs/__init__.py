@@ -26,6 +26,7 @@ from ._native import (
     Renderer,
     RenderResult,
     __version__,
+    _doctor_json,
     _render_batch,
     get_smf_duration,
     render,
@@ -33,6 +34,16 @@ from ._native import (
 from .errors import PycarlaError
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+def doctor() -> dict:
+    """What this machine has for rendering, as ``pycarla doctor --json`` says: ``carla`` (each
+    Carla found: ``path``, ``version``, ``formats``, ``found_by``, ``unsupported``), ``jackd``,
+    ``fluidsynth``, ``jalv``, ``soundfont``, ``engine`` (what renders the default instrument) and
+    ``missing`` (each missing piece with its Debian, Arch and Fedora package)."""
+    import json
+
+    return json.loads(_doctor_json())
 
 _MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -127,6 +138,7 @@ __all__ = [
     "RenderResult",
     "Renderer",
     "__version__",
+    "doctor",
     "errors",
     "get_smf_duration",
     "render",

@@ -27,19 +27,9 @@ use crate::render::{
 };
 use protocol::{Chain, Job, Silence};
 
-/// Carla's library file, looked for where distributions and `pycarla download` put it.
+/// Carla's library file: the first usable Carla found (see [`crate::carla`]).
 pub fn carla_library() -> Result<PathBuf> {
-    let downloaded: Vec<PathBuf> = carla_fetch::install_root()
-        .ok()
-        .and_then(|root| std::fs::read_dir(root).ok())
-        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    carla_lib::find_library(&downloaded).map_err(|error| Error::Missing {
-        program: "Carla".into(),
-        hint: format!(
-            "{error}; install Carla from your distribution (e.g. the `carla` package) or run `pycarla download`"
-        ),
-    })
+    crate::carla::carla_library()
 }
 
 /// Renders on the offline engine through a worker process kept across files.
@@ -50,6 +40,8 @@ pub(crate) struct OfflineRenderer {
     /// The chain as the user named it, for messages.
     label: String,
     library: PathBuf,
+    /// The Carla that renders (named in reports).
+    carla: carla_lib::CarlaInstall,
     worker_command: WorkerCommand,
     worker: Option<Worker>,
 }
@@ -70,13 +62,15 @@ impl OfflineRenderer {
             Chain::Plugins(specs) => specs.join(" → "),
             Chain::Project(path) => path.display().to_string(),
         };
+        let carla = instrument.carla()?;
         let worker_command = worker_command()?;
         let worker = Some(Worker::start(&worker_command)?);
         Ok(OfflineRenderer {
             options,
             chain,
             label,
-            library: carla_library()?,
+            library: carla.library.clone(),
+            carla,
             worker_command,
             worker,
         })
@@ -173,6 +167,7 @@ impl OfflineRenderer {
             channels: done.channels,
             sample_rate: sr,
             engine: EngineKind::Offline,
+            carla: Some(self.carla.describe()),
             latency: done.latency,
             elapsed: started.elapsed(),
             attempts: 1,

@@ -30,6 +30,8 @@ pub(crate) struct JackRenderer {
     /// The period, when the host starts notes at the start of the period they fall in
     /// (fluidsynth): onsets may land up to this many frames early.
     onset_quantum: Option<u32>,
+    /// The Carla pycarla's Carla host loaded, for reports.
+    carla: Option<String>,
     _scratch: tempfile::TempDir,
 }
 
@@ -47,6 +49,12 @@ impl JackRenderer {
         let quantises = host
             .as_ref()
             .is_some_and(Host::quantises_onsets_to_the_period);
+        // The Carla pycarla's host loads (the same choice `carla_engine` made for it).
+        let carla = host
+            .as_ref()
+            .filter(|host| host.is_carla_engine())
+            .and_then(|_| instrument.carla().ok())
+            .map(|install| install.describe());
         if quantises && options.period.is_none() && options.server.is_none() {
             // fluidsynth starts notes at period boundaries: a small period keeps every onset
             // within 64 frames of its frame (measured), at some cost in speed.
@@ -94,6 +102,7 @@ impl JackRenderer {
             audio_ports,
             played: false,
             onset_quantum: None,
+            carla,
             _scratch: scratch,
         };
         // A private dummy server runs at the rate and period it was started with. A server
@@ -216,6 +225,7 @@ impl JackRenderer {
             channels,
             sample_rate: sr,
             engine: EngineKind::Jack,
+            carla: self.carla.clone(),
             latency: 0,
             elapsed: started.elapsed(),
             attempts: 1,

@@ -248,6 +248,8 @@ pub struct RenderReport {
     pub sample_rate: u32,
     /// Which engine rendered it.
     pub engine: EngineKind,
+    /// The Carla that hosted the instrument (`Carla 2.5.9 (/usr/lib/carla)`), when one did.
+    pub carla: Option<String>,
     /// Frames of plugin latency removed from the start (offline engine).
     pub latency: u64,
     /// The largest absolute sample (0 for silence).
@@ -567,7 +569,7 @@ pub fn engine_for(instrument: &Instrument, options: &RenderOptions) -> Result<En
     };
     // Looked for only when the choice depends on it: the search runs `pkg-config`, a
     // process start that a render on JACK need not pay.
-    let carla = crate::offline::carla_library;
+    let carla = || instrument.carla();
     match (options.engine, jack_only) {
         (EngineChoice::Offline, Some(reason)) => Err(Error::Usage(format!(
             "the offline engine cannot be used: {reason}"

@@ -1,0 +1,95 @@
+//! Which Carla renders: every Carla on the machine ([`carla_lib::installs`]), a `pycarla
+//! download` install among them, and the one that hosts an instrument's formats — the same
+//! choice for the offline engine and pycarla's Carla host on JACK.
+
+use std::path::PathBuf;
+
+use carla_lib::{CarlaInstall, Format, PluginSpec};
+
+use crate::error::{Error, Result};
+use crate::instrument::Instrument;
+
+/// How to get Carla, for messages (no command of this library's own: the library may be
+/// used without the `pycarla` command).
+pub const INSTALL_HINT: &str = "install your distribution's `carla` package (Ubuntu, Arch, Fedora, KXStudio), \
+     or build Carla from its source as its INSTALL.md says";
+
+/// Every Carla on the machine, in the order preferred (see
+/// [`CarlaInstall::find_all`]), `pycarla download` installs last.
+pub fn installs() -> Vec<CarlaInstall> {
+    let downloaded: Vec<PathBuf> = carla_fetch::install_root()
+        .ok()
+        .and_then(|root| std::fs::read_dir(root).ok())
+        .map(|entries| {
+            let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            dirs.sort();
+            dirs
+        })
+        .unwrap_or_default();
+    CarlaInstall::find_all(&downloaded)
+}
+
+/// The Carla that hosts every format of `formats` (`[]`: any usable Carla).
+pub fn carla_for(formats: &[Format]) -> Result<CarlaInstall> {
+    carla_lib::installs::choose(&installs(), formats).map_err(|error| Error::Missing {
+        program: "Carla".into(),
+        hint: format!("{error}; {INSTALL_HINT}"),
+    })
+}
+
+/// The first usable Carla's host library (any format).
+pub fn carla_library() -> Result<PathBuf> {
+    carla_for(&[]).map(|install| install.library)
+}
+
+/// The formats a chain of plugin descriptions needs (a `.so` is VST2, LADSPA or DSSI, which
+/// every Carla hosts, so it asks for nothing).
+pub fn formats_of(specs: &[String]) -> Vec<Format> {
+    let mut formats: Vec<Format> = specs
+        .iter()
+        .filter_map(|spec| PluginSpec::parse(spec).ok()?.format)
+        .collect();
+    formats.dedup();
+    formats
+}
+
+impl Instrument {
+    /// The plugin formats Carla needs to host this instrument (none for a project: its
+    /// plugins are read by Carla itself).
+    pub fn carla_formats(&self) -> Vec<Format> {
+        match self.offline_chain() {
+            Some(crate::offline::protocol::Chain::Plugins(specs)) => formats_of(&specs),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The Carla that renders this instrument.
+    pub fn carla(&self) -> Result<CarlaInstall> {
+        carla_for(&self.carla_formats())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_asks_for_the_formats_its_descriptions_name() {
+        let chain =
+            |specs: &[&str]| formats_of(&specs.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(chain(&["http://x/y", "/a/b.so"]), vec![Format::Lv2]);
+        assert_eq!(
+            chain(&["/a/K.clap", "/a/M.vst3"]),
+            vec![Format::Clap, Format::Vst3]
+        );
+        assert_eq!(
+            Instrument::SoundFont("/a/gm.sf2".into()).carla_formats(),
+            vec![Format::Sf2]
+        );
+        assert!(
+            Instrument::CarlaProject("/a/p.carxp".into())
+                .carla_formats()
+                .is_empty()
+        );
+    }
+}
