@@ -233,10 +233,43 @@ impl Engine {
         self.host().add_instrument(plugin)
     }
 
-    /// Loads a Carla project (`.carxp`) into this engine.
+    /// Loads a Carla project (`.carxp`) into this engine; it is ready to play when this
+    /// returns.
+    ///
+    /// Carla loads a project's plugins (a SoundFont, an SFZ's samples) before it returns, but
+    /// its patchbay takes new plugins and connections into its processing order only when a
+    /// background thread rebuilds it, every 100 ms: a render faster than that played into a
+    /// graph without the instrument (silence, or the first notes lost). A change of block size
+    /// rebuilds the order at once, so the patchbay is told of a larger block and then of its
+    /// own again.
     pub fn load_project(&mut self, path: &Path) -> Result<()> {
         let _loading = loading();
-        self.host().load_project(path)
+        self.host().load_project(path)?;
+        if self.kind == EngineKind::Patchbay {
+            self.rebuild_graph();
+        }
+        Ok(())
+    }
+
+    /// Makes Carla's patchbay rebuild its processing order now (see
+    /// [`load_project`](Engine::load_project)).
+    fn rebuild_graph(&mut self) {
+        let block = self.state.block;
+        for size in [block.saturating_mul(2), block] {
+            // SAFETY: a live instance; the opcode takes the new size as its value.
+            unsafe {
+                if let Some(dispatcher) = (*self.descriptor).dispatcher {
+                    dispatcher(
+                        self.handle,
+                        ffi::NATIVE_PLUGIN_OPCODE_BUFFER_SIZE_CHANGED,
+                        0,
+                        size as isize,
+                        ptr::null_mut(),
+                        0.0,
+                    );
+                }
+            }
+        }
     }
 
     /// Destroys the engine on a thread of its own and returns at once. Carla's teardown waits

@@ -171,6 +171,8 @@ pub const PLUGIN_VST2: i32 = 5;
 pub const PLUGIN_VST3: i32 = 6;
 pub const PLUGIN_SF2: i32 = 10;
 pub const PLUGIN_SFZ: i32 = 11;
+/// `NATIVE_PLUGIN_OPCODE_BUFFER_SIZE_CHANGED` (`CarlaNative.h`): the value is the new size.
+pub const NATIVE_PLUGIN_OPCODE_BUFFER_SIZE_CHANGED: i32 = 1;
 /// `PluginType::PLUGIN_CLAP` (Carla 2.6 and later).
 pub const PLUGIN_CLAP: i32 = 14;
 
@@ -205,6 +207,9 @@ pub type GetPluginLatency = unsafe extern "C" fn(CarlaHostHandle, u32) -> u32;
 pub type GetPluginName = unsafe extern "C" fn(CarlaHostHandle, u32) -> *const c_char;
 pub type SetEngineOption = unsafe extern "C" fn(CarlaHostHandle, i32, i32, *const c_char);
 pub type GetLibraryFolder = unsafe extern "C" fn() -> *const c_char;
+pub type SetCtrlChannel = unsafe extern "C" fn(CarlaHostHandle, u32, i8);
+pub type SetVolume = unsafe extern "C" fn(CarlaHostHandle, u32, f32);
+pub type SetParameterValue = unsafe extern "C" fn(CarlaHostHandle, u32, u32, f32);
 
 // `libcarla_standalone2.so`: one engine per process, driven by a real audio driver (JACK).
 pub type StandaloneHostInit = unsafe extern "C" fn() -> CarlaHostHandle;

@@ -12,6 +12,13 @@ use crate::ffi;
 use crate::loader::Symbols;
 use crate::plugin::Plugin;
 
+/// FluidSynth's own default gain (`synth.gain`), which Carla's FluidSynth replaces with 1.0.
+pub const FLUIDSYNTH_DEFAULT_GAIN: f32 = 0.2;
+/// FluidSynth's own default polyphony (`synth.polyphony`); Carla's FluidSynth sets 64.
+pub const FLUIDSYNTH_DEFAULT_POLYPHONY: f32 = 256.0;
+/// Carla's FluidSynth's "Polyphony" parameter.
+const FLUIDSYNTH_POLYPHONY_PARAMETER: u32 = 11;
+
 /// The host API's functions, from either library.
 #[derive(Debug)]
 pub(crate) struct HostFunctions {
@@ -23,6 +30,9 @@ pub(crate) struct HostFunctions {
     midi_ports: ffi::GetPortCountInfo,
     set_engine_option: ffi::SetEngineOption,
     library_folder: ffi::GetLibraryFolder,
+    set_ctrl_channel: ffi::SetCtrlChannel,
+    set_volume: ffi::SetVolume,
+    set_parameter_value: ffi::SetParameterValue,
 }
 
 impl HostFunctions {
@@ -39,6 +49,9 @@ impl HostFunctions {
                 midi_ports: symbols.get("carla_get_midi_port_count_info")?,
                 set_engine_option: symbols.get("carla_set_engine_option")?,
                 library_folder: symbols.get("carla_get_library_folder")?,
+                set_ctrl_channel: symbols.get("carla_set_ctrl_channel")?,
+                set_volume: symbols.get("carla_set_volume")?,
+                set_parameter_value: symbols.get("carla_set_parameter_value")?,
             })
         }
     }
@@ -117,7 +130,36 @@ impl<'a> Host<'a> {
                 plugin: plugin.name.clone(),
             });
         }
+        self.play_as_the_file_says(id, plugin.format);
         Ok(id)
+    }
+
+    /// Makes the plugin play what the file says and sound like its format's reference:
+    /// - no control channel: Carla turns CC7/CC8/CC10 (and bank/program) arriving on a
+    ///   plugin's control channel (MIDI channel 1 unless told) into the plugin's own volume,
+    ///   balance and pan, so channel 1's controllers would move every channel; with none, every
+    ///   channel's messages reach the plugin as they are (the options given to
+    ///   `carla_add_plugin` pass them on);
+    /// - a SoundFont plays at FluidSynth's own defaults, as `fluidsynth -F` does: Carla's
+    ///   FluidSynth sets gain 1.0 and polyphony 64, FluidSynth's defaults are 0.2 and 256.
+    ///   FluidSynth's gain scales every voice and the effects they feed, so Carla's output
+    ///   volume of 0.2 is the same scaling.
+    fn play_as_the_file_says(&self, id: u32, format: crate::plugin::Format) {
+        // SAFETY: a live handle and a plugin id it just gave.
+        unsafe { (self.functions.set_ctrl_channel)(self.handle, id, -1) };
+        if format == crate::plugin::Format::Sf2 {
+            // SAFETY: as above; index 11 is Carla's FluidSynth "Polyphony" parameter (2.4 to
+            // 2.6: `FluidSynthPolyphony = 11`).
+            unsafe {
+                (self.functions.set_volume)(self.handle, id, FLUIDSYNTH_DEFAULT_GAIN);
+                (self.functions.set_parameter_value)(
+                    self.handle,
+                    id,
+                    FLUIDSYNTH_POLYPHONY_PARAMETER,
+                    FLUIDSYNTH_DEFAULT_POLYPHONY,
+                );
+            }
+        }
     }
 
     /// Adds the first plugin of a chain: it must take MIDI.

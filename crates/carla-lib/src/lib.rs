@@ -25,6 +25,10 @@ pub mod standalone;
 
 pub use engine::{Engine, EngineKind, MidiEvent, midi_event};
 pub use error::{Error, Result};
+/// The defaults pycarla's hosts give the plugins they load (see `Host::add_plugin`).
+pub mod host_defaults {
+    pub use crate::host::{FLUIDSYNTH_DEFAULT_GAIN, FLUIDSYNTH_DEFAULT_POLYPHONY};
+}
 pub use installs::{CarlaInstall, FoundBy, Version};
 pub use library::{CarlaLibrary, LIBRARY_DIR_VAR, LIBRARY_NAME, find_library, search_dirs};
 pub use plugin::{Format, Plugin, PluginSpec};

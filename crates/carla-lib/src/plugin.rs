@@ -72,7 +72,7 @@ impl Format {
 
     /// Carla's plugin options: every MIDI message reaches the plugin. SoundFonts select their
     /// presets through Carla's program map; other plugins receive program changes themselves.
-    pub(crate) fn options(self) -> u32 {
+    pub fn options(self) -> u32 {
         let programs = match self {
             Format::Sf2 | Format::Sfz => ffi::PLUGIN_OPTION_MAP_PROGRAM_CHANGES,
             _ => ffi::PLUGIN_OPTION_SEND_PROGRAM_CHANGES,

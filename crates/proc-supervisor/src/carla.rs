@@ -53,8 +53,27 @@ pub(crate) fn find_on_path() -> Result<PathBuf> {
         })
 }
 
+/// The `PATH` Carla's front end runs with: the system's own directories first. The front end
+/// is Python with PyQt5, and its launcher runs whichever `python3` comes first on `PATH`; a
+/// Python of the user's own (pyenv, conda, a virtual environment) lacks the distribution's
+/// PyQt5 and the front end dies at its first import.
+pub(crate) fn front_end_path() -> std::ffi::OsString {
+    let mut dirs = vec![PathBuf::from("/usr/bin"), PathBuf::from("/bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).unwrap_or_else(|_| "/usr/bin:/bin".into())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_front_end_finds_the_systems_python_first() {
+        let path = super::front_end_path();
+        let first = std::env::split_paths(&path).next();
+        assert_eq!(first.as_deref(), Some(std::path::Path::new("/usr/bin")));
+    }
+
     #[test]
     fn private_config_sets_patchbay_mode_and_disables_osc() {
         let dir = super::private_config().unwrap();

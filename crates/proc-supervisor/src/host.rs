@@ -393,6 +393,7 @@ impl Host {
                 command
                     .env("XDG_CONFIG_HOME", dir.path())
                     .env("CARLA_CLIENT_NAME", name)
+                    .env("PATH", carla::front_end_path())
                     .arg("-n")
                     .args(&self.extra_args)
                     .arg(project);

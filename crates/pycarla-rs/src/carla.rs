@@ -31,7 +31,18 @@ pub fn installs() -> Vec<CarlaInstall> {
 
 /// The Carla that hosts every format of `formats` (`[]`: any usable Carla).
 pub fn carla_for(formats: &[Format]) -> Result<CarlaInstall> {
-    carla_lib::installs::choose(&installs(), formats).map_err(|error| Error::Missing {
+    let installs = installs();
+    if installs.is_empty() {
+        // Say where it was looked for.
+        let searched = carla_lib::find_library(&[])
+            .err()
+            .map_or_else(|| "no Carla found".to_string(), |e| e.to_string());
+        return Err(Error::Missing {
+            program: "Carla".into(),
+            hint: format!("{searched}; {INSTALL_HINT}"),
+        });
+    }
+    carla_lib::installs::choose(&installs, formats).map_err(|error| Error::Missing {
         program: "Carla".into(),
         hint: format!("{error}; {INSTALL_HINT}"),
     })

@@ -195,15 +195,8 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
     which::which(name).ok()
 }
 
-/// Carla's executable: installed by `pycarla download`, or on `PATH`. Where
-/// `$PYCARLA_CARLA_LIBDIR` names Carla's library directory (`PREFIX/lib/carla`), only the
-/// executable of that Carla (`PREFIX/bin/carla`) counts: the variable chooses one Carla, or
-/// none.
+/// Carla's executable (its front end): installed by `pycarla download`, or on `PATH`.
 pub fn find_carla() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os(carla_lib::LIBRARY_DIR_VAR).filter(|d| !d.is_empty()) {
-        let prefix = Path::new(&dir).parent()?.parent()?;
-        return Some(prefix.join("bin/carla")).filter(|exe| exe.is_file());
-    }
     carla_fetch::find_installed(None)
         .or_else(|| find_on_path("Carla"))
         .or_else(|| find_on_path("carla"))
@@ -229,6 +222,25 @@ pub fn carla_project(kind: &str, file: &Path) -> String {
         .unwrap_or_default();
     let file = xml_escape(&file.to_string_lossy());
     let label = xml_escape(&label);
+    // As pycarla's own host loads a plugin (carla-lib's `play_as_the_file_says`): no control
+    // channel, every message passed on, and a SoundFont at FluidSynth's own gain and
+    // polyphony.
+    let fluidsynth_defaults = if kind == "SF2" {
+        format!(
+            "
+   <Volume>{}</Volume>
+   <Parameter>
+    <Index>11</Index>
+    <Name>Polyphony</Name>
+    <Value>{}</Value>
+   </Parameter>",
+            carla_lib::host_defaults::FLUIDSYNTH_DEFAULT_GAIN,
+            carla_lib::host_defaults::FLUIDSYNTH_DEFAULT_POLYPHONY
+        )
+    } else {
+        String::new()
+    };
+    let options = carla_lib::Format::Sf2.options();
     format!(
         "<?xml version='1.0' encoding='UTF-8'?>
 <!DOCTYPE CARLA-PROJECT>
@@ -256,8 +268,8 @@ pub fn carla_project(kind: &str, file: &Path) -> String {
 
   <Data>
    <Active>Yes</Active>
-   <ControlChannel>1</ControlChannel>
-   <Options>0x0</Options>
+   <ControlChannel>N</ControlChannel>
+   <Options>0x{options:x}</Options>{fluidsynth_defaults}
   </Data>
  </Plugin>
 
