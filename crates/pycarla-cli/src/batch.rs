@@ -247,7 +247,7 @@ pub fn jack_worker(signals: &Signals) -> Outcome {
         Err(error) => return Outcome::usage(format!("unreadable worker plan: {error}")),
     };
     let (instrument, options) = match setup(&plan.args.instrument, &plan.args.out, signals) {
-        Ok(setup) => setup,
+        Ok((instrument, options)) => (instrument, options.seed(plan.args.seed)),
         Err(message) => return Outcome::usage(message),
     };
     let mut stdout = std::io::stdout().lock();

@@ -26,6 +26,7 @@ pub fn plan(args: &RenderArgs) -> Result<Vec<Job>, String> {
             None => output_name(&stem(&midi)?),
         };
         return Ok(vec![Job {
+            key: stem(&midi)?,
             midi,
             wav,
             onsets: args.onsets.clone(),
@@ -66,6 +67,7 @@ pub fn plan(args: &RenderArgs) -> Result<Vec<Job>, String> {
             }
             let with = |extension: &str| dir.join(relative.with_extension(extension));
             Ok(Job {
+                key: relative.to_string_lossy().into_owned(),
                 wav: match args.stems {
                     Some(_) => dir.join(&relative),
                     None => with(extension),
@@ -147,6 +149,7 @@ pub fn for_variant(job: &Job, name: &str, stems: bool) -> Job {
         path.with_file_name(file)
     };
     Job {
+        key: job.key.clone(),
         midi: job.midi.clone(),
         wav: rename(&job.wav, !stems),
         onsets: job.onsets.as_deref().map(|path| rename(path, true)),
@@ -210,6 +213,7 @@ mod tests {
     #[test]
     fn variants_name_their_outputs() {
         let job = Job {
+            key: "a.b".into(),
             midi: PathBuf::from("in/a.b.mid"),
             wav: PathBuf::from("out/a.b.wav"),
             onsets: Some(PathBuf::from("out/a.b.csv")),
@@ -232,6 +236,7 @@ mod tests {
         let jobs: Vec<Job> = ["d", "a", "c", "b", "e"]
             .iter()
             .map(|name| Job {
+                key: name.to_string(),
                 midi: PathBuf::from(format!("{name}.mid")),
                 wav: PathBuf::from(format!("{name}.wav")),
                 onsets: None,

@@ -21,6 +21,9 @@ use crate::{Outcome, Signals};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     pub midi: PathBuf,
+    /// The input as the seed rule names it: its path relative to the input root (the file's
+    /// name for a file given alone).
+    pub key: String,
     pub wav: PathBuf,
     pub onsets: Option<PathBuf>,
 }
@@ -45,7 +48,7 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
         Err(message) => return Outcome::usage(message),
     };
     let (instrument, options) = match setup(&args.instrument, &args.out, signals) {
-        Ok(setup) => setup,
+        Ok((instrument, options)) => (instrument, options.seed(args.seed)),
         Err(message) => return Outcome::usage(message),
     };
     let variants = match crate::inputs::variants(args) {
@@ -453,6 +456,7 @@ pub fn render_job(
     on_tick: impl FnMut(u64, u64),
 ) -> Result<RenderReport, Error> {
     let timeline = smf::Timeline::from_path(&job.midi)?;
+    renderer.set_draw_key(&job.key);
     renderer.render_timeline(&timeline, &job.wav, job.onsets.as_ref(), on_tick)
 }
 

@@ -31,6 +31,7 @@ mod map;
 pub mod offline;
 pub mod onsets;
 mod render;
+pub mod seed;
 pub mod stems;
 
 pub use carla_fetch;

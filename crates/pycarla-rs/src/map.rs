@@ -202,7 +202,7 @@ impl InstrumentMap {
             Some(rule) if rule.chains.len() == 1 => rule.chains[0].clone(),
             Some(rule) => {
                 let name = midi.file_name().map(|n| n.to_string_lossy().into_owned());
-                let draw = mix64(
+                let draw = crate::seed::mix64(
                     seed,
                     &format!("{}\0{}", name.unwrap_or_default(), group.key.label()),
                 );
@@ -241,20 +241,6 @@ impl Rule {
         });
         programs_match && drums_match && channel_match && track_match
     }
-}
-
-/// A 64-bit hash of `seed` and `text` (FNV-1a, then SplitMix64's finaliser): stable across
-/// runs, platforms and Rust versions, unlike `std`'s hasher.
-fn mix64(seed: u64, text: &str) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325u64 ^ seed;
-    for byte in text.bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash ^= hash >> 30;
-    hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    hash ^= hash >> 27;
-    hash = hash.wrapping_mul(0x94d0_49bb_1331_11eb);
-    hash ^ (hash >> 31)
 }
 
 #[cfg(test)]

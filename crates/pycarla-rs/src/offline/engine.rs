@@ -136,6 +136,7 @@ pub fn render(
     let end = job.total + latency;
     let (mut processed, mut written, mut cursor, mut quiet_run) = (0u64, 0u64, 0usize, 0u64);
     let mut checkpoint = Instant::now();
+    seed_c_generators(job.libc_seed);
     while processed < end {
         let n = (end - processed).min(block as u64) as u32;
         let due = schedule::due(schedule.frames(), cursor, processed, n);
@@ -184,6 +185,27 @@ pub fn render(
         dropped_sysex,
         plugins: plugins.clone(),
     })
+}
+
+/// Seeds the C library's generators (`rand`, `random`, `drand48` and kin) that plugins draw
+/// from. Something inside Carla's library seeds `rand` once per process with an address (the
+/// VST3 SDK's FUID code: `srand((size_t)this)`), which address-space randomisation makes
+/// different on every run; a plugin that picks each note's wave with `rand()` (DISTRHO Kars)
+/// then sounded different on every run. Seeded here, after the chain is loaded and before the
+/// first block, a file's samples depend only on the file and the seed.
+fn seed_c_generators(seed: u64) {
+    // glibc's `srandom`, which the libc crate does not declare.
+    unsafe extern "C" {
+        fn srandom(seed: libc::c_uint);
+    }
+    let low = seed as u32;
+    // SAFETY: plain calls into the C library; the worker's only thread that renders calls them,
+    // before any block.
+    unsafe {
+        libc::srand(low);
+        srandom(low);
+        libc::srand48(seed as libc::c_long);
+    }
 }
 
 #[cfg(test)]

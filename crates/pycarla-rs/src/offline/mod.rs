@@ -105,6 +105,7 @@ impl OfflineRenderer {
         &mut self,
         timeline: &Timeline,
         output: &Path,
+        draw_key: &str,
         on_tick: &mut dyn FnMut(u64, u64),
     ) -> Result<RenderReport> {
         let sr = self.options.sample_rate;
@@ -129,6 +130,7 @@ impl OfflineRenderer {
             }),
             output: partial.clone(),
             format: self.options.format.into(),
+            libc_seed: crate::seed::draw(self.options.seed, draw_key, "", "libc"),
         };
         let started = Instant::now();
         if self.worker.as_mut().is_none_or(|worker| !worker.is_alive()) {

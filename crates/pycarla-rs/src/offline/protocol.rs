@@ -81,6 +81,11 @@ pub struct Job {
     /// Where the worker writes (the caller renames it once complete).
     pub output: PathBuf,
     pub format: Format,
+    /// The seed of the C library's generators for this file ([`crate::seed::draw`] of the
+    /// render's seed, the file and `"libc"`), set after the chain is loaded and before the
+    /// first block.
+    #[serde(default)]
+    pub libc_seed: u64,
 }
 
 /// What a worker says while and after rendering a job.

@@ -126,9 +126,19 @@ pub struct RenderOptions {
     /// Normalise each file to this integrated loudness (EBU R128, LUFS) after rendering; the
     /// engine renders 32-bit float first, and the gain is applied before the format's clipping.
     pub normalize: Option<f64>,
+    /// The seed of every random choice a render makes (see [`crate::seed`]); today the C
+    /// library's generators a plugin draws from (DISTRHO Kars picks each note's wave with
+    /// `rand()`), reseeded before each file's first block on the offline engine. Default 0.
+    pub seed: u64,
 }
 
 impl RenderOptions {
+    /// Sets [`RenderOptions::seed`].
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
     /// Sets [`RenderOptions::engine`].
     pub fn engine(mut self, engine: EngineChoice) -> Self {
         self.engine = engine;
@@ -231,6 +241,7 @@ impl Default for RenderOptions {
             keep_instrument_state: false,
             freewheel_between_files: false,
             normalize: None,
+            seed: 0,
         }
     }
 }
@@ -338,6 +349,9 @@ pub struct Renderer {
     retries: u32,
     /// The tail asked for, to check the length rendered.
     tail: Tail,
+    /// What names the file being rendered in the seed rule (its path relative to the input
+    /// root, as [`Renderer::set_draw_key`] was told, else as given to `render_file`).
+    draw_key: String,
 }
 
 #[derive(Debug)]
@@ -382,6 +396,7 @@ impl Renderer {
             normalize,
             retries,
             tail,
+            draw_key: String::new(),
         })
     }
 
@@ -432,8 +447,16 @@ impl Renderer {
         output: impl AsRef<Path>,
         onsets: Option<impl AsRef<Path>>,
     ) -> Result<RenderReport> {
-        let timeline = Timeline::from_path(midi)?;
+        let timeline = Timeline::from_path(&midi)?;
+        self.draw_key = midi.as_ref().to_string_lossy().into_owned();
         self.render_timeline(&timeline, output, onsets, |_, _| {})
+    }
+
+    /// Names the next file for the seed rule ([`crate::seed`]): a batch gives each input's path
+    /// relative to the input root, so that two files of one name in different folders draw
+    /// different values and a file draws the same whatever else the batch holds.
+    pub fn set_draw_key(&mut self, key: impl Into<String>) {
+        self.draw_key = key.into();
     }
 
     /// Renders a timeline (a parsed file, or [`smf::Note::timeline`]); `on_tick(written,
@@ -453,7 +476,9 @@ impl Renderer {
         let report = loop {
             attempts += 1;
             let attempt = match &mut self.engine {
-                Engine::Offline(offline) => offline.attempt(timeline, output, &mut on_tick),
+                Engine::Offline(offline) => {
+                    offline.attempt(timeline, output, &self.draw_key, &mut on_tick)
+                }
                 Engine::Jack(jack) => jack.attempt(timeline, output, &mut on_tick),
             };
             match attempt.and_then(|report| check(timeline, self.tail, report)) {
