@@ -125,6 +125,15 @@ pub struct OutputArgs {
     /// R128, in LUFS, e.g. -23); the gain is recorded in the manifest and stem metadata.
     #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
     pub normalize: Option<f64>,
+    /// Gain in dB applied to the instrument's output before clipping is counted and the
+    /// samples are written (--normalize, if given, then sets the final level).
+    #[arg(
+        long,
+        value_name = "DB",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub gain: f64,
     /// Restart the synth (and server) and render a file again after a crash, up to N times.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retries: u32,

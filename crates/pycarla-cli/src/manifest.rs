@@ -23,6 +23,21 @@ pub struct Rendered {
     /// The Carla that hosted the instrument (`Carla 2.5.9 (/usr/lib/carla)`), when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carla: Option<String>,
+    /// Samples at or beyond full scale in the file written.
+    #[serde(default)]
+    pub clipped_samples: u64,
+    /// The file's peak in dBFS (`null` for silence).
+    #[serde(default)]
+    pub peak_dbfs: Option<f64>,
+    /// Note-ons that should have sounded and made no sound.
+    #[serde(default)]
+    pub silent_note_ons: u64,
+    /// System-exclusive messages the engine could not play.
+    #[serde(default)]
+    pub sysex_dropped: u64,
+    /// `--gain`, in dB.
+    #[serde(default)]
+    pub gain_db: f64,
     /// With `--stems`: how many stems the directory holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stems: Option<usize>,
@@ -37,6 +52,11 @@ impl From<&RenderReport> for Rendered {
             seconds: report.elapsed.as_secs_f64(),
             engine: report.engine.name().to_string(),
             carla: report.carla.clone(),
+            clipped_samples: report.clipped_samples,
+            peak_dbfs: Some(report.peak_dbfs()).filter(|db| db.is_finite()),
+            silent_note_ons: report.silent_note_ons,
+            sysex_dropped: report.sysex_dropped,
+            gain_db: report.gain_db,
             stems: None,
         }
     }
@@ -51,6 +71,11 @@ impl From<&pycarla::stems::StemsReport> for Rendered {
             seconds: report.elapsed.as_secs_f64(),
             engine: report.engine.to_string(),
             carla: None,
+            clipped_samples: 0,
+            peak_dbfs: None,
+            silent_note_ons: 0,
+            sysex_dropped: 0,
+            gain_db: 0.0,
             stems: Some(report.stems.len()),
         }
     }

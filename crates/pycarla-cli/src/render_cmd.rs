@@ -427,6 +427,7 @@ pub fn setup(
         // The command renders its files back to back and ends (the renderer's drop ends
         // freewheel).
         .freewheel_between_files(true)
+        .gain(out.gain)
         .normalize(match out.normalize {
             Some(lufs) if !(-70.0..=0.0).contains(&lufs) => {
                 return Err(format!(

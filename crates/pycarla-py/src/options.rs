@@ -75,6 +75,8 @@ pub struct Settings {
     pub timeout: Option<f64>,
     pub ready_timeout: f64,
     pub keep_state: bool,
+    pub gain: f64,
+    pub seed: u64,
 }
 
 impl Settings {
@@ -105,6 +107,8 @@ impl Settings {
             timeout: options.optional("timeout")?,
             ready_timeout: options.or("ready_timeout", 20.0)?,
             keep_state: options.or("keep_state", false)?,
+            gain: options.or("gain", 0.0)?,
+            seed: options.or("seed", 0)?,
         };
         options.finish()?;
         Ok(settings)
@@ -225,7 +229,9 @@ impl Settings {
             .timeout(self.timeout.map(|t| seconds("timeout", t)).transpose()?)
             .ready_timeout(seconds("ready_timeout", self.ready_timeout)?)
             .interrupt(Some(interrupt))
-            .keep_instrument_state(self.keep_state);
+            .keep_instrument_state(self.keep_state)
+            .gain(self.gain)
+            .seed(self.seed);
         Ok((instrument, options))
     }
 }

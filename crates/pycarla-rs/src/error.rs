@@ -62,6 +62,22 @@ pub enum Error {
         /// The partial file left.
         output: PathBuf,
     },
+    /// A stretch of the file's notes made no sound (an instrument that was not ready, or a
+    /// part lost): partial loss, not a dataset row.
+    #[error(
+        "notes from {from:.2} s to {to:.2} s made no sound ({count} silent note-ons in all; left as {})",
+        output.display()
+    )]
+    NotesMadeNoSound {
+        /// The partial file left.
+        output: PathBuf,
+        /// The first silent note-on of the longest run, in seconds.
+        from: f64,
+        /// Its last, in seconds.
+        to: f64,
+        /// Silent note-ons in the whole file.
+        count: u64,
+    },
     /// The render is shorter than the length asked for.
     #[error("the render has {frames} frames, {expected} were asked for (left as {})", output.display())]
     Short {
@@ -128,6 +144,7 @@ impl Error {
             Error::HostDied { .. }
                 | Error::PluginCrashed { .. }
                 | Error::Silent { .. }
+                | Error::NotesMadeNoSound { .. }
                 | Error::Short { .. }
                 | Error::Realtime(
                     rt_core::Error::ClientGone { .. }

@@ -89,7 +89,7 @@ pub(crate) fn gain_to(path: &Path, target: f64) -> Result<f64> {
 
 /// Writes `input` (float WAV) as `output` in `format`, `gain_db` applied, with `channels`
 /// channels (a mono input is copied to each) and exactly `frames` frames (silence appended).
-/// Returns the peak written, before clipping.
+/// Returns what was written: its peak (before clipping) and the samples clipped.
 pub(crate) fn write_as(
     input: &Path,
     output: &Path,
@@ -97,7 +97,7 @@ pub(crate) fn write_as(
     gain_db: f64,
     channels: usize,
     frames: u64,
-) -> Result<f32> {
+) -> Result<rt_core::Recording> {
     let mut reader = FloatReader::open(input)?;
     let sample_rate = reader.sample_rate();
     let sink = Sink::File {
@@ -129,7 +129,7 @@ pub(crate) fn write_as(
         writer.write(&silence[..n * channels])?;
         written += n as u64;
     }
-    Ok(writer.finish(frames, sample_rate)?.peak)
+    Ok(writer.finish(frames, sample_rate)?)
 }
 
 /// Writes the sample-wise sum of `inputs` (float WAVs at one rate) to `output` as a float WAV

@@ -21,6 +21,7 @@
 //! and [`carla_fetch`] (installing Carla).
 
 pub mod carla;
+pub mod check;
 mod compat;
 pub mod doctor;
 mod error;

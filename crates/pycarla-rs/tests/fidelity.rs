@@ -306,3 +306,135 @@ fn kars_gives_the_same_samples_on_every_run_and_the_seed_changes_them() {
         "the seed changes nothing"
     );
 }
+
+/// A note-on every half second for `seconds`.
+fn notes_every_half_second(dir: &Path, name: &str, first: &[Vec<u8>], seconds: u32) -> PathBuf {
+    let mut events: Vec<(u32, Vec<u8>)> = first.iter().map(|bytes| (0, bytes.clone())).collect();
+    for _ in 0..seconds * 2 {
+        events.push((0, vec![0x90, 60, 100]));
+        events.push((480, vec![0x80, 60, 0]));
+    }
+    write_midi(dir, name, &events)
+}
+
+#[test]
+fn an_instrument_that_starts_late_fails_the_file_naming_the_span() {
+    let dir = scratch();
+    let file = notes_every_half_second(dir.path(), "notes.mid", &[], 10);
+    let impulse = support::impulse_instrument().display().to_string();
+    let render = |deaf: u32| {
+        let instrument = Instrument::Command {
+            command: vec![
+                "sh".into(),
+                "-c".into(),
+                format!("IMPULSE_DEAF_NOTES={deaf} exec {impulse}"),
+            ],
+            midi_port: "Carla:events-in".into(),
+            audio_ports: "Carla:audio-out*".into(),
+        };
+        let options = RenderOptions::default()
+            .engine(EngineChoice::Jack)
+            .tail(Tail::Seconds(0.5));
+        let mut renderer = Renderer::new(instrument, options).unwrap();
+        renderer.render_file(
+            &file,
+            dir.path().join(format!("deaf-{deaf}.wav")),
+            None::<&Path>,
+        )
+    };
+    // The first 8 note-ons (0 to 3.5 s) make no sound: the file fails, naming the span.
+    let error = render(8).unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    let message = error.to_string();
+    assert!(
+        message.contains("notes from 0.00 s to 3.50 s made no sound"),
+        "{message}"
+    );
+    // One note-on lost is counted, not a failure.
+    let report = render(1).unwrap();
+    assert_eq!(report.silent_note_ons, 1);
+    assert_eq!(render(0).unwrap().silent_note_ons, 0);
+}
+
+#[test]
+fn quiet_music_rests_and_a_fade_to_volume_zero_pass_the_check() {
+    if !carla() {
+        return;
+    }
+    let dir = scratch();
+    // Two seconds of notes, four of rest, two more, then the volume faded to 0 and notes on.
+    let mut events: Vec<(u32, Vec<u8>)> = Vec::new();
+    for _ in 0..4 {
+        events.push((0, vec![0x90, 60, 30]));
+        events.push((480, vec![0x80, 60, 0]));
+    }
+    events.push((3840, vec![0x90, 64, 20]));
+    events.push((960, vec![0x80, 64, 0]));
+    for value in (0..=100u8).rev().step_by(10) {
+        events.push((48, vec![0xB0, 7, value]));
+    }
+    for _ in 0..6 {
+        events.push((0, vec![0x90, 67, 100]));
+        events.push((480, vec![0x80, 67, 0]));
+    }
+    let file = write_midi(dir.path(), "quiet.mid", &events);
+    let mut renderer = Renderer::new(Instrument::SoundFont(FLUID_GM.into()), offline()).unwrap();
+    let report = renderer
+        .render_file(&file, dir.path().join("quiet.wav"), None::<&Path>)
+        .unwrap();
+    assert_eq!(report.silent_note_ons, 0);
+}
+
+#[test]
+fn gain_comes_before_clipping_and_clipping_is_counted() {
+    if !carla() {
+        return;
+    }
+    let dir = scratch();
+    let file = midi("test01.mid");
+    let render = |name: &str, options: RenderOptions| {
+        let mut renderer = Renderer::new(Instrument::SoundFont(FLUID_GM.into()), options).unwrap();
+        let output = dir.path().join(name);
+        let report = renderer.render_file(&file, &output, None::<&Path>).unwrap();
+        (report, read_wav(&output).channels)
+    };
+    let (plain, reference) = render("plain.wav", offline());
+    assert_eq!(
+        plain.clipped_samples,
+        0,
+        "peak {:.1} dBFS",
+        plain.peak_dbfs()
+    );
+    // +6.02 dB is twice the amplitude, sample for sample.
+    let (louder, doubled) = render("louder.wav", offline().gain(20.0 * 2f64.log10()));
+    for (a, b) in reference.iter().zip(&doubled) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((2.0 * x - y).abs() <= 1e-5 * (1.0 + x.abs()), "{x} {y}");
+        }
+    }
+    assert!((louder.peak_dbfs() - plain.peak_dbfs() - 6.02).abs() < 0.01);
+    // Far too loud into 16 bits: clipped, counted exactly, and the file holds full scale.
+    let gain = 40.0;
+    let (clipped, samples) = render(
+        "clipped.wav",
+        offline().gain(gain).format(pycarla::WavFormat::Int16),
+    );
+    let factor = 10f32.powf(gain as f32 / 20.0);
+    let expected = reference
+        .iter()
+        .flatten()
+        .filter(|x| (*x * factor).abs() >= 1.0)
+        .count() as u64;
+    assert!(expected > 0);
+    assert_eq!(clipped.clipped_samples, expected);
+    let at_full_scale = samples
+        .iter()
+        .flatten()
+        .filter(|x| x.abs() >= 32767.0 / 32768.0)
+        .count() as u64;
+    assert!(at_full_scale >= expected, "{at_full_scale} < {expected}");
+    // Float keeps what is above full scale, and still counts it.
+    let (float, kept) = render("float.wav", offline().gain(gain));
+    assert_eq!(float.clipped_samples, expected);
+    assert!(kept.iter().flatten().any(|x| x.abs() > 1.0));
+}

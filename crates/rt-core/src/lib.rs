@@ -52,7 +52,9 @@ pub use player::Player;
 pub use recorder::Recorder;
 pub use schedule::Schedule;
 pub use session::{AliveCheck, STALL_TIMEOUT, Session, SessionOptions};
-pub use sink::{AudioFormat, AudioWriter, Recording, Sink, StopOnSilence, WavFormat};
+pub use sink::{
+    AudioFormat, AudioWriter, ENVELOPE_FRAMES, Recording, Sink, StopOnSilence, WavFormat,
+};
 pub use sync::StartSync;
 
 /// The callbacks and the jobs they work on, for tests that wire them by hand (the

@@ -123,7 +123,16 @@ pub struct Recording {
     pub path: Option<PathBuf>,
     /// The largest absolute sample written (0 for silence).
     pub peak: f32,
+    /// Samples at or beyond full scale (|x| ≥ 1): clipped in an integer or FLAC file, kept
+    /// as they are in a float one.
+    pub clipped: u64,
+    /// The largest absolute sample of every [`ENVELOPE_FRAMES`] frames, all channels: enough
+    /// to tell, after the render, which notes made a sound.
+    pub envelope: Vec<f32>,
 }
+
+/// Frames per step of [`Recording::envelope`] (10 ms at 48 kHz).
+pub const ENVELOPE_FRAMES: u64 = 480;
 
 impl Recording {
     fn of_file(path: PathBuf, frames: u64, sample_rate: u32) -> Recording {
@@ -132,7 +141,7 @@ impl Recording {
             frames,
             channels: Vec::new(),
             path: Some(path),
-            peak: 0.0,
+            ..Recording::default()
         }
     }
 }
@@ -143,17 +152,45 @@ impl Recording {
 pub struct AudioWriter {
     output: Output,
     peak: f32,
+    clipped: u64,
+    channels: usize,
+    envelope: Vec<f32>,
+    /// Frames in the envelope's last step so far.
+    step_frames: u64,
 }
 
 impl AudioWriter {
     /// Opens `sink` for `channels` interleaved channels (creates the WAV file).
     pub fn open(sink: &Sink, channels: usize, sample_rate: u32) -> Result<AudioWriter, Error> {
-        Output::open(sink, channels, sample_rate).map(|output| AudioWriter { output, peak: 0.0 })
+        Output::open(sink, channels, sample_rate).map(|output| AudioWriter {
+            output,
+            peak: 0.0,
+            clipped: 0,
+            channels: channels.max(1),
+            envelope: Vec::new(),
+            step_frames: ENVELOPE_FRAMES,
+        })
     }
 
     /// Appends interleaved samples, a whole number of frames.
     pub fn write(&mut self, samples: &[f32]) -> Result<(), Error> {
-        self.peak = samples.iter().fold(self.peak, |peak, s| peak.max(s.abs()));
+        let touched = self.envelope.len().saturating_sub(1);
+        for frame in samples.chunks_exact(self.channels) {
+            if self.step_frames == ENVELOPE_FRAMES {
+                self.envelope.push(0.0);
+                self.step_frames = 0;
+            }
+            let step = self.envelope.last_mut().expect("pushed above");
+            for &sample in frame {
+                let level = sample.abs();
+                *step = step.max(level);
+                self.clipped += u64::from(level >= 1.0);
+            }
+            self.step_frames += 1;
+        }
+        self.peak = self.envelope[touched..]
+            .iter()
+            .fold(self.peak, |peak, &s| peak.max(s));
         self.output.write(samples)
     }
 
@@ -172,6 +209,8 @@ impl AudioWriter {
         let recording = self.output.finish(frames, sample_rate)?;
         Ok(Recording {
             peak: self.peak,
+            clipped: self.clipped,
+            envelope: self.envelope,
             ..recording
         })
     }
@@ -253,8 +292,7 @@ impl Output {
                 sample_rate,
                 frames,
                 channels,
-                path: None,
-                peak: 0.0,
+                ..Recording::default()
             }),
             Output::Wav { file, path } => {
                 file.finish().map_err(|source| io_error(&path, source))?;
@@ -281,7 +319,23 @@ fn wav_error(path: &Path, source: hound::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::StopOnSilence;
+    use super::{AudioWriter, ENVELOPE_FRAMES, Sink, StopOnSilence};
+
+    #[test]
+    fn the_writer_counts_clipped_samples_and_keeps_an_envelope() {
+        let mut writer = AudioWriter::open(&Sink::Memory, 2, 48_000).unwrap();
+        let mut samples = vec![0.0f32; 2 * (ENVELOPE_FRAMES as usize * 2 + 10)];
+        samples[1] = 1.0; // at full scale: counts
+        samples[2 * ENVELOPE_FRAMES as usize] = -1.5; // beyond: counts
+        samples[2 * ENVELOPE_FRAMES as usize + 2] = 0.999; // below: does not
+        // Written in two pieces that split a step.
+        writer.write(&samples[..2 * 300]).unwrap();
+        writer.write(&samples[2 * 300..]).unwrap();
+        let recording = writer.finish(0, 48_000).unwrap();
+        assert_eq!(recording.clipped, 2);
+        assert_eq!(recording.peak, 1.5);
+        assert_eq!(recording.envelope, vec![1.0, 1.5, 0.0]);
+    }
 
     #[test]
     fn silence_counts_only_after_the_end_and_keeps_the_quiet_run() {

@@ -10,6 +10,10 @@
 //! `IMPULSE_CYCLE_SLEEP_US=N` makes every cycle take N µs more (a slow synth), so that tests can
 //! aim at the middle of a freewheel render; a fixture may sleep in its callback, the product
 //! never does.
+//!
+//! `IMPULSE_DEAF_NOTES=N` makes it ignore its first N note-ons: an instrument that was not ready
+//! when the music started (a sampler still loading), for the render check that sees partial
+//! loss.
 
 use std::path::Path;
 
@@ -76,6 +80,10 @@ fn main() {
         .ok()
         .and_then(|us| us.parse().ok())
         .map(std::time::Duration::from_micros);
+    let mut deaf_notes: u64 = std::env::var("IMPULSE_DEAF_NOTES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let process = move |_: &Client, scope: &ProcessScope| -> Control {
         if let Some(pause) = cycle_sleep {
             std::thread::sleep(pause);
@@ -88,6 +96,10 @@ fn main() {
                 && status & 0xF0 == 0x90
                 && *velocity > 0
             {
+                if deaf_notes > 0 {
+                    deaf_notes -= 1;
+                    continue;
+                }
                 let value = f32::from(*velocity) / 127.0;
                 let offset = event.time as usize;
                 for output in [&mut *left, &mut *right] {

@@ -184,6 +184,8 @@ pub fn render(
         latency,
         dropped_sysex,
         plugins: plugins.clone(),
+        clipped: recording.clipped,
+        envelope: recording.envelope,
     })
 }
 

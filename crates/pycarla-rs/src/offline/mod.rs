@@ -173,6 +173,10 @@ impl OfflineRenderer {
             latency: done.latency,
             elapsed: started.elapsed(),
             attempts: 1,
-        })
+            clipped_samples: done.clipped,
+            sysex_dropped: done.dropped_sysex,
+            ..RenderReport::default()
+        }
+        .with_envelope(done.envelope))
     }
 }

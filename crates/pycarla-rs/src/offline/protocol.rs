@@ -112,6 +112,12 @@ pub struct Done {
     pub dropped_sysex: u64,
     /// The chain's plugins, as Carla names them.
     pub plugins: Vec<String>,
+    /// Samples at or beyond full scale in the file.
+    #[serde(default)]
+    pub clipped: u64,
+    /// The output's envelope (`rt_core::Recording::envelope`), for the render check.
+    #[serde(default)]
+    pub envelope: Vec<f32>,
 }
 
 /// Why a job failed, sorted so the caller can rebuild a typed error.

@@ -229,7 +229,10 @@ impl JackRenderer {
             latency: 0,
             elapsed: started.elapsed(),
             attempts: 1,
-        })
+            clipped_samples: recording.clipped,
+            ..RenderReport::default()
+        }
+        .with_envelope(recording.envelope))
     }
 
     /// The player and recorder, kept across renders (set up once: a few periods).

@@ -130,9 +130,19 @@ pub struct RenderOptions {
     /// library's generators a plugin draws from (DISTRHO Kars picks each note's wave with
     /// `rand()`), reseeded before each file's first block on the offline engine. Default 0.
     pub seed: u64,
+    /// Gain in dB applied to the instrument's output before clipping is counted and before
+    /// the samples are quantised to the format; normalisation, when asked for, comes after it
+    /// and sets the final level. Default 0.
+    pub gain_db: f64,
 }
 
 impl RenderOptions {
+    /// Sets [`RenderOptions::gain_db`].
+    pub fn gain(mut self, gain_db: f64) -> Self {
+        self.gain_db = gain_db;
+        self
+    }
+
     /// Sets [`RenderOptions::seed`].
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -242,6 +252,7 @@ impl Default for RenderOptions {
             freewheel_between_files: false,
             normalize: None,
             seed: 0,
+            gain_db: 0.0,
         }
     }
 }
@@ -269,9 +280,56 @@ pub struct RenderReport {
     pub elapsed: Duration,
     /// Attempts it took (1 without crashes).
     pub attempts: u32,
+    /// Samples at or beyond full scale in the file written (clipped in an integer or FLAC
+    /// file; kept in a float one).
+    pub clipped_samples: u64,
+    /// Note-ons that should have sounded (velocity above 0, channel volume and expression
+    /// above 0) after which the output stayed below −100 dBFS for 100 ms ([`crate::check`]).
+    pub silent_note_ons: u64,
+    /// System-exclusive messages the engine could not play (offline: Carla's library takes
+    /// messages of up to 4 bytes).
+    pub sysex_dropped: u64,
+    /// The gain applied to the instrument's output, in dB ([`RenderOptions::gain_db`]).
+    pub gain_db: f64,
+    /// The gain normalisation applied after it, in dB, when asked for.
+    pub normalize_gain_db: Option<f64>,
+    /// The output's envelope, for the render check.
+    pub(crate) envelope: Vec<f32>,
+}
+
+impl Default for RenderReport {
+    fn default() -> Self {
+        RenderReport {
+            output: PathBuf::new(),
+            frames: 0,
+            channels: 0,
+            sample_rate: 0,
+            engine: EngineKind::Offline,
+            carla: None,
+            latency: 0,
+            peak: 0.0,
+            elapsed: Duration::ZERO,
+            attempts: 1,
+            clipped_samples: 0,
+            silent_note_ons: 0,
+            sysex_dropped: 0,
+            gain_db: 0.0,
+            normalize_gain_db: None,
+            envelope: Vec::new(),
+        }
+    }
 }
 
 impl RenderReport {
+    pub(crate) fn with_envelope(self, envelope: Vec<f32>) -> Self {
+        RenderReport { envelope, ..self }
+    }
+
+    /// The peak in dBFS (−∞ for silence).
+    pub fn peak_dbfs(&self) -> f64 {
+        20.0 * f64::from(self.peak).log10()
+    }
+
     /// Seconds of audio per second of wall clock.
     pub fn times_realtime(&self) -> f64 {
         self.frames as f64 / f64::from(self.sample_rate) / self.elapsed.as_secs_f64()
@@ -344,11 +402,15 @@ pub(crate) fn create_parent(output: &Path) -> Result<()> {
 pub struct Renderer {
     engine: Engine,
     /// With normalisation: the loudness and the format asked for (the engine renders float).
-    normalize: Option<(f64, rt_core::AudioFormat)>,
+    /// The pass after the render, when gain or normalisation was asked for: the engine
+    /// renders 32-bit float, the pass writes the format asked for.
+    post: Option<Post>,
     /// Renders again after a crash, this many times.
     retries: u32,
     /// The tail asked for, to check the length rendered.
     tail: Tail,
+    /// The format of the files written (integer formats clip).
+    final_format: rt_core::AudioFormat,
     /// What names the file being rendered in the seed rule (its path relative to the input
     /// root, as [`Renderer::set_draw_key`] was told, else as given to `render_file`).
     draw_key: String,
@@ -378,12 +440,23 @@ impl Renderer {
             ));
         }
         let (retries, tail) = (options.retries, options.tail);
-        let normalize = options.normalize.map(|lufs| (lufs, options.format));
-        // Normalising needs the engine's exact float output first.
-        let format = match normalize {
+        if !options.gain_db.is_finite() {
+            return Err(Error::Usage(format!(
+                "a gain of {} dB is not a number of decibels",
+                options.gain_db
+            )));
+        }
+        let post = (options.normalize.is_some() || options.gain_db != 0.0).then_some(Post {
+            gain_db: options.gain_db,
+            normalize: options.normalize,
+            format: options.format,
+        });
+        // Gain and normalisation need the engine's exact float output first.
+        let format = match post {
             Some(_) => rt_core::AudioFormat::Float32,
             None => options.format,
         };
+        let final_format = options.format;
         let options = options.format(format);
         let engine = match engine_for(&instrument, &options)? {
             EngineKind::Offline => {
@@ -393,7 +466,8 @@ impl Renderer {
         };
         Ok(Renderer {
             engine,
-            normalize,
+            post,
+            final_format,
             retries,
             tail,
             draw_key: String::new(),
@@ -493,8 +567,17 @@ impl Renderer {
                 Err(error) => return Err(error),
             }
         };
-        if let Some((lufs, format)) = self.normalize {
-            normalize_partial(output, &report, lufs, format)?;
+        let mut report = report;
+        if let Some(post) = self.post {
+            post.apply(output, &mut report)?;
+        }
+        if report.clipped_samples > 0 && self.final_format.clips() {
+            tracing::warn!(
+                output = %output.display(),
+                clipped_samples = report.clipped_samples,
+                peak_dbfs = format!("{:+.1}", report.peak_dbfs()),
+                "samples clipped at full scale in the file written (lower the gain, or write 32-bit float, which keeps them)"
+            );
         }
         // Complete and checked: the output appears under its name only now.
         std::fs::rename(partial_path(output), output).map_err(|source| Error::Io {
@@ -528,32 +611,48 @@ impl Renderer {
     }
 }
 
-/// Rewrites the float render at `partial_path(output)` in `format`, at `lufs` integrated
-/// loudness (through a second temporary file: the partial name always holds a whole file).
-fn normalize_partial(
-    output: &Path,
-    report: &RenderReport,
-    lufs: f64,
+/// What the pass after a render does.
+#[derive(Clone, Copy, Debug)]
+struct Post {
+    gain_db: f64,
+    normalize: Option<f64>,
     format: rt_core::AudioFormat,
-) -> Result<()> {
-    let partial = partial_path(output);
-    let gain = crate::finish::gain_to(&partial, lufs)?;
-    let mut encoded = partial.clone().into_os_string();
-    encoded.push(".encoded");
-    let encoded = PathBuf::from(encoded);
-    crate::finish::write_as(
-        &partial,
-        &encoded,
-        format,
-        gain,
-        report.channels,
-        report.frames,
-    )?;
-    tracing::debug!(gain_db = gain, lufs, output = %output.display(), "normalised");
-    std::fs::rename(&encoded, &partial).map_err(|source| Error::Io {
-        path: partial.clone(),
-        source,
-    })
+}
+
+impl Post {
+    /// Rewrites the float render at `partial_path(output)` in the format asked for, with the
+    /// gain and then the normalisation applied (through a second temporary file: the partial
+    /// name always holds a whole file), and says what it wrote in `report`.
+    fn apply(self, output: &Path, report: &mut RenderReport) -> Result<()> {
+        let partial = partial_path(output);
+        // Loudness moves dB for dB with gain: normalising after the gain is one gain.
+        let normalize_gain = match self.normalize {
+            Some(lufs) => Some(crate::finish::gain_to(&partial, lufs)? - self.gain_db),
+            None => None,
+        };
+        let gain = self.gain_db + normalize_gain.unwrap_or(0.0);
+        let mut encoded = partial.clone().into_os_string();
+        encoded.push(".encoded");
+        let encoded = PathBuf::from(encoded);
+        let written = crate::finish::write_as(
+            &partial,
+            &encoded,
+            self.format,
+            gain,
+            report.channels,
+            report.frames,
+        )?;
+        tracing::debug!(gain_db = gain, output = %output.display(), "gain applied");
+        std::fs::rename(&encoded, &partial).map_err(|source| Error::Io {
+            path: partial.clone(),
+            source,
+        })?;
+        report.peak = written.peak;
+        report.clipped_samples = written.clipped;
+        report.gain_db = self.gain_db;
+        report.normalize_gain_db = normalize_gain;
+        Ok(())
+    }
 }
 
 /// A render that cannot be a dataset row: silent while the MIDI plays notes, or shorter than
@@ -576,7 +675,19 @@ fn check(timeline: &Timeline, tail: Tail, report: RenderReport) -> Result<Render
             expected: total,
         });
     }
-    Ok(report)
+    let loss = crate::check::note_loss(timeline, &report.envelope, report.sample_rate);
+    if let Some((from, to)) = loss.lost_span {
+        return Err(Error::NotesMadeNoSound {
+            output: partial_path(&report.output),
+            from,
+            to,
+            count: loss.silent_note_ons,
+        });
+    }
+    Ok(RenderReport {
+        silent_note_ons: loss.silent_note_ons,
+        ..report
+    })
 }
 
 /// The engine [`Renderer::new`] picks for this instrument and these options: offline when
