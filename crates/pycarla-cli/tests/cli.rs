@@ -592,3 +592,44 @@ fn jalv_ports_are_found_by_type_whatever_the_plugin_names_them() {
         );
     }
 }
+
+#[test]
+fn doctor_reports_every_carla_and_says_what_is_missing() {
+    let report = pycarla().args(["doctor", "--json"]).assert().success();
+    let json: serde_json::Value =
+        serde_json::from_slice(&report.get_output().stdout).expect("JSON");
+    for found in json["carla"].as_array().expect("a list") {
+        let path = found["path"].as_str().unwrap();
+        assert!(std::path::Path::new(path).is_file(), "{path}");
+        assert!(
+            found["formats"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f == "lv2")
+        );
+        assert!(
+            found["version"].as_str().unwrap().starts_with('2'),
+            "{found}"
+        );
+    }
+    // An empty library directory stands for a machine without Carla: the report says so, with
+    // the packages that bring it, and the default instrument goes to JACK.
+    let dir = tempfile::tempdir().unwrap();
+    let report = pycarla()
+        .env("PYCARLA_CARLA_LIBDIR", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .args(["doctor"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&report.get_output().stdout).to_string();
+    assert!(text.contains("carla: none found"), "{text}");
+    assert!(
+        text.contains("missing Carla") && text.contains("pacman -S carla"),
+        "{text}"
+    );
+    assert!(
+        text.contains("engine for the default instrument: jack"),
+        "{text}"
+    );
+}
