@@ -342,6 +342,12 @@ impl Host {
         matches!(self.kind, Kind::Fluidsynth { .. })
     }
 
+    /// Whether the host is Carla, pycarla's own host or Carla's front end: Carla's FluidSynth
+    /// and native engine take no system-exclusive messages.
+    pub fn is_carla(&self) -> bool {
+        matches!(self.kind, Kind::CarlaEngine { .. } | Kind::Carla { .. })
+    }
+
     /// Whether the host is pycarla's own Carla host ([`Host::carla_engine`]).
     pub fn is_carla_engine(&self) -> bool {
         matches!(self.kind, Kind::CarlaEngine { .. })

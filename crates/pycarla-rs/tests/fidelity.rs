@@ -438,3 +438,37 @@ fn gain_comes_before_clipping_and_clipping_is_counted() {
     assert_eq!(float.clipped_samples, expected);
     assert!(kept.iter().flatten().any(|x| x.abs() > 1.0));
 }
+
+#[test]
+fn system_exclusive_messages_carla_cannot_play_are_counted() {
+    if !carla() {
+        return;
+    }
+    let dir = scratch();
+    // A GS reset and a GS "use for rhythm part" on channel 11, then two keys on channel 11.
+    let gs_reset = vec![
+        0xF0, 0x0A, 0x41, 0x10, 0x42, 0x12, 0x40, 0x00, 0x7F, 0x00, 0x41, 0xF7,
+    ];
+    let rhythm = vec![
+        0xF0, 0x0A, 0x41, 0x10, 0x42, 0x12, 0x40, 0x1A, 0x15, 0x02, 0x0F, 0xF7,
+    ];
+    let file = write_midi(
+        dir.path(),
+        "gs.mid",
+        &[
+            (0, gs_reset),
+            (0, rhythm),
+            (96, vec![0x9A, 38, 110]),
+            (480, vec![0x8A, 38, 0]),
+        ],
+    );
+    let mut renderer = Renderer::new(Instrument::SoundFont(FLUID_GM.into()), offline()).unwrap();
+    let report = renderer
+        .render_file(&file, dir.path().join("gs.wav"), None::<&Path>)
+        .unwrap();
+    assert_eq!(report.sysex_dropped, 2);
+    let report = renderer
+        .render_file(midi("test01.mid"), dir.path().join("t.wav"), None::<&Path>)
+        .unwrap();
+    assert_eq!(report.sysex_dropped, 0);
+}

@@ -156,12 +156,6 @@ impl OfflineRenderer {
                 return Err(error);
             }
         };
-        if done.dropped_sysex > 0 {
-            tracing::warn!(
-                count = done.dropped_sysex,
-                "system-exclusive messages were not played: Carla's library takes short messages only"
-            );
-        }
         Ok(RenderReport {
             output: output.to_path_buf(),
             frames: done.frames,

@@ -32,6 +32,8 @@ pub(crate) struct JackRenderer {
     onset_quantum: Option<u32>,
     /// The Carla pycarla's Carla host loaded, for reports.
     carla: Option<String>,
+    /// Whether the host is a Carla (which plays no system-exclusive message).
+    drops_sysex: bool,
     _scratch: tempfile::TempDir,
 }
 
@@ -49,6 +51,8 @@ impl JackRenderer {
         let quantises = host
             .as_ref()
             .is_some_and(Host::quantises_onsets_to_the_period);
+        // Carla takes no system-exclusive messages: counted per file as not played.
+        let drops_sysex = host.as_ref().is_some_and(Host::is_carla);
         // The Carla pycarla's host loads (the same choice `carla_engine` made for it).
         let carla = host
             .as_ref()
@@ -103,6 +107,7 @@ impl JackRenderer {
             played: false,
             onset_quantum: None,
             carla,
+            drops_sysex,
             _scratch: scratch,
         };
         // A private dummy server runs at the rate and period it was started with. A server
@@ -230,6 +235,11 @@ impl JackRenderer {
             elapsed: started.elapsed(),
             attempts: 1,
             clipped_samples: recording.clipped,
+            sysex_dropped: if self.drops_sysex {
+                crate::render::sysex_count(timeline)
+            } else {
+                0
+            },
             ..RenderReport::default()
         }
         .with_envelope(recording.envelope))

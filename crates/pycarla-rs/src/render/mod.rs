@@ -568,6 +568,13 @@ impl Renderer {
             }
         };
         let mut report = report;
+        if report.sysex_dropped > 0 {
+            tracing::warn!(
+                output = %output.display(),
+                count = report.sysex_dropped,
+                "system-exclusive messages were not played: Carla takes none"
+            );
+        }
         if let Some(post) = self.post {
             post.apply(output, &mut report)?;
         }
@@ -609,6 +616,15 @@ impl Renderer {
             Engine::Jack(jack) => jack.recover(),
         }
     }
+}
+
+/// The file's system-exclusive messages.
+pub(crate) fn sysex_count(timeline: &Timeline) -> u64 {
+    timeline
+        .events()
+        .iter()
+        .filter(|event| event.message.bytes().first() == Some(&0xF0))
+        .count() as u64
 }
 
 /// What the pass after a render does.
