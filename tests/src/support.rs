@@ -238,3 +238,30 @@ pub fn kill(pid: u32, signal: i32) {
     // SAFETY: kill(2) on a pid this test observed as a child of its own child.
     unsafe { libc::kill(pid as libc::pid_t, signal) };
 }
+
+/// An SFZ that plays a one-sample click, at full level, on every key, channel and velocity.
+pub fn click_sfz(dir: &Path, sample_rate: u32) -> PathBuf {
+    sfz_of(dir, "click", &[1.0, 0.0, 0.0, 0.0], sample_rate)
+}
+
+/// An SFZ named `name` that plays `samples` on every key, channel and velocity.
+pub fn sfz_of(dir: &Path, name: &str, samples: &[f32], sample_rate: u32) -> PathBuf {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(dir.join(format!("{name}.wav")), spec).unwrap();
+    for &sample in samples {
+        writer.write_sample(sample).unwrap();
+    }
+    writer.finalize().unwrap();
+    let sfz = dir.join(format!("{name}.sfz"));
+    std::fs::write(
+        &sfz,
+        format!("<region> sample={name}.wav loop_mode=one_shot amp_veltrack=0 ampeg_attack=0 ampeg_release=0\n"),
+    )
+    .unwrap();
+    sfz
+}

@@ -152,42 +152,54 @@ pub fn doctor() -> Doctor {
             ),
         });
     }
-    if jackd.is_none() {
-        missing.push(Fix::package(
-            "jackd",
-            "the JACK engine",
-            "jackd2",
-            "jack2",
-            "jack-audio-connection-kit",
-        ));
-    }
-    if fluidsynth.is_none() {
-        missing.push(Fix::package(
-            "fluidsynth",
-            "SoundFonts on JACK without Carla, and the reference renderer",
-            "fluidsynth",
-            "fluidsynth",
-            "fluidsynth",
-        ));
-    }
-    if jalv.is_none() {
-        missing.push(Fix::package(
-            "jalv",
-            "LV2 plugins on JACK without Carla",
-            "jalv",
-            "jalv",
-            "jalv",
-        ));
-    }
-    if soundfont.is_none() {
-        missing.push(Fix::package(
-            "a General MIDI SoundFont",
-            "the default instrument",
-            "fluid-soundfont-gm",
-            "soundfont-fluid",
-            "fluid-soundfont-gm",
-        ));
-    }
+    let packaged = [
+        (
+            &jackd,
+            Fix::package(
+                "jackd",
+                "the JACK engine",
+                "jackd2",
+                "jack2",
+                "jack-audio-connection-kit",
+            ),
+        ),
+        (
+            &fluidsynth,
+            Fix::package(
+                "fluidsynth",
+                "SoundFonts on JACK without Carla, and the reference renderer",
+                "fluidsynth",
+                "fluidsynth",
+                "fluidsynth",
+            ),
+        ),
+        (
+            &jalv,
+            Fix::package(
+                "jalv",
+                "LV2 plugins on JACK without Carla",
+                "jalv",
+                "jalv",
+                "jalv",
+            ),
+        ),
+        (
+            &soundfont,
+            Fix::package(
+                "a General MIDI SoundFont",
+                "the default instrument",
+                "fluid-soundfont-gm",
+                "soundfont-fluid",
+                "fluid-soundfont-gm",
+            ),
+        ),
+    ];
+    missing.extend(
+        packaged
+            .into_iter()
+            .filter(|(found, _)| found.is_none())
+            .map(|(_, fix)| fix),
+    );
     Doctor {
         carla,
         jackd,

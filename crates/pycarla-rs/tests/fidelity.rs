@@ -16,7 +16,7 @@ use std::process::Command;
 
 use pycarla::{EngineChoice, Instrument, RenderOptions, Renderer, Tail};
 use pycarla_integration::support::{
-    self, SHARED, carla_or_skip, impulse_frames, midi, read_wav, use_helper,
+    self, SHARED, carla_or_skip, click_sfz, impulse_frames, midi, read_wav, use_helper,
 };
 use smf::testing::single_track_file;
 
@@ -200,28 +200,6 @@ fn the_default_instrument_sounds_like_fluidsynth_itself() {
     }
 }
 
-/// An SFZ that plays a one-sample click on every key.
-fn click_sfz(dir: &Path) -> PathBuf {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut writer = hound::WavWriter::create(dir.join("click.wav"), spec).unwrap();
-    for sample in [1.0f32, 0.0, 0.0, 0.0] {
-        writer.write_sample(sample).unwrap();
-    }
-    writer.finalize().unwrap();
-    let sfz = dir.join("click.sfz");
-    std::fs::write(
-        &sfz,
-        "<region> sample=click.wav loop_mode=one_shot amp_veltrack=0 ampeg_attack=0 ampeg_release=0\n",
-    )
-    .unwrap();
-    sfz
-}
-
 /// A click every half second for `seconds` (a note of 0.1 s each).
 fn clicks_every_half_second(dir: &Path, seconds: u32) -> PathBuf {
     let mut events = Vec::new();
@@ -239,7 +217,7 @@ fn a_patchbay_project_is_ready_before_its_first_block() {
         return;
     }
     let dir = scratch();
-    let sfz = click_sfz(dir.path());
+    let sfz = click_sfz(dir.path(), RATE);
     let project = dir.path().join("click.carxp");
     std::fs::write(&project, pycarla::carla_project("SFZ", &sfz)).unwrap();
     let file = clicks_every_half_second(dir.path(), 60);

@@ -4,12 +4,12 @@
 //!
 //! Skipped, with a message, where Carla is not installed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pycarla::{EngineChoice, EngineKind, Error, Instrument, RenderOptions, Renderer, Tail};
 use pycarla_integration::support::{
-    self, SHARED, carla_or_skip, children_of, eventually, expected_frames, impulse_frames, kill,
-    midi, peak, read_wav, use_helper,
+    self, SHARED, carla_or_skip, children_of, click_sfz, eventually, expected_frames,
+    impulse_frames, kill, midi, peak, read_wav, sfz_of, use_helper,
 };
 
 const KARS_LV2: &str = "http://distrho.sf.net/plugins/Kars";
@@ -32,33 +32,6 @@ fn offline(period: Option<u32>) -> RenderOptions {
 
 fn scratch() -> tempfile::TempDir {
     support::scratch("pycarla-offline-")
-}
-
-/// An SFZ that plays a one-sample click, at full level, on every key, channel and velocity.
-fn click_sfz(dir: &Path, sample_rate: u32) -> PathBuf {
-    sfz_of(dir, "click", &[1.0, 0.0, 0.0, 0.0], sample_rate)
-}
-
-/// An SFZ named `name` that plays `samples` on every key, channel and velocity.
-fn sfz_of(dir: &Path, name: &str, samples: &[f32], sample_rate: u32) -> PathBuf {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut writer = hound::WavWriter::create(dir.join(format!("{name}.wav")), spec).unwrap();
-    for &sample in samples {
-        writer.write_sample(sample).unwrap();
-    }
-    writer.finalize().unwrap();
-    let sfz = dir.join(format!("{name}.sfz"));
-    std::fs::write(
-        &sfz,
-        format!("<region> sample={name}.wav loop_mode=one_shot amp_veltrack=0 ampeg_attack=0 ampeg_release=0\n"),
-    )
-    .unwrap();
-    sfz
 }
 
 /// Where each click starts: the first non-zero frame of each run (sfizz's interpolator spreads
