@@ -222,13 +222,22 @@ fn a_patchbay_project_is_ready_before_its_first_block() {
     std::fs::write(&project, pycarla::carla_project("SFZ", &sfz)).unwrap();
     let file = clicks_every_half_second(dir.path(), 60);
     let expected: Vec<u64> = (0..120).map(|k| k * u64::from(RATE) / 2).collect();
-    for block in [64, 1024, 4096] {
-        let mut renderer = Renderer::new(
-            Instrument::CarlaProject(project.clone()),
-            offline().period(Some(block)),
-        )
-        .unwrap();
-        let output = dir.path().join(format!("clicks-{block}.wav"));
+    let jack = |period| {
+        RenderOptions::default()
+            .engine(EngineChoice::Jack)
+            .period(Some(period))
+    };
+    for (options, what) in [
+        (offline().period(Some(64)), "offline, block 64"),
+        (offline().period(Some(1024)), "offline, block 1024"),
+        (offline().period(Some(4096)), "offline, block 4096"),
+        // On JACK through pycarla's Carla host: 256 is also the private server's set-up period.
+        (jack(256), "JACK, period 256"),
+        (jack(1024), "JACK, period 1024"),
+    ] {
+        let mut renderer =
+            Renderer::new(Instrument::CarlaProject(project.clone()), options).unwrap();
+        let output = dir.path().join(format!("clicks-{what}.wav"));
         renderer.render_file(&file, &output, None::<&Path>).unwrap();
         let wav = read_wav(&output);
         let starts: Vec<u64> =
@@ -240,7 +249,7 @@ fn a_patchbay_project_is_ready_before_its_first_block() {
                     }
                     starts
                 });
-        assert_eq!(starts, expected, "block {block}");
+        assert_eq!(starts, expected, "{what}");
     }
     // Carla's own FluidR3 patchbay project, rendered three times in a row.
     let fluid = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -34,6 +34,8 @@ pub(crate) struct JackRenderer {
     carla: Option<String>,
     /// Whether the host is a Carla (which plays no system-exclusive message).
     drops_sysex: bool,
+    /// The period a private server started at (`None` on a server the user runs).
+    setup_period: Option<u32>,
     _scratch: tempfile::TempDir,
 }
 
@@ -51,6 +53,12 @@ impl JackRenderer {
         let quantises = host
             .as_ref()
             .is_some_and(Host::quantises_onsets_to_the_period);
+        // Carla's patchbay takes a project's plugins and wires into its processing order on a
+        // 100 ms timer, which a freewheel render outruns (a click SFZ project lost its first
+        // 3.5 s at period 256); a change of period rebuilds the order at once, so such a host
+        // always gets one before each render.
+        let rebuilds_graph = matches!(instrument, Instrument::CarlaProject(_))
+            && host.as_ref().is_some_and(Host::is_carla);
         // Carla takes no system-exclusive messages: counted per file as not played.
         let drops_sysex = host.as_ref().is_some_and(Host::is_carla);
         // The Carla pycarla's host loads (the same choice `carla_engine` made for it).
@@ -76,7 +84,8 @@ impl JackRenderer {
             None => None,
         };
         // A server somebody else runs is not probed: the session opened below is the proof.
-        let server = server_for(&options)
+        let setup_period = setup_period(&options, rebuilds_graph);
+        let server = server_for(&options, setup_period)
             .start_without_probe()
             .map_err(missing_jackd)?;
         let (host, midi_port, audio_ports) = match (host, &instrument) {
@@ -108,6 +117,7 @@ impl JackRenderer {
             onset_quantum: None,
             carla,
             drops_sysex,
+            setup_period,
             _scratch: scratch,
         };
         // A private dummy server runs at the rate and period it was started with. A server
@@ -134,8 +144,9 @@ impl JackRenderer {
     /// server somebody else runs (its period is theirs) or when no switch is needed.
     fn render_period(&self) -> Option<u32> {
         let period = self.options.period.unwrap_or(JACK_PERIOD);
-        (self.options.server.is_none() && !self.options.realtime && period > SETUP_PERIOD)
-            .then_some(period)
+        self.setup_period
+            .filter(|setup| *setup != period)
+            .map(|_| period)
     }
 
     /// The period, when the host starts notes at period boundaries (see
@@ -395,22 +406,35 @@ pub const QUANTISING_HOST_PERIOD: u32 = 64;
 /// switches to the render's period for each render (`SessionOptions::render_period`).
 pub const SETUP_PERIOD: u32 = 256;
 
-/// The server a render uses: the named running one, or a private dummy server.
-fn server_for(options: &RenderOptions) -> JackServer {
-    match &options.server {
-        Some(name) => JackServer::attach(name.clone()),
-        None => {
-            let period = options.period.unwrap_or(JACK_PERIOD);
-            // In real time a switch of period would be heard (the driver restarts: xruns).
-            let start = if options.realtime {
-                period
-            } else {
-                period.min(SETUP_PERIOD)
-            };
-            JackServer::dummy()
-                .sample_rate(options.sample_rate)
-                .period(start)
-        }
+/// The period a private server starts at (`None` for a server the user runs): the render's
+/// in real time (a switch of period would be heard: the driver restarts), else at most
+/// [`SETUP_PERIOD`]; and never the render's own when the host's processing order must be
+/// rebuilt before each render (a Carla patchbay project), so that the session's switch to the
+/// render's period rebuilds it.
+fn setup_period(options: &RenderOptions, rebuild_graph: bool) -> Option<u32> {
+    if options.server.is_some() {
+        return None;
+    }
+    let period = options.period.unwrap_or(JACK_PERIOD);
+    Some(if options.realtime {
+        period
+    } else if period > SETUP_PERIOD {
+        SETUP_PERIOD
+    } else if rebuild_graph {
+        if period >= 32 { period / 2 } else { period * 2 }
+    } else {
+        period
+    })
+}
+
+/// The server a render uses: the named running one, or a private dummy server starting at
+/// `setup_period`.
+fn server_for(options: &RenderOptions, setup_period: Option<u32>) -> JackServer {
+    match (&options.server, setup_period) {
+        (Some(name), _) => JackServer::attach(name.clone()),
+        (None, period) => JackServer::dummy()
+            .sample_rate(options.sample_rate)
+            .period(period.unwrap_or(JACK_PERIOD)),
     }
 }
 
