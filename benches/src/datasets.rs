@@ -1,4 +1,5 @@
-//! Section 12: stems against the mix alone, whole process, on a 16-channel file.
+//! Section 12: stems against the mix alone, whole process, on a 16-channel file; section 16:
+//! a batch of short files as FLAC against the same batch as WAV.
 
 use std::path::Path;
 use std::process::Command;
@@ -39,12 +40,18 @@ pub fn sixteen_channel_file(path: &Path, seconds: u32) {
 
 /// The best of three whole-process runs of `pycarla render` with `args`.
 fn best_run(pycarla: &Path, args: &[&str], output: &Path) -> Duration {
+    best_run_with(pycarla, args, output, &[])
+}
+
+/// The same with environment variables `env` set.
+fn best_run_with(pycarla: &Path, args: &[&str], output: &Path, env: &[(&str, &str)]) -> Duration {
     (0..3)
         .map(|_| {
             let _ = std::fs::remove_dir_all(output);
             let _ = std::fs::remove_file(output);
             let started = Instant::now();
             let status = Command::new(pycarla)
+                .envs(env.iter().copied())
                 .args(["render", "-q", "--engine", "offline", "--sf2", SOUNDFONT])
                 .args(args)
                 .arg("-o")
@@ -70,4 +77,29 @@ pub fn stems_cost(pycarla: &Path, scratch: &Path) -> (f64, f64) {
         &scratch.join("sixteen-stems"),
     );
     (mix.as_secs_f64(), stems.as_secs_f64())
+}
+
+/// What a batch of 100 short 16-channel General MIDI files (4 s each) costs with `--jobs 2`,
+/// whole process, best of three: as 16-bit WAV, as 16-bit FLAC (libFLAC where installed), and
+/// as 16-bit FLAC through flacenc.
+pub fn flac_cost(pycarla: &Path, scratch: &Path) -> (f64, f64, f64) {
+    let inputs = scratch.join("short-files");
+    std::fs::create_dir_all(&inputs).expect("input directory");
+    for index in 0..100 {
+        sixteen_channel_file(&inputs.join(format!("short-{index:03}.mid")), 4);
+    }
+    let inputs = inputs.to_str().expect("UTF-8 path");
+    let run = |format: &str, env: &[(&str, &str)]| {
+        best_run_with(
+            pycarla,
+            &["--jobs", "2", "--format", format, inputs],
+            &scratch.join(format!("short-{format}")),
+            env,
+        )
+        .as_secs_f64()
+    };
+    let wav = run("wav16", &[]);
+    let flac = run("flac16", &[]);
+    let flacenc = run("flac16", &[("PYCARLA_FLAC_ENCODER", "flacenc")]);
+    (wav, flac, flacenc)
 }

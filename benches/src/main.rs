@@ -293,6 +293,39 @@ fn main() {
         );
     }
 
+    // 16. A batch of short files as FLAC against the same batch as WAV.
+    if runs(16) && Path::new(SOUNDFONT).is_file() && pycarla::offline::carla_library().is_ok() {
+        let (wav, flac, flacenc) = datasets::flac_cost(&pycarla_bin, scratch.path());
+        push(
+            "batch_wav16_seconds",
+            "Offline, FluidR3 GM, 100 short 16-channel files (4 s), --jobs 2, as wav16: whole process".into(),
+            wav,
+            "s",
+            "",
+        );
+        push(
+            "batch_flac16_seconds",
+            "… as flac16 (libFLAC)".into(),
+            flac,
+            "s",
+            "",
+        );
+        push(
+            "batch_flac16_flacenc_seconds",
+            "… as flac16 through flacenc (where libFLAC is missing)".into(),
+            flacenc,
+            "s",
+            "",
+        );
+        push(
+            "batch_flac_over_wav",
+            "… flac16 (libFLAC) ÷ wav16".into(),
+            flac / wav,
+            "×",
+            "≤ 1.3",
+        );
+    }
+
     write_report(&root.join("target/bench"), &rows);
 }
 

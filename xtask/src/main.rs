@@ -41,6 +41,8 @@ const PACKAGES: &[&str] = &[
     "hexter",
     "cmt",
     "x42-plugins",
+    // libFLAC, loaded at run time for fast FLAC output (flacenc otherwise).
+    "libflac12",
     // The Python package's tests build it in a virtual environment.
     "python3-venv",
 ];

@@ -35,6 +35,7 @@ mod drain;
 mod duplex;
 mod error;
 mod flac;
+mod libflac;
 mod mailbox;
 mod player;
 mod recorder;
