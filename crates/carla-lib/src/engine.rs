@@ -11,6 +11,7 @@ use crate::ffi;
 use crate::host::{Host, string};
 use crate::library::CarlaLibrary;
 use crate::plugin::Plugin;
+use crate::plugin_info::PluginInfo;
 
 /// Carla's two in-process engines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -307,6 +308,17 @@ impl Engine {
     pub fn plugin_name(&self, id: u32) -> String {
         // SAFETY: a live host handle; the string is Carla's, copied at once.
         unsafe { string((self.library.functions().real_name)(self.host_handle, id)) }
+    }
+
+    /// What Carla sees in plugin `id` (its format as Carla reports it).
+    pub fn plugin_info(&self, id: u32) -> PluginInfo {
+        self.host().plugin_info(id)
+    }
+
+    /// Sets plugin `id`'s parameter `index` to `value`, in the parameter's own units, before
+    /// the next block.
+    pub fn set_parameter(&mut self, id: u32, index: u32, value: f32) {
+        self.host().set_parameter(id, index, value);
     }
 
     /// The latency the plugin reports, in frames.

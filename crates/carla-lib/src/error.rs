@@ -118,6 +118,32 @@ pub enum Error {
         /// The labels it holds.
         available: Vec<String>,
     },
+    /// A plugin has no input parameter by that name, symbol or index.
+    #[error("{plugin} has no parameter {parameter:?} (it has: {})", .known.join(", "))]
+    UnknownParameter {
+        /// The plugin.
+        plugin: String,
+        /// The parameter as given.
+        parameter: String,
+        /// Its input parameters (name, and symbol where it has one).
+        known: Vec<String>,
+    },
+    /// A value outside a parameter's range.
+    #[error("{plugin}: {parameter} = {value} is out of its range {min} to {max}{}", if .unit.is_empty() { String::new() } else { format!(" {}", .unit) })]
+    ParameterOutOfRange {
+        /// The plugin.
+        plugin: String,
+        /// The parameter's name.
+        parameter: String,
+        /// The value asked for.
+        value: f32,
+        /// Its lowest value.
+        min: f32,
+        /// Its highest value.
+        max: f32,
+        /// Its unit, or empty.
+        unit: String,
+    },
     /// A block longer than the engine's block size.
     #[error("a block of {frames} frames is longer than the engine's block size ({block})")]
     BlockTooLong {

@@ -219,3 +219,85 @@ pub type EngineIdle = unsafe extern "C" fn(CarlaHostHandle);
 pub type IsEngineRunning = unsafe extern "C" fn(CarlaHostHandle) -> bool;
 pub type SetEngineAboutToClose = unsafe extern "C" fn(CarlaHostHandle) -> bool;
 pub type TransportPlay = unsafe extern "C" fn(CarlaHostHandle);
+
+/// `CarlaPluginInfo` (`CarlaHost.h`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct CarlaPluginInfo {
+    pub type_: i32,
+    pub category: i32,
+    pub hints: u32,
+    pub optionsAvailable: u32,
+    pub optionsEnabled: u32,
+    pub filename: *const c_char,
+    pub name: *const c_char,
+    pub label: *const c_char,
+    pub maker: *const c_char,
+    pub copyright: *const c_char,
+    pub iconName: *const c_char,
+    pub uniqueId: i64,
+}
+
+/// `CarlaParameterInfo` (`CarlaHost.h`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct CarlaParameterInfo {
+    pub name: *const c_char,
+    pub symbol: *const c_char,
+    pub unit: *const c_char,
+    pub comment: *const c_char,
+    pub groupName: *const c_char,
+    pub scalePointCount: u32,
+}
+
+/// `ParameterData` (`CarlaBackend.h`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ParameterData {
+    pub type_: i32,
+    pub hints: u32,
+    pub index: i32,
+    pub rindex: i32,
+    pub midiChannel: u8,
+    pub mappedControlIndex: i16,
+    pub mappedMinimum: f32,
+    pub mappedMaximum: f32,
+    pub mappedFlags: u32,
+}
+
+/// `ParameterRanges` (`CarlaBackend.h`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ParameterRanges {
+    pub def: f32,
+    pub min: f32,
+    pub max: f32,
+    pub step: f32,
+    pub stepSmall: f32,
+    pub stepLarge: f32,
+}
+
+/// `MidiProgramData` (`CarlaBackend.h`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct MidiProgramData {
+    pub bank: u32,
+    pub program: u32,
+    pub name: *const c_char,
+}
+
+/// `ParameterType::PARAMETER_INPUT`.
+pub const PARAMETER_INPUT: i32 = 1;
+/// `PARAMETER_IS_AUTOMATABLE` (a parameter hint).
+pub const PARAMETER_IS_AUTOMATABLE: u32 = 0x020;
+
+pub type GetPluginInfo = unsafe extern "C" fn(CarlaHostHandle, u32) -> *const CarlaPluginInfo;
+pub type GetCount = unsafe extern "C" fn(CarlaHostHandle, u32) -> u32;
+pub type GetParameterInfo =
+    unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> *const CarlaParameterInfo;
+pub type GetParameterData = unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> *const ParameterData;
+pub type GetParameterRanges =
+    unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> *const ParameterRanges;
+pub type GetProgramName = unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> *const c_char;
+pub type GetMidiProgramData =
+    unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> *const MidiProgramData;

@@ -32,7 +32,17 @@ pub(crate) struct HostFunctions {
     library_folder: ffi::GetLibraryFolder,
     set_ctrl_channel: ffi::SetCtrlChannel,
     set_volume: ffi::SetVolume,
-    set_parameter_value: ffi::SetParameterValue,
+    pub(crate) set_parameter_value: ffi::SetParameterValue,
+    pub(crate) plugin_info: ffi::GetPluginInfo,
+    pub(crate) parameter_count: ffi::GetCount,
+    pub(crate) parameter_info: ffi::GetParameterInfo,
+    pub(crate) parameter_data: ffi::GetParameterData,
+    pub(crate) parameter_ranges: ffi::GetParameterRanges,
+    pub(crate) program_count: ffi::GetCount,
+    pub(crate) program_name: ffi::GetProgramName,
+    pub(crate) midi_program_count: ffi::GetCount,
+    pub(crate) midi_program_data: ffi::GetMidiProgramData,
+    pub(crate) latency: ffi::GetPluginLatency,
 }
 
 impl HostFunctions {
@@ -52,6 +62,16 @@ impl HostFunctions {
                 set_ctrl_channel: symbols.get("carla_set_ctrl_channel")?,
                 set_volume: symbols.get("carla_set_volume")?,
                 set_parameter_value: symbols.get("carla_set_parameter_value")?,
+                plugin_info: symbols.get("carla_get_plugin_info")?,
+                parameter_count: symbols.get("carla_get_parameter_count")?,
+                parameter_info: symbols.get("carla_get_parameter_info")?,
+                parameter_data: symbols.get("carla_get_parameter_data")?,
+                parameter_ranges: symbols.get("carla_get_parameter_ranges")?,
+                program_count: symbols.get("carla_get_program_count")?,
+                program_name: symbols.get("carla_get_program_name")?,
+                midi_program_count: symbols.get("carla_get_midi_program_count")?,
+                midi_program_data: symbols.get("carla_get_midi_program_data")?,
+                latency: symbols.get("carla_get_plugin_latency")?,
             })
         }
     }
@@ -82,6 +102,14 @@ impl<'a> Host<'a> {
     /// long as the `Host` is used.
     pub(crate) unsafe fn new(functions: &'a HostFunctions, handle: ffi::CarlaHostHandle) -> Self {
         Host { functions, handle }
+    }
+
+    pub(crate) fn functions(&self) -> &'a HostFunctions {
+        self.functions
+    }
+
+    pub(crate) fn handle(&self) -> ffi::CarlaHostHandle {
+        self.handle
     }
 
     /// Sets one of the engine's options (`ffi::ENGINE_OPTION_*`); Carla copies `text`.
@@ -206,6 +234,11 @@ impl<'a> Host<'a> {
     /// The plugin's audio outputs.
     pub(crate) fn audio_outputs(&self, id: u32) -> u32 {
         self.port_count(self.functions.audio_ports, id).outs
+    }
+
+    /// The plugin's audio inputs.
+    pub(crate) fn audio_inputs(&self, id: u32) -> u32 {
+        self.port_count(self.functions.audio_ports, id).ins
     }
 
     fn port_count(&self, get: ffi::GetPortCountInfo, id: u32) -> ffi::CarlaPortCountInfo {

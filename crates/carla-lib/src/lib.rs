@@ -21,6 +21,7 @@ pub mod installs;
 mod library;
 mod loader;
 mod plugin;
+pub mod plugin_info;
 pub mod standalone;
 
 pub use engine::{Engine, EngineKind, MidiEvent, midi_event};
@@ -32,3 +33,4 @@ pub mod host_defaults {
 pub use installs::{CarlaInstall, FoundBy, Version};
 pub use library::{CarlaLibrary, LIBRARY_DIR_VAR, LIBRARY_NAME, find_library, search_dirs};
 pub use plugin::{Format, Plugin, PluginSpec};
+pub use plugin_info::{MidiProgram, ParameterInfo, PluginInfo};

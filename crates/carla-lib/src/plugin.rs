@@ -57,6 +57,27 @@ impl Format {
         })
     }
 
+    /// The format of Carla's `PluginType` (`None` for Carla's internal plugins and the rest).
+    pub fn from_carla_type(carla_type: i32) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|format| format.carla_type() == carla_type)
+    }
+
+    /// The lowercase name `pycarla plugin --json` and `doctor` give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Lv2 => "lv2",
+            Format::Vst2 => "vst2",
+            Format::Vst3 => "vst3",
+            Format::Clap => "clap",
+            Format::Ladspa => "ladspa",
+            Format::Dssi => "dssi",
+            Format::Sf2 => "sf2",
+            Format::Sfz => "sfz",
+        }
+    }
+
     fn carla_type(self) -> i32 {
         match self {
             Format::Lv2 => ffi::PLUGIN_LV2,

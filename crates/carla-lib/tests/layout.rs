@@ -14,6 +14,7 @@ const PROBE: &str = r#"
 #include <stdio.h>
 #include <stddef.h>
 #include "CarlaNative.h"
+#include "CarlaHost.h"
 typedef struct { unsigned int ins, outs; } PortCount;
 #define SIZE(t) printf("size %s %zu\n", #t, sizeof(t))
 #define OFF(t, f) printf("offset %s.%s %zu\n", #t, #f, offsetof(t, f))
@@ -30,6 +31,12 @@ int main(void) {
     OFF(NativePluginDescriptor, instantiate); OFF(NativePluginDescriptor, cleanup);
     OFF(NativePluginDescriptor, activate); OFF(NativePluginDescriptor, deactivate);
     OFF(NativePluginDescriptor, process); OFF(NativePluginDescriptor, dispatcher);
+    SIZE(CarlaPluginInfo); OFF(CarlaPluginInfo, name); OFF(CarlaPluginInfo, label);
+    OFF(CarlaPluginInfo, maker);
+    SIZE(CarlaParameterInfo); OFF(CarlaParameterInfo, symbol); OFF(CarlaParameterInfo, unit);
+    SIZE(ParameterData); OFF(ParameterData, hints);
+    SIZE(ParameterRanges); OFF(ParameterRanges, min); OFF(ParameterRanges, max);
+    SIZE(MidiProgramData); OFF(MidiProgramData, program); OFF(MidiProgramData, name);
     return 0;
 }
 "#;
@@ -78,6 +85,30 @@ fn rust_layout() -> Vec<String> {
         off!(NativePluginDescriptor, deactivate),
         off!(NativePluginDescriptor, process),
         off!(NativePluginDescriptor, dispatcher),
+        size!(CarlaPluginInfo),
+        format!(
+            "offset CarlaPluginInfo.name {}",
+            offset_of!(CarlaPluginInfo, name)
+        ),
+        format!(
+            "offset CarlaPluginInfo.label {}",
+            offset_of!(CarlaPluginInfo, label)
+        ),
+        format!(
+            "offset CarlaPluginInfo.maker {}",
+            offset_of!(CarlaPluginInfo, maker)
+        ),
+        size!(CarlaParameterInfo),
+        off!(CarlaParameterInfo, symbol),
+        off!(CarlaParameterInfo, unit),
+        size!(ParameterData),
+        off!(ParameterData, hints),
+        size!(ParameterRanges),
+        off!(ParameterRanges, min),
+        off!(ParameterRanges, max),
+        size!(MidiProgramData),
+        off!(MidiProgramData, program),
+        off!(MidiProgramData, name),
     ]
 }
 
@@ -110,6 +141,8 @@ fn check_layout(include: &Path) {
     let compiled = Command::new("cc")
         .arg("-I")
         .arg(include)
+        .arg("-I")
+        .arg(include.parent().expect("includes/ has a parent"))
         .arg(&source)
         .arg("-o")
         .arg(&binary)

@@ -36,6 +36,15 @@ pub enum Command {
         #[arg(long)]
         server: Option<String>,
     },
+    /// Say what Carla sees in a plugin, a SoundFont, an SFZ or a project: name, maker,
+    /// format, ports, latency, parameters with their ranges, programs, MIDI programs.
+    Plugin {
+        /// The plugin as `--plugin` takes it (or an .sf2/.sf3/.sfz, or a .carxp project).
+        spec: String,
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Say what this machine has for rendering (every Carla, jackd, fluidsynth, jalv, the
     /// General MIDI SoundFont, the engine for the default instrument) and how to get what is
     /// missing.
@@ -63,6 +72,11 @@ pub struct InstrumentArgs {
     /// instrument, the others are effects, in order.
     #[arg(long, value_name = "SPEC", group = "instrument")]
     pub plugin: Vec<String>,
+    /// Sets a parameter of plugin N of the chain (default 1, the instrument) before every
+    /// file, in the parameter's own units: PARAM is its name (any case), its symbol or its
+    /// index (`pycarla plugin SPEC` lists them). Repeatable. Offline engine.
+    #[arg(long = "set", value_name = "[N:]PARAM=VALUE")]
+    pub set: Vec<String>,
     /// A Carla project (.carxp).
     #[arg(long, value_name = "FILE.carxp", group = "instrument")]
     pub project: Option<PathBuf>,

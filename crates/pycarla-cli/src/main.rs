@@ -148,6 +148,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Duration { midi } => misc::duration(midi),
         Command::Ports { server } => misc::ports(server.as_deref()),
         Command::Doctor { json } => misc::doctor(*json),
+        Command::Plugin { spec, json } => misc::plugin(spec, *json),
         Command::Download(args) => misc::download(args),
         Command::Run { project } => misc::run_carla(project.as_deref()),
     };

@@ -38,6 +38,9 @@ pub struct Rendered {
     /// `--gain`, in dB.
     #[serde(default)]
     pub gain_db: f64,
+    /// What each plugin of the chain rendered with (`--set`), one entry per plugin.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<pycarla::settings::PluginParams>,
     /// With `--stems`: how many stems the directory holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stems: Option<usize>,
@@ -57,6 +60,7 @@ impl From<&RenderReport> for Rendered {
             silent_note_ons: report.silent_note_ons,
             sysex_dropped: report.sysex_dropped,
             gain_db: report.gain_db,
+            params: report.params.clone(),
             stems: None,
         }
     }
@@ -76,6 +80,7 @@ impl From<&pycarla::stems::StemsReport> for Rendered {
             silent_note_ons: 0,
             sysex_dropped: 0,
             gain_db: 0.0,
+            params: Vec::new(),
             stems: Some(report.stems.len()),
         }
     }

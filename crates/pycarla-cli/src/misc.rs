@@ -45,6 +45,79 @@ fn server_ports(server: &str) -> Result<Vec<String>, pycarla::rt_core::client::E
     pycarla::rt_core::client::matching_ports(&client, "*")
 }
 
+/// `pycarla plugin SPEC`: what Carla sees in each plugin of it (one, or a project's).
+pub fn plugin(spec: &str, json: bool) -> Outcome {
+    let path = Path::new(spec);
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let instrument = match extension.as_deref() {
+        Some("carxp") => pycarla::Instrument::CarlaProject(path.to_path_buf()),
+        _ => pycarla::Instrument::Plugins(vec![spec.to_string()]),
+    };
+    let described = match pycarla::offline::describe(&instrument) {
+        Ok(described) => described,
+        Err(error) => {
+            eprintln!("error: {}", crate::render_cmd::one_line(&error));
+            return Outcome::Failed;
+        }
+    };
+    if json {
+        let value = match described.as_slice() {
+            [one] => serde_json::to_value(one),
+            many => serde_json::to_value(many),
+        };
+        match value.and_then(|value| serde_json::to_string_pretty(&value)) {
+            Ok(text) => println!("{text}"),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Outcome::Failed;
+            }
+        }
+        return Outcome::Ok;
+    }
+    for plugin in described {
+        println!(
+            "{} ({}, {}) by {}: {} audio in, {} audio out, {} MIDI in, latency {} frames",
+            plugin.name,
+            plugin.format,
+            plugin.label,
+            plugin.maker,
+            plugin.audio_ins,
+            plugin.audio_outs,
+            plugin.midi_ins,
+            plugin.latency
+        );
+        for p in &plugin.parameters {
+            println!(
+                "  parameter {} {:?}{}: {} to {}, default {}{}",
+                p.index,
+                p.name,
+                if p.symbol.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", p.symbol)
+                },
+                p.min,
+                p.max,
+                p.default,
+                if p.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", p.unit)
+                }
+            );
+        }
+        for p in &plugin.programs {
+            println!("  program {} {:?}", p.index, p.name);
+        }
+        for p in &plugin.midi_programs {
+            println!("  MIDI program {}/{} {:?}", p.bank, p.program, p.name);
+        }
+    }
+    Outcome::Ok
+}
+
 /// `pycarla doctor`: always succeeds (it reports; what is missing is in its output).
 pub fn doctor(json: bool) -> Outcome {
     let report = pycarla::doctor::doctor();

@@ -428,6 +428,14 @@ pub fn setup(
         // freewheel).
         .freewheel_between_files(true)
         .gain(out.gain)
+        .params(
+            instrument
+                .set
+                .iter()
+                .map(|text| text.parse::<pycarla::settings::ParameterSetting>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|error| error.to_string())?,
+        )
         .normalize(match out.normalize {
             Some(lufs) if !(-70.0..=0.0).contains(&lufs) => {
                 return Err(format!(

@@ -62,3 +62,97 @@ fn an_effect_given_as_the_instrument_fails_on_one_line() {
         );
     assert!(!dir.path().join("x.wav").exists());
 }
+
+#[test]
+fn plugin_says_what_carla_sees_and_set_is_recorded_in_the_manifest() {
+    if !carla_installed() {
+        return;
+    }
+    let kars = "http://distrho.sf.net/plugins/Kars";
+    let output = pycarla()
+        .args(["plugin", "--json", kars])
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_slice(&output.get_output().stdout).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "audio_ins",
+            "audio_outs",
+            "format",
+            "label",
+            "latency",
+            "maker",
+            "midi_ins",
+            "midi_programs",
+            "name",
+            "parameters",
+            "programs"
+        ]
+    );
+    let volume = &json["parameters"][2];
+    assert_eq!(volume["name"], "Volume");
+    assert_eq!(
+        (volume["min"].as_f64(), volume["max"].as_f64()),
+        (Some(0.0), Some(100.0))
+    );
+    let mut keys: Vec<&str> = volume
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["default", "index", "max", "min", "name", "symbol", "unit"]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("manifest.jsonl");
+    pycarla()
+        .args([
+            "render",
+            "-q",
+            "--plugin",
+            kars,
+            "--set",
+            "volume=50",
+            "--manifest",
+        ])
+        .arg(&manifest)
+        .arg("-o")
+        .arg(dir.path().join("k.wav"))
+        .arg(midi("test01.mid"))
+        .assert()
+        .success();
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&manifest).unwrap().trim()).unwrap();
+    assert_eq!(line["params"][0]["plugin"], kars);
+    assert_eq!(line["params"][0]["params"]["Volume"], 50.0);
+    // Out of range: one line naming the plugin, the parameter and its range; no audio.
+    pycarla()
+        .args([
+            "render",
+            "-q",
+            "--plugin",
+            kars,
+            "--set",
+            "Volume=101",
+            "-o",
+        ])
+        .arg(dir.path().join("x.wav"))
+        .arg(midi("test01.mid"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "Volume = 101 is out of its range 0 to 100 %",
+        ));
+    assert!(!dir.path().join("x.wav").exists());
+}

@@ -79,6 +79,25 @@ fn _doctor_json(py: Python<'_>) -> PyResult<String> {
         .map_err(|error| pyo3::exceptions::PyRuntimeError::new_err(error.to_string()))
 }
 
+/// What Carla sees in a plugin, as `pycarla plugin SPEC --json` prints it (a JSON text the
+/// package turns into a dict).
+#[pyfunction]
+fn _plugin_info_json(py: Python<'_>, spec: String) -> PyResult<String> {
+    let instrument = if spec.to_ascii_lowercase().ends_with(".carxp") {
+        pycarla::Instrument::CarlaProject(spec.into())
+    } else {
+        pycarla::Instrument::Plugins(vec![spec])
+    };
+    let described = py
+        .detach(|| pycarla::offline::describe(&instrument))
+        .map_err(|error| errors::to_py(py, error))?;
+    let text = match described.as_slice() {
+        [one] => serde_json::to_string(one),
+        many => serde_json::to_string(many),
+    };
+    text.map_err(|error| pyo3::exceptions::PyRuntimeError::new_err(error.to_string()))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     use_python_as_worker(m.py())?;
@@ -87,6 +106,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compat::get_smf_duration, m)?)?;
     m.add_function(wrap_pyfunction!(_worker_main, m)?)?;
     m.add_function(wrap_pyfunction!(_doctor_json, m)?)?;
+    m.add_function(wrap_pyfunction!(_plugin_info_json, m)?)?;
     m.add_function(wrap_pyfunction!(_jack_host_main, m)?)?;
     m.add_class::<render::Renderer>()?;
     m.add_class::<render::RenderResult>()?;

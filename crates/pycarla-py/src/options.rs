@@ -77,6 +77,8 @@ pub struct Settings {
     pub keep_state: bool,
     pub gain: f64,
     pub seed: u64,
+    /// `{"[N:]PARAM": value}`: the CLI's `--set`.
+    pub params: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 impl Settings {
@@ -109,6 +111,7 @@ impl Settings {
             keep_state: options.or("keep_state", false)?,
             gain: options.or("gain", 0.0)?,
             seed: options.or("seed", 0)?,
+            params: options.optional("params")?,
         };
         options.finish()?;
         Ok(settings)
@@ -231,7 +234,15 @@ impl Settings {
             .interrupt(Some(interrupt))
             .keep_instrument_state(self.keep_state)
             .gain(self.gain)
-            .seed(self.seed);
+            .seed(self.seed)
+            .params(
+                self.params
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(target, value)| format!("{target}={value}").parse())
+                    .collect::<Result<Vec<pycarla::settings::ParameterSetting>, _>>()
+                    .map_err(|error| usage(py, error.to_string()))?,
+            );
         Ok((instrument, options))
     }
 }

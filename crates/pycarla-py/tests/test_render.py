@@ -37,12 +37,26 @@ def test_render_through_an_lv2_synth(shared_midi, tmp_path):
     assert audio.ndim == 2 and audio.shape[0] == 1  # Kars is mono
     assert audio.shape[1] == frames_for(midi)
     assert np.abs(audio).max() > 0.01
-    # With `output`, the WAV stays (Kars plays noise: every render differs).
+    # With `output`, the WAV stays; Kars draws each note's wave from rand(), seeded by the
+    # seed rule: the same file renders the same samples, another seed others.
     out = tmp_path / "kars.wav"
     again = pycarla_rs.render(str(midi), out, plugin=[KARS], engine="offline")
     assert out.is_file() and not (tmp_path / "kars.wav.partial").exists()
-    assert again.shape == audio.shape
+    assert np.array_equal(again, audio)
     assert out.stat().st_size >= again.size * 4
+    assert not np.array_equal(pycarla_rs.render(midi, plugin=KARS, seed=3), audio)
+
+
+def test_params_set_a_plugin_parameter_and_plugin_info_lists_them(shared_midi):
+    midi = shared_midi / "test01.mid"
+    info = pycarla_rs.plugin_info(KARS)
+    volume = next(p for p in info["parameters"] if p["name"] == "Volume")
+    assert (volume["min"], volume["max"], volume["default"]) == (0.0, 100.0, 75.0)
+    default = pycarla_rs.render(midi, plugin=KARS)
+    half = pycarla_rs.render(midi, plugin=KARS, params={"volume": 37.5})
+    assert np.allclose(half, default * 0.5, atol=1e-6)
+    with pytest.raises(errors.PycarlaError, match="out of its range 0 to 100"):
+        pycarla_rs.render(midi, plugin=KARS, params={"Volume": 150})
 
 
 def test_a_plugin_chain_on_the_jack_engine_plays_through_pycarla_s_carla_host(shared_midi):

@@ -33,6 +33,7 @@ pub mod offline;
 pub mod onsets;
 mod render;
 pub mod seed;
+pub mod settings;
 pub mod stems;
 
 pub use carla_fetch;

@@ -27,6 +27,7 @@ from ._native import (
     RenderResult,
     __version__,
     _doctor_json,
+    _plugin_info_json,
     _render_batch,
     get_smf_duration,
     render,
@@ -44,6 +45,17 @@ def doctor() -> dict:
     import json
 
     return json.loads(_doctor_json())
+
+
+def plugin_info(spec: str) -> Any:
+    """What Carla sees in a plugin (as ``plugin=`` takes it), a SoundFont, an SFZ or a project,
+    as ``pycarla plugin SPEC --json`` prints it: ``name``, ``maker``, ``format``, ``label``,
+    ``audio_ins``, ``audio_outs``, ``midi_ins``, ``latency``, ``parameters`` (``index``, ``name``,
+    ``symbol``, ``min``, ``max``, ``default``, ``unit``), ``programs``, ``midi_programs``; a list
+    of them for a project."""
+    import json
+
+    return json.loads(_plugin_info_json(str(spec)))
 
 _MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -140,6 +152,7 @@ __all__ = [
     "__version__",
     "doctor",
     "errors",
+    "plugin_info",
     "get_smf_duration",
     "render",
     "render_batch",

@@ -39,6 +39,9 @@ class _RenderOptions(TypedDict, total=False):
     timeout: Optional[float]  # None
     ready_timeout: float  # 20.0
     keep_state: bool  # False
+    gain: float  # 0.0: dB before clipping is counted and the samples are written
+    seed: int  # 0: the seed rule's seed
+    params: Optional[Dict[str, float]]  # None: {"[N:]PARAM": value}, the CLI's --set
 
 __version__: str
 
@@ -82,6 +85,7 @@ def get_smf_duration(path: _Path) -> float:
 
 def _worker_main() -> int: ...
 def _doctor_json() -> str: ...
+def _plugin_info_json(spec: str) -> str: ...
 def _jack_host_main(args: list[str]) -> int: ...
 
 class RenderResult:

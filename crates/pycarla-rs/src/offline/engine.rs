@@ -1,6 +1,7 @@
 //! The worker's side: one job through a fresh Carla engine, block by block, into the shared
 //! audio sink.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,8 @@ pub struct Loaded {
     pub plugins: Vec<String>,
     /// Channels written.
     pub channels: usize,
+    /// The parameters set, per plugin of the chain.
+    pub params: Vec<BTreeMap<String, f32>>,
 }
 
 /// Loads the job's chain into a fresh engine: every file starts from the instrument's initial
@@ -75,14 +78,58 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<Loaded, Failure> {
             MAX_CHANNELS
         }
     };
-    let plugins = (0..engine.plugin_count())
+    let plugins: Vec<String> = (0..engine.plugin_count())
         .map(|id| engine.plugin_name(id))
         .collect();
+    let params = apply_settings(&mut engine, job, &plugins)?;
     Ok(Loaded {
         engine,
         plugins,
         channels,
+        params,
     })
+}
+
+/// Sets the job's parameters on a freshly loaded chain, each checked against what the plugin
+/// has (by name, symbol or index, within its range): any that is not refuses the job before a
+/// block is rendered. Returns the values set, per plugin.
+fn apply_settings(
+    engine: &mut Engine,
+    job: &Job,
+    plugins: &[String],
+) -> Result<Vec<BTreeMap<String, f32>>, Failure> {
+    let mut applied = vec![BTreeMap::new(); plugins.len()];
+    for setting in &job.settings {
+        let id = setting.plugin - 1;
+        let label = |name: &str| match &job.chain {
+            Chain::Plugins(specs) => specs.get(id).cloned().unwrap_or_else(|| name.to_string()),
+            Chain::Project(_) => name.to_string(),
+        };
+        let Some(name) = plugins.get(id) else {
+            return Err(Failure::Load(format!(
+                "{setting}: the chain has {} plugin(s), no plugin {}",
+                plugins.len(),
+                setting.plugin
+            )));
+        };
+        let plugin = format!("{} ({})", label(name), name);
+        let info = engine.plugin_info(id as u32);
+        let parameter = info
+            .parameter(&plugin, &setting.parameter)
+            .and_then(|parameter| Ok((parameter, parameter.check(&plugin, setting.value as f32)?)))
+            .map_err(|error| Failure::Load(error.to_string()))?;
+        let (parameter, value) = parameter;
+        engine.set_parameter(id as u32, parameter.index, value);
+        applied[id].insert(parameter.name.clone(), value);
+    }
+    Ok(applied)
+}
+
+/// What Carla sees in each plugin of a loaded chain.
+pub fn describe(loaded: &Loaded) -> Vec<crate::settings::PluginDescription> {
+    (0..loaded.engine.plugin_count())
+        .map(|id| loaded.engine.plugin_info(id).into())
+        .collect()
 }
 
 /// How many of the `n` engine frames of a block starting at engine frame `processed` to drop:
@@ -102,6 +149,7 @@ pub fn render(
         engine,
         plugins,
         channels,
+        params,
     } = loaded;
     let channels = *channels;
     let mut schedule = Schedule::new();
@@ -186,6 +234,7 @@ pub fn render(
         plugins: plugins.clone(),
         clipped: recording.clipped,
         envelope: recording.envelope,
+        params: params.clone(),
     })
 }
 

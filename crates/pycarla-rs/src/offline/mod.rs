@@ -32,6 +32,34 @@ pub fn carla_library() -> Result<PathBuf> {
     crate::carla::carla_library()
 }
 
+/// What Carla sees in each plugin of `instrument` (a plugin chain, a SoundFont, an SFZ or a
+/// project), loaded in a worker process: `pycarla plugin SPEC`.
+pub fn describe(instrument: &Instrument) -> Result<Vec<crate::settings::PluginDescription>> {
+    let chain = instrument
+        .offline_chain()
+        .ok_or_else(|| Error::Usage("only Carla's plugins and projects can be described".into()))?;
+    let label = instrument.label();
+    let job = Job {
+        library: instrument.carla()?.library,
+        chain,
+        sample_rate: 48_000,
+        block: OFFLINE_BLOCK,
+        events: Vec::new(),
+        total: 0,
+        silence: None,
+        output: PathBuf::new(),
+        format: rt_core::AudioFormat::Float32.into(),
+        libc_seed: 0,
+        settings: Vec::new(),
+        describe: true,
+    };
+    let mut worker = Worker::start(&worker_command()?)?;
+    worker.describe(&job, &label, DESCRIBE_TIMEOUT)
+}
+
+/// How long loading a chain to describe it may take.
+const DESCRIBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Renders on the offline engine through a worker process kept across files.
 #[derive(Debug)]
 pub(crate) struct OfflineRenderer {
@@ -78,6 +106,26 @@ impl OfflineRenderer {
 
     pub fn sample_rate(&self) -> u32 {
         self.options.sample_rate
+    }
+
+    /// The values set per plugin, named as the user named the plugin.
+    fn params_report(
+        &self,
+        applied: Vec<std::collections::BTreeMap<String, f32>>,
+    ) -> Vec<crate::settings::PluginParams> {
+        let specs: Vec<String> = match &self.chain {
+            Chain::Plugins(specs) => specs.clone(),
+            Chain::Project(path) => vec![path.display().to_string()],
+        };
+        specs
+            .into_iter()
+            .enumerate()
+            .map(|(index, plugin)| crate::settings::PluginParams {
+                plugin,
+                params: applied.get(index).cloned().unwrap_or_default(),
+                ..Default::default()
+            })
+            .collect()
     }
 
     pub fn worker_pid(&self) -> Option<u32> {
@@ -131,6 +179,8 @@ impl OfflineRenderer {
             output: partial.clone(),
             format: self.options.format.into(),
             libc_seed: crate::seed::draw(self.options.seed, draw_key, "", "libc"),
+            settings: self.options.params.clone(),
+            describe: false,
         };
         let started = Instant::now();
         if self.worker.as_mut().is_none_or(|worker| !worker.is_alive()) {
@@ -169,6 +219,7 @@ impl OfflineRenderer {
             attempts: 1,
             clipped_samples: done.clipped,
             sysex_dropped: done.dropped_sysex,
+            params: self.params_report(done.params),
             ..RenderReport::default()
         }
         .with_envelope(done.envelope))

@@ -86,6 +86,12 @@ pub struct Job {
     /// first block.
     #[serde(default)]
     pub libc_seed: u64,
+    /// Parameters to set after the chain is loaded, before the first block.
+    #[serde(default)]
+    pub settings: Vec<crate::settings::ParameterSetting>,
+    /// Describe the chain's plugins ([`Reply::Described`]) instead of rendering.
+    #[serde(default)]
+    pub describe: bool,
 }
 
 /// What a worker says while and after rendering a job.
@@ -97,6 +103,8 @@ pub enum Reply {
     Done(Done),
     /// The job failed; the worker can take another.
     Failed(Failure),
+    /// What Carla sees in each plugin of the chain (a job that asked to describe).
+    Described(Vec<crate::settings::PluginDescription>),
 }
 
 /// A finished render.
@@ -118,6 +126,9 @@ pub struct Done {
     /// The output's envelope (`rt_core::Recording::envelope`), for the render check.
     #[serde(default)]
     pub envelope: Vec<f32>,
+    /// The parameters set, per plugin of the chain (names as the plugin gives them).
+    #[serde(default)]
+    pub params: Vec<std::collections::BTreeMap<String, f32>>,
 }
 
 /// Why a job failed, sorted so the caller can rebuild a typed error.

@@ -205,6 +205,42 @@ impl Worker {
         timeout: Duration,
         on_tick: &mut dyn FnMut(u64, u64),
     ) -> Result<Done> {
+        match self.exchange(job, chain, interrupt, timeout, on_tick)? {
+            Reply::Done(done) => Ok(done),
+            _ => Err(Error::Worker {
+                message: "the worker answered a render with something else".into(),
+            }),
+        }
+    }
+
+    /// What Carla sees in each plugin of `job`'s chain (loaded, not rendered).
+    pub fn describe(
+        &mut self,
+        job: &Job,
+        chain: &str,
+        timeout: Duration,
+    ) -> Result<Vec<crate::settings::PluginDescription>> {
+        let job = Job {
+            describe: true,
+            ..job.clone()
+        };
+        match self.exchange(&job, chain, None, timeout, &mut |_, _| {})? {
+            Reply::Described(plugins) => Ok(plugins),
+            _ => Err(Error::Worker {
+                message: "the worker answered a description with something else".into(),
+            }),
+        }
+    }
+
+    /// Sends `job` and waits for its final reply (progress goes to `on_tick`).
+    fn exchange(
+        &mut self,
+        job: &Job,
+        chain: &str,
+        interrupt: Option<&AtomicBool>,
+        timeout: Duration,
+        on_tick: &mut dyn FnMut(u64, u64),
+    ) -> Result<Reply> {
         let mut line = serde_json::to_string(job).expect("jobs serialise");
         line.push('\n');
         let sent = self.stdin.as_mut().map(|stdin| {
@@ -236,8 +272,8 @@ impl Worker {
                     done_frames = done;
                     on_tick(done, total);
                 }
-                Ok(Reply::Done(done)) => return Ok(done),
                 Ok(Reply::Failed(failure)) => return Err(failure_error(failure, chain)),
+                Ok(reply) => return Ok(reply),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Err(self.died(chain)),
             }
@@ -355,9 +391,14 @@ pub fn worker_main() -> ExitCode {
                             }
                             retiring = Some(old.retire());
                         }
-                        let rendered = engine::render(&mut loaded, &job, |done, total| {
-                            alive &= send(&Reply::Progress { done, total });
-                        });
+                        let rendered = if job.describe {
+                            Ok(Reply::Described(engine::describe(&loaded)))
+                        } else {
+                            engine::render(&mut loaded, &job, |done, total| {
+                                alive &= send(&Reply::Progress { done, total });
+                            })
+                            .map(Reply::Done)
+                        };
                         previous = Some(loaded.engine);
                         rendered
                     });
@@ -365,7 +406,7 @@ pub fn worker_main() -> ExitCode {
                     break;
                 }
                 match result {
-                    Ok(done) => Reply::Done(done),
+                    Ok(reply) => reply,
                     Err(failure) => Reply::Failed(failure),
                 }
             }

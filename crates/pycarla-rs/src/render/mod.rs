@@ -134,9 +134,19 @@ pub struct RenderOptions {
     /// the samples are quantised to the format; normalisation, when asked for, comes after it
     /// and sets the final level. Default 0.
     pub gain_db: f64,
+    /// Parameters of the chain's plugins set before every file's first block (offline
+    /// engine): a parameter unknown to the plugin, or a value out of its range, refuses the
+    /// file before any audio, naming the plugin, the parameter and its range.
+    pub params: Vec<crate::settings::ParameterSetting>,
 }
 
 impl RenderOptions {
+    /// Sets [`RenderOptions::params`].
+    pub fn params(mut self, params: Vec<crate::settings::ParameterSetting>) -> Self {
+        self.params = params;
+        self
+    }
+
     /// Sets [`RenderOptions::gain_db`].
     pub fn gain(mut self, gain_db: f64) -> Self {
         self.gain_db = gain_db;
@@ -253,6 +263,7 @@ impl Default for RenderOptions {
             normalize: None,
             seed: 0,
             gain_db: 0.0,
+            params: Vec::new(),
         }
     }
 }
@@ -293,6 +304,8 @@ pub struct RenderReport {
     pub gain_db: f64,
     /// The gain normalisation applied after it, in dB, when asked for.
     pub normalize_gain_db: Option<f64>,
+    /// The parameters set, one entry per plugin of the chain (offline engine).
+    pub params: Vec<crate::settings::PluginParams>,
     /// The output's envelope, for the render check.
     pub(crate) envelope: Vec<f32>,
 }
@@ -315,6 +328,7 @@ impl Default for RenderReport {
             sysex_dropped: 0,
             gain_db: 0.0,
             normalize_gain_db: None,
+            params: Vec::new(),
             envelope: Vec::new(),
         }
     }
@@ -412,7 +426,8 @@ pub struct Renderer {
     /// The format of the files written (integer formats clip).
     final_format: rt_core::AudioFormat,
     /// What names the file being rendered in the seed rule (its path relative to the input
-    /// root, as [`Renderer::set_draw_key`] was told, else as given to `render_file`).
+    /// root without extension, as [`Renderer::set_draw_key`] was told, else the name
+    /// `render_file` was given, without extension).
     draw_key: String,
 }
 
@@ -522,7 +537,12 @@ impl Renderer {
         onsets: Option<impl AsRef<Path>>,
     ) -> Result<RenderReport> {
         let timeline = Timeline::from_path(&midi)?;
-        self.draw_key = midi.as_ref().to_string_lossy().into_owned();
+        // A file given alone is named by its name without extension, as the command names it.
+        self.draw_key = midi
+            .as_ref()
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default();
         self.render_timeline(&timeline, output, onsets, |_, _| {})
     }
 
@@ -727,12 +747,19 @@ pub fn engine_for(instrument: &Instrument, options: &RenderOptions) -> Result<En
             "the offline engine cannot be used: {reason}"
         ))),
         (EngineChoice::Offline, None) => carla().map(|_| EngineKind::Offline),
+        (EngineChoice::Jack, _) if !options.params.is_empty() => Err(Error::Usage(
+            "plugin parameters are set on the offline engine only (for now)".into(),
+        )),
         (EngineChoice::Jack, _) => Ok(EngineKind::Jack),
+        (EngineChoice::Auto, Some(reason)) if !options.params.is_empty() => Err(Error::Usage(
+            format!("plugin parameters are set on the offline engine only (for now), and {reason}"),
+        )),
         (EngineChoice::Auto, Some(_)) => Ok(EngineKind::Jack),
         (EngineChoice::Auto, None) => match (carla(), instrument) {
             (Ok(_), _) => Ok(EngineKind::Offline),
-            // Only Carla's library hosts a plugin chain.
+            // Only Carla's library hosts a plugin chain, or sets parameters.
             (Err(error), Instrument::Plugins(_)) => Err(error),
+            (Err(error), _) if !options.params.is_empty() => Err(error),
             (Err(error), _) => {
                 tracing::info!(%error, "Carla's library is missing: rendering on JACK");
                 Ok(EngineKind::Jack)

@@ -1,0 +1,222 @@
+//! Plugin settings: a parameter of one plugin of the chain set to a value in its own units
+//! (`--set [N:]PARAM=VALUE`), what Carla sees in a plugin (`pycarla plugin SPEC --json`), and
+//! the values each file was rendered with (the manifest's `params`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// One parameter of one plugin of the chain, set before the first block of every file.
+///
+/// ```
+/// use pycarla::settings::ParameterSetting;
+/// let set: ParameterSetting = "2:Room Size=0.8".parse().unwrap();
+/// assert_eq!((set.plugin, set.parameter.as_str(), set.value), (2, "Room Size", 0.8));
+/// let set: ParameterSetting = "volume=37.5".parse().unwrap();
+/// assert_eq!(set.plugin, 1);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParameterSetting {
+    /// The plugin's 1-based position in the chain (1: the instrument).
+    pub plugin: usize,
+    /// The parameter: its name (any case), its symbol or its 0-based index.
+    pub parameter: String,
+    /// The value, in the parameter's own units.
+    pub value: f64,
+}
+
+impl FromStr for ParameterSetting {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| Error::Usage(format!("parameter setting {text:?}: {why}"));
+        let (target, value) = text
+            .rsplit_once('=')
+            .ok_or_else(|| bad("expected [N:]PARAM=VALUE"))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| bad("the value is not a number"))?;
+        let (plugin, parameter) = match target.split_once(':') {
+            Some((position, parameter)) if position.bytes().all(|b| b.is_ascii_digit()) => {
+                let position: usize = position
+                    .parse()
+                    .map_err(|_| bad("the plugin's position is not a number"))?;
+                (position, parameter)
+            }
+            _ => (1, target),
+        };
+        if plugin == 0 {
+            return Err(bad("plugins are counted from 1 (the instrument)"));
+        }
+        if parameter.trim().is_empty() {
+            return Err(bad("no parameter named"));
+        }
+        Ok(ParameterSetting {
+            plugin,
+            parameter: parameter.trim().to_string(),
+            value,
+        })
+    }
+}
+
+impl fmt::Display for ParameterSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}={}", self.plugin, self.parameter, self.value)
+    }
+}
+
+/// The values one plugin of the chain rendered with: a manifest's `params` entry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PluginParams {
+    /// The plugin as the user named it.
+    pub plugin: String,
+    /// Every parameter set, by name, with the value applied.
+    pub params: BTreeMap<String, f32>,
+    /// The preset loaded (none yet: presets come with a later step).
+    pub preset: Option<String>,
+    /// The state file loaded (none yet).
+    pub state: Option<String>,
+    /// The automation file (none yet).
+    pub automation: Option<String>,
+}
+
+/// What Carla sees in a plugin, as `pycarla plugin SPEC --json` prints it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PluginDescription {
+    /// Its name.
+    pub name: String,
+    /// Its maker.
+    pub maker: String,
+    /// `lv2`, `vst2`, `vst3`, `clap`, `ladspa`, `dssi`, `sf2` or `sfz` (`internal` for
+    /// Carla's own).
+    pub format: String,
+    /// Its label (the URI for LV2).
+    pub label: String,
+    /// Audio inputs.
+    pub audio_ins: u32,
+    /// Audio outputs.
+    pub audio_outs: u32,
+    /// MIDI inputs.
+    pub midi_ins: u32,
+    /// The latency it reports, in frames.
+    pub latency: u32,
+    /// Its input parameters.
+    pub parameters: Vec<ParameterDescription>,
+    /// Its programs (plugin presets; LV2 presets show up here).
+    pub programs: Vec<ProgramDescription>,
+    /// Its MIDI programs (a SoundFont's presets).
+    pub midi_programs: Vec<MidiProgramDescription>,
+}
+
+/// One input parameter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParameterDescription {
+    /// Its 0-based index (what `--set` takes besides the name and symbol).
+    pub index: u32,
+    /// Its name.
+    pub name: String,
+    /// Its symbol (LV2), or empty.
+    pub symbol: String,
+    /// Its lowest value.
+    pub min: f32,
+    /// Its highest value.
+    pub max: f32,
+    /// Its default.
+    pub default: f32,
+    /// Its unit, or empty.
+    pub unit: String,
+}
+
+/// One program.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramDescription {
+    /// Its 0-based index.
+    pub index: u32,
+    /// Its name.
+    pub name: String,
+}
+
+/// One MIDI program.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MidiProgramDescription {
+    /// Its bank.
+    pub bank: u32,
+    /// Its program number.
+    pub program: u32,
+    /// Its name.
+    pub name: String,
+}
+
+impl From<carla_lib::PluginInfo> for PluginDescription {
+    fn from(info: carla_lib::PluginInfo) -> Self {
+        PluginDescription {
+            name: info.name,
+            maker: info.maker,
+            format: info.format.map_or("internal", |f| f.name()).to_string(),
+            label: info.label,
+            audio_ins: info.audio_ins,
+            audio_outs: info.audio_outs,
+            midi_ins: info.midi_ins,
+            latency: info.latency,
+            parameters: info
+                .parameters
+                .into_iter()
+                .filter(|p| p.input)
+                .map(|p| ParameterDescription {
+                    index: p.index,
+                    name: p.name,
+                    symbol: p.symbol,
+                    min: p.min,
+                    max: p.max,
+                    default: p.default,
+                    unit: p.unit,
+                })
+                .collect(),
+            programs: info
+                .programs
+                .into_iter()
+                .enumerate()
+                .map(|(index, name)| ProgramDescription {
+                    index: index as u32,
+                    name,
+                })
+                .collect(),
+            midi_programs: info
+                .midi_programs
+                .into_iter()
+                .map(|p| MidiProgramDescription {
+                    bank: p.bank,
+                    program: p.program,
+                    name: p.name,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_read_position_parameter_and_value() {
+        let set = |text: &str| text.parse::<ParameterSetting>();
+        let plain = set("Volume=50").unwrap();
+        assert_eq!(
+            (plain.plugin, plain.parameter.as_str(), plain.value),
+            (1, "Volume", 50.0)
+        );
+        let second = set("2:3=0.25").unwrap();
+        assert_eq!((second.plugin, second.parameter.as_str()), (2, "3"));
+        // A name with a colon that is not a position stays whole.
+        assert_eq!(set("Mix:Dry=1").unwrap().parameter, "Mix:Dry");
+        for bad in ["Volume", "Volume=loud", "0:Volume=1", "=1", "2:=1"] {
+            assert!(set(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Plugin parameters, proved by the audio they change rather than by the value read back:
+//! DISTRHO Kars' Volume halves its output sample for sample, errors name the plugin, the
+//! parameter and its range before any audio, and `offline::describe` reports what Carla sees.
+//!
+//! Skipped, with a message, where Carla is not installed.
+
+use std::path::Path;
+
+use pycarla::settings::ParameterSetting;
+use pycarla::{EngineChoice, Instrument, RenderOptions, Renderer};
+use pycarla_integration::support::{self, carla_or_skip, midi, read_wav, use_helper};
+
+const KARS_LV2: &str = "http://distrho.sf.net/plugins/Kars";
+
+fn carla() -> bool {
+    use_helper(
+        pycarla::offline::WORKER_EXE_VAR,
+        env!("CARGO_BIN_EXE_pycarla-worker"),
+    );
+    carla_or_skip(pycarla::offline::carla_library()).is_some()
+}
+
+fn kars_with(settings: &[&str]) -> RenderOptions {
+    RenderOptions::default()
+        .engine(EngineChoice::Offline)
+        .params(settings.iter().map(|s| s.parse().unwrap()).collect())
+}
+
+#[test]
+fn kars_volume_at_half_its_default_halves_every_sample() {
+    if !carla() {
+        return;
+    }
+    let dir = support::scratch("pycarla-params-");
+    let render = |name: &str, options: RenderOptions| {
+        let mut renderer =
+            Renderer::new(Instrument::Plugins(vec![KARS_LV2.into()]), options).unwrap();
+        let output = dir.path().join(name);
+        let report = renderer
+            .render_file(midi("test01.mid"), &output, None::<&Path>)
+            .unwrap();
+        (report, read_wav(&output).channels)
+    };
+    let (_, default) = render("default.wav", kars_with(&[]));
+    // By name (any case), by symbol and by index: the same parameter, the same audio.
+    for setting in ["volume=37.5", "Volume=37.5", "2=37.5"] {
+        let (report, half) = render("half.wav", kars_with(&[setting]));
+        let mut compared = 0;
+        for (a, b) in default[0].iter().zip(&half[0]) {
+            assert!(
+                (a * 0.5 - b).abs() <= 1e-6 + 1e-5 * a.abs(),
+                "{setting}: {a} {b}"
+            );
+            compared += usize::from(a.abs() > 1e-3);
+        }
+        assert!(compared > 1000, "{setting}: the render sounds");
+        assert_eq!(report.params.len(), 1);
+        assert_eq!(report.params[0].plugin, KARS_LV2);
+        assert_eq!(report.params[0].params.get("Volume"), Some(&37.5));
+    }
+}
+
+#[test]
+fn a_parameter_unknown_or_out_of_range_is_refused_before_any_audio() {
+    if !carla() {
+        return;
+    }
+    let dir = support::scratch("pycarla-params-");
+    let render = |options: RenderOptions| {
+        let mut renderer =
+            Renderer::new(Instrument::Plugins(vec![KARS_LV2.into()]), options).unwrap();
+        let output = dir.path().join("refused.wav");
+        let error = renderer
+            .render_file(midi("test01.mid"), &output, None::<&Path>)
+            .unwrap_err()
+            .to_string();
+        assert!(!output.exists(), "no output for {error}");
+        error
+    };
+    let error = render(kars_with(&["Volume=1000"]));
+    assert!(
+        error.contains("Volume = 1000 is out of its range 0 to 100 %") && error.contains("Kars"),
+        "{error}"
+    );
+    let error = render(kars_with(&["Loudness=1"]));
+    assert!(
+        error.contains("no parameter \"Loudness\"") && error.contains("Volume (volume)"),
+        "{error}"
+    );
+    let error = render(kars_with(&["2:Volume=1"]));
+    assert!(error.contains("no plugin 2"), "{error}");
+    // Settings are the offline engine's only, for now: JACK says so at once.
+    let jack = RenderOptions::default()
+        .engine(EngineChoice::Jack)
+        .params(vec!["Volume=1".parse::<ParameterSetting>().unwrap()]);
+    let error = Renderer::new(Instrument::Plugins(vec![KARS_LV2.into()]), jack)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("offline engine only"), "{error}");
+}
+
+#[test]
+fn describe_reports_what_carla_sees_in_each_format() {
+    if !carla() {
+        return;
+    }
+    let kars = pycarla::offline::describe(&Instrument::Plugins(vec![KARS_LV2.into()])).unwrap();
+    let kars = &kars[0];
+    assert_eq!((kars.name.as_str(), kars.format.as_str()), ("Kars", "lv2"));
+    assert_eq!((kars.audio_outs, kars.midi_ins, kars.latency), (1, 1, 0));
+    let names: Vec<&str> = kars.parameters.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Sustain", "Release", "Volume"]);
+    let volume = &kars.parameters[2];
+    assert_eq!((volume.min, volume.max, volume.default), (0.0, 100.0, 75.0));
+    assert_eq!(volume.symbol, "volume");
+    // hexter's patches are MIDI programs; FluidR3's presets too, drums in bank 128.
+    let hexter =
+        pycarla::offline::describe(&Instrument::Plugins(vec!["/usr/lib/dssi/hexter.so".into()]))
+            .unwrap();
+    assert!(
+        hexter[0].midi_programs.len() >= 32,
+        "{:?}",
+        hexter[0].midi_programs.len()
+    );
+    let gm = pycarla::offline::describe(&Instrument::SoundFont(
+        "/usr/share/sounds/sf2/FluidR3_GM.sf2".into(),
+    ))
+    .unwrap();
+    assert_eq!(gm[0].format, "sf2");
+    assert!(gm[0].midi_programs.iter().any(|p| p.bank == 128));
+    assert!(
+        gm[0]
+            .midi_programs
+            .iter()
+            .any(|p| (p.bank, p.program) == (0, 0))
+    );
+}
