@@ -325,3 +325,43 @@ fn a_batch_interrupted_by_sigint_resumes_rendering_only_what_is_missing() {
         );
     }
 }
+
+#[test]
+fn stems_metadata_counts_clipped_samples_and_an_integer_format_warns() {
+    if !carla_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    pycarla()
+        .args(["--sf2", GM, "--stems", "channel", "--format", "wav16", "-o"])
+        .arg(&plain)
+        .arg(midi("test01.mid"))
+        .assert()
+        .success();
+    let meta = metadata(&plain);
+    assert_eq!(meta["mix_clipped_samples"], 0);
+    assert!(meta["mix_peak_dbfs"].as_f64().unwrap() < 0.0);
+    for stem in meta["stems"].as_array().unwrap() {
+        assert_eq!(stem["clipped_samples"], 0, "{stem}");
+        assert_eq!(stem["silent_note_ons"], 0, "{stem}");
+        assert!(stem["peak_dbfs"].is_number(), "{stem}");
+    }
+    // 40 dB too loud into 16 bits: counted per file, and said on stderr (not quiet).
+    let loud = dir.path().join("loud");
+    let output = Command::cargo_bin("pycarla")
+        .unwrap()
+        .args(["render", "--engine", "offline", "--tail", "1", "--sf2", GM])
+        .args([
+            "--stems", "channel", "--format", "wav16", "--gain", "40", "-o",
+        ])
+        .arg(&loud)
+        .arg(midi("test01.mid"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+    assert!(stderr.contains("samples clipped"), "{stderr}");
+    let meta = metadata(&loud);
+    assert!(meta["mix_clipped_samples"].as_u64().unwrap() > 0);
+    assert!(meta["mix_peak_dbfs"].as_f64().unwrap() > 0.0);
+}

@@ -135,7 +135,12 @@ pub(crate) fn write_as(
 /// Writes the sample-wise sum of `inputs` (float WAVs at one rate) to `output` as a float WAV
 /// of `channels` channels and `frames` frames: shorter inputs count as silence past their end,
 /// mono inputs count on every channel.
-pub(crate) fn mix(inputs: &[PathBuf], output: &Path, channels: usize, frames: u64) -> Result<()> {
+pub(crate) fn mix(
+    inputs: &[PathBuf],
+    output: &Path,
+    channels: usize,
+    frames: u64,
+) -> Result<rt_core::Recording> {
     let mut readers = inputs
         .iter()
         .map(|path| FloatReader::open(path))
@@ -163,8 +168,7 @@ pub(crate) fn mix(inputs: &[PathBuf], output: &Path, channels: usize, frames: u6
         writer.write(&sum)?;
         written += n as u64;
     }
-    writer.finish(frames, sample_rate)?;
-    Ok(())
+    Ok(writer.finish(frames, sample_rate)?)
 }
 
 fn audio_error(path: &Path, error: hound::Error) -> Error {

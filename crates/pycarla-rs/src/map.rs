@@ -201,10 +201,14 @@ impl InstrumentMap {
         let chain = match rule {
             Some(rule) if rule.chains.len() == 1 => rule.chains[0].clone(),
             Some(rule) => {
-                let name = midi.file_name().map(|n| n.to_string_lossy().into_owned());
-                let draw = crate::seed::mix64(
+                // The seed rule: the file (named as the command names a file given alone), the
+                // part, and what is drawn.
+                let name = midi.file_stem().map(|n| n.to_string_lossy().into_owned());
+                let draw = crate::seed::draw(
                     seed,
-                    &format!("{}\0{}", name.unwrap_or_default(), group.key.label()),
+                    &name.unwrap_or_default(),
+                    &group.key.label(),
+                    "choose",
                 );
                 rule.chains[(draw % rule.chains.len() as u64) as usize].clone()
             }

@@ -83,6 +83,10 @@ pub struct StemsReport {
     pub mix: String,
     /// The mix's gain in dB when normalised.
     pub mix_gain_db: Option<f64>,
+    /// Samples at or beyond full scale in the mix's file.
+    pub mix_clipped_samples: u64,
+    /// The mix's peak in dBFS (`null` for silence).
+    pub mix_peak_dbfs: Option<f64>,
     /// The loudness every file was normalised to, in LUFS.
     pub normalize_lufs: Option<f64>,
     /// The seed choices were drawn with (with a map).
@@ -121,6 +125,12 @@ pub struct Stem {
     pub map_rule_line: Option<usize>,
     /// Its gain in dB when normalised.
     pub gain_db: Option<f64>,
+    /// Samples at or beyond full scale in its file.
+    pub clipped_samples: u64,
+    /// Its peak in dBFS (`null` for silence).
+    pub peak_dbfs: Option<f64>,
+    /// Note-ons of the part that made no sound (see `crate::check`).
+    pub silent_note_ons: u64,
 }
 
 /// Renders the stems and mix of `midi` into the directory `dir` (see the module docs).
@@ -167,7 +177,11 @@ pub fn render_stems(
             })
             .collect()
     };
-    let reports = render_all(&renders, &float, jobs)?;
+    let input = midi
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let reports = render_all(&renders, &float, jobs, &input)?;
     let frames = reports.iter().map(|r| r.frames).max().unwrap_or(0);
     let channels = reports.iter().map(|r| r.channels).max().unwrap_or(2);
     let engine = reports.first().map_or(EngineKind::Offline, |r| r.engine);
@@ -176,11 +190,19 @@ pub fn render_stems(
     let extension = format.extension();
     let floats: Vec<PathBuf> = renders.iter().map(|(_, _, path)| path.clone()).collect();
     let mix_float = staging.join("mix.f32.wav");
-    if !parts.is_empty() {
-        finish::mix(&floats, &mix_float, channels, frames)?;
-    }
+    let mixed = if parts.is_empty() {
+        rt_core::Recording::default()
+    } else {
+        finish::mix(&floats, &mix_float, channels, frames)?
+    };
     let shapes: Vec<(u64, usize)> = reports.iter().map(|r| (r.frames, r.channels)).collect();
-    let finish_one = |float: &Path, name: &str, shape: (u64, usize)| -> Result<Option<f64>> {
+    // What each file finally holds: the render's (or the mix's) own figures, or the second
+    // pass's when it re-encodes.
+    let finish_one = |float: &Path,
+                      name: &str,
+                      shape: (u64, usize),
+                      rendered: Written|
+     -> Result<(Option<f64>, Written)> {
         let gain = options
             .normalize
             .map(|target| finish::gain_to(float, target))
@@ -190,18 +212,28 @@ pub fn render_stems(
         {
             // Already what was asked for: no second pass.
             std::fs::rename(float, &path).map_err(|source| io(&path, source))?;
-            return Ok(None);
+            return Ok((None, rendered));
         }
-        finish::write_as(float, &path, format, gain.unwrap_or(0.0), channels, frames)?;
+        let written =
+            finish::write_as(float, &path, format, gain.unwrap_or(0.0), channels, frames)?;
         std::fs::remove_file(float).map_err(|source| io(float, source))?;
-        Ok(gain)
+        Ok((gain, Written::of(&written)))
     };
     let mut stem_entries = Vec::new();
-    for ((part, float), shape) in parts.iter().zip(&floats).zip(&shapes) {
-        let gain_db = finish_one(float, &part.name, *shape)?;
-        stem_entries.push(part.entry(&timeline, extension, gain_db));
+    for (((part, float), shape), report) in parts.iter().zip(&floats).zip(&shapes).zip(&reports) {
+        let (gain_db, written) = finish_one(float, &part.name, *shape, Written::of_report(report))?;
+        written.warn_if_clipped(format, &part.name);
+        stem_entries.push(part.entry(
+            &timeline,
+            extension,
+            gain_db,
+            written,
+            report.silent_note_ons,
+        ));
     }
-    let mix_gain_db = finish_one(&mix_float, "mix", (frames, channels))?;
+    let (mix_gain_db, mix_written) =
+        finish_one(&mix_float, "mix", (frames, channels), Written::of(&mixed))?;
+    mix_written.warn_if_clipped(format, "mix");
 
     let report = StemsReport {
         midi: midi.to_path_buf(),
@@ -217,6 +249,8 @@ pub fn render_stems(
         format: format_name(format),
         mix: format!("mix.{extension}"),
         mix_gain_db,
+        mix_clipped_samples: mix_written.clipped,
+        mix_peak_dbfs: mix_written.peak_dbfs(),
         normalize_lufs: options.normalize,
         seed: stems.map.as_ref().map(|_| stems.seed),
         map: stems.map.as_ref().map(|map| map.path().to_path_buf()),
@@ -288,7 +322,14 @@ impl Part {
         }
     }
 
-    fn entry(&self, timeline: &Timeline, extension: &str, gain_db: Option<f64>) -> Stem {
+    fn entry(
+        &self,
+        timeline: &Timeline,
+        extension: &str,
+        gain_db: Option<f64>,
+        written: Written,
+        silent_note_ons: u64,
+    ) -> Stem {
         Stem {
             file: format!("{}.{extension}", self.name),
             group: self.group.key.label(),
@@ -305,6 +346,46 @@ impl Part {
                 .collect(),
             map_rule_line: self.rule_line,
             gain_db,
+            clipped_samples: written.clipped,
+            peak_dbfs: written.peak_dbfs(),
+            silent_note_ons,
+        }
+    }
+}
+
+/// What a file finally holds: its samples at or beyond full scale and its peak.
+#[derive(Clone, Copy, Debug)]
+struct Written {
+    clipped: u64,
+    peak: f32,
+}
+
+impl Written {
+    fn of(recording: &rt_core::Recording) -> Written {
+        Written {
+            clipped: recording.clipped,
+            peak: recording.peak,
+        }
+    }
+
+    fn of_report(report: &RenderReport) -> Written {
+        Written {
+            clipped: report.clipped_samples,
+            peak: report.peak,
+        }
+    }
+
+    fn peak_dbfs(self) -> Option<f64> {
+        Some(20.0 * f64::from(self.peak).log10()).filter(|db| db.is_finite())
+    }
+
+    fn warn_if_clipped(self, format: rt_core::AudioFormat, file: &str) {
+        if self.clipped > 0 && format.clips() {
+            tracing::warn!(
+                file,
+                clipped_samples = self.clipped,
+                "samples clipped at full scale in the file written (lower the gain, or write 32-bit float, which keeps them)"
+            );
         }
     }
 }
@@ -315,6 +396,7 @@ fn render_all(
     renders: &[(&Timeline, Instrument, PathBuf)],
     options: &RenderOptions,
     jobs: usize,
+    input: &str,
 ) -> Result<Vec<RenderReport>> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<RenderReport>>>> =
@@ -332,6 +414,14 @@ fn render_all(
                     let (timeline, instrument, output) = &renders[index];
                     let result =
                         renderer_for(&mut renderers, instrument, options).and_then(|renderer| {
+                            // The seed rule: this file, this part (the stem's file name).
+                            renderer.set_draw_key(input);
+                            renderer.set_draw_part(
+                                output
+                                    .file_name()
+                                    .map(|name| name.to_string_lossy().replace(".f32.wav", ""))
+                                    .unwrap_or_default(),
+                            );
                             renderer.render_timeline(timeline, output, None::<&Path>, |_, _| {})
                         });
                     if result.is_err() {

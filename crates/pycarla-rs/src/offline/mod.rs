@@ -153,7 +153,7 @@ impl OfflineRenderer {
         &mut self,
         timeline: &Timeline,
         output: &Path,
-        draw_key: &str,
+        (draw_key, draw_part): (&str, &str),
         on_tick: &mut dyn FnMut(u64, u64),
     ) -> Result<RenderReport> {
         let sr = self.options.sample_rate;
@@ -178,7 +178,7 @@ impl OfflineRenderer {
             }),
             output: partial.clone(),
             format: self.options.format.into(),
-            libc_seed: crate::seed::draw(self.options.seed, draw_key, "", "libc"),
+            libc_seed: crate::seed::draw(self.options.seed, draw_key, draw_part, "libc"),
             settings: self.options.params.clone(),
             describe: false,
         };

@@ -429,6 +429,8 @@ pub struct Renderer {
     /// root without extension, as [`Renderer::set_draw_key`] was told, else the name
     /// `render_file` was given, without extension).
     draw_key: String,
+    /// The part being rendered, for the seed rule (a stem's key; empty for the whole file).
+    draw_part: String,
 }
 
 #[derive(Debug)]
@@ -486,6 +488,7 @@ impl Renderer {
             retries,
             tail,
             draw_key: String::new(),
+            draw_part: String::new(),
         })
     }
 
@@ -538,11 +541,12 @@ impl Renderer {
     ) -> Result<RenderReport> {
         let timeline = Timeline::from_path(&midi)?;
         // A file given alone is named by its name without extension, as the command names it.
-        self.draw_key = midi
-            .as_ref()
-            .file_stem()
-            .map(|stem| stem.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        self.set_draw_key(
+            midi.as_ref()
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
         self.render_timeline(&timeline, output, onsets, |_, _| {})
     }
 
@@ -551,6 +555,12 @@ impl Renderer {
     /// different values and a file draws the same whatever else the batch holds.
     pub fn set_draw_key(&mut self, key: impl Into<String>) {
         self.draw_key = key.into();
+        self.draw_part.clear();
+    }
+
+    /// Names the part of the file being rendered next, for the seed rule (a stem's key).
+    pub fn set_draw_part(&mut self, part: impl Into<String>) {
+        self.draw_part = part.into();
     }
 
     /// Renders a timeline (a parsed file, or [`smf::Note::timeline`]); `on_tick(written,
@@ -571,7 +581,8 @@ impl Renderer {
             attempts += 1;
             let attempt = match &mut self.engine {
                 Engine::Offline(offline) => {
-                    offline.attempt(timeline, output, &self.draw_key, &mut on_tick)
+                    let draw = (self.draw_key.as_str(), self.draw_part.as_str());
+                    offline.attempt(timeline, output, draw, &mut on_tick)
                 }
                 Engine::Jack(jack) => jack.attempt(timeline, output, &mut on_tick),
             };
