@@ -154,6 +154,10 @@ pub struct OutputArgs {
     /// Seconds the synth host may take to become ready.
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
     pub ready_timeout: f64,
+    /// Offline: fail a file whose plugin finishes no block for this many seconds (a plugin
+    /// that never returns from its processing); retryable with --retries.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub stall_timeout: f64,
     /// Only errors on stderr.
     #[arg(short, long)]
     pub quiet: bool,

@@ -414,6 +414,17 @@ pub fn setup(
         .server(instrument.server.clone())
         .retries(out.retries)
         .timeout(None)
+        .stall_timeout(
+            std::time::Duration::try_from_secs_f64(out.stall_timeout)
+                .ok()
+                .filter(|timeout| !timeout.is_zero())
+                .ok_or_else(|| {
+                    format!(
+                        "--stall-timeout {}: expected seconds > 0",
+                        out.stall_timeout
+                    )
+                })?,
+        )
         .ready_timeout(
             std::time::Duration::try_from_secs_f64(out.ready_timeout).map_err(|_| {
                 format!(

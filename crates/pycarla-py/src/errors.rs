@@ -16,7 +16,10 @@ fn class_name(error: &pycarla::Error) -> &'static str {
         Error::PluginCrashed { .. } => "PluginCrashedError",
         Error::HostDied { .. } => "HostDiedError",
         Error::Realtime(_) | Error::Process(_) => "JackError",
-        Error::Silent { .. } | Error::Short { .. } => "RenderCheckError",
+        Error::Silent { .. } | Error::Short { .. } | Error::NotesMadeNoSound { .. } => {
+            "RenderCheckError"
+        }
+        Error::PluginStalled { .. } => "PluginCrashedError",
         Error::Worker { .. } => "WorkerError",
         Error::Io { .. } => "RenderIOError",
         Error::Fetch(_) => "DownloadError",

@@ -79,6 +79,7 @@ pub struct Settings {
     pub seed: u64,
     /// `{"[N:]PARAM": value}`: the CLI's `--set`.
     pub params: Option<std::collections::BTreeMap<String, f64>>,
+    pub stall_timeout: f64,
 }
 
 impl Settings {
@@ -112,6 +113,7 @@ impl Settings {
             gain: options.or("gain", 0.0)?,
             seed: options.or("seed", 0)?,
             params: options.optional("params")?,
+            stall_timeout: options.or("stall_timeout", 10.0)?,
         };
         options.finish()?;
         Ok(settings)
@@ -235,6 +237,7 @@ impl Settings {
             .keep_instrument_state(self.keep_state)
             .gain(self.gain)
             .seed(self.seed)
+            .stall_timeout(seconds("stall_timeout", self.stall_timeout)?)
             .params(
                 self.params
                     .unwrap_or_default()

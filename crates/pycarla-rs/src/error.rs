@@ -78,6 +78,21 @@ pub enum Error {
         /// Silent note-ons in the whole file.
         count: u64,
     },
+    /// An offline render stopped making progress: no block finished for `seconds` (a plugin
+    /// that never returns from its processing). The worker was killed.
+    #[error(
+        "{chain} stopped making progress: no block finished for {seconds:.1} s after {done_frames} frames (the worker, pid {pid}, was killed)"
+    )]
+    PluginStalled {
+        /// The plugins, as the user named them.
+        chain: String,
+        /// How long nothing came.
+        seconds: f64,
+        /// Frames written before.
+        done_frames: u64,
+        /// The worker's process id.
+        pid: u32,
+    },
     /// The render is shorter than the length asked for.
     #[error("the render has {frames} frames, {expected} were asked for (left as {})", output.display())]
     Short {
@@ -145,6 +160,7 @@ impl Error {
                 | Error::PluginCrashed { .. }
                 | Error::Silent { .. }
                 | Error::NotesMadeNoSound { .. }
+                | Error::PluginStalled { .. }
                 | Error::Short { .. }
                 | Error::Realtime(
                     rt_core::Error::ClientGone { .. }

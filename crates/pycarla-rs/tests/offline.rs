@@ -402,3 +402,51 @@ fn every_common_sample_rate_renders_exact_lengths_and_onsets() {
         );
     }
 }
+
+#[test]
+fn a_plugin_that_stops_making_progress_fails_its_file_within_the_stall_timeout() {
+    if !carla() {
+        return;
+    }
+    let dir = scratch();
+    let options = offline(Some(64)).stall_timeout(std::time::Duration::from_secs(1));
+    let mut renderer = Renderer::new(Instrument::SoundFont(FLUID_GM.into()), options).unwrap();
+    let worker = renderer.worker_pid().expect("a worker");
+    // A plugin that never returns from its processing, as its worker sees it: the worker
+    // stops mid-render (SIGSTOP), once it has rendered for a while.
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        kill(worker, libc::SIGSTOP);
+    });
+    let started = std::time::Instant::now();
+    let error = renderer
+        .render_file(
+            midi("test03.mid"),
+            dir.path().join("stalled.wav"),
+            None::<&Path>,
+        )
+        .unwrap_err();
+    stopper.join().unwrap();
+    assert!(
+        matches!(error, Error::PluginStalled { .. }) && error.is_retryable(),
+        "{error}"
+    );
+    // Within a second or so of the last block, not the whole render's 60 s + 10x timeout.
+    assert!(
+        started.elapsed().as_secs_f64() < 4.0,
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        eventually(5.0, || !support::alive(worker)),
+        "the stopped worker was killed"
+    );
+    // The next file gets a new worker and renders.
+    renderer
+        .render_file(
+            midi("test01.mid"),
+            dir.path().join("next.wav"),
+            None::<&Path>,
+        )
+        .unwrap();
+}

@@ -42,6 +42,7 @@ class _RenderOptions(TypedDict, total=False):
     gain: float  # 0.0: dB before clipping is counted and the samples are written
     seed: int  # 0: the seed rule's seed
     params: Optional[Dict[str, float]]  # None: {"[N:]PARAM": value}, the CLI's --set
+    stall_timeout: float  # 10.0: offline, seconds without a finished block before a file fails
 
 __version__: str
 

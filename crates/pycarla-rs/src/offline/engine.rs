@@ -185,6 +185,8 @@ pub fn render(
     let (mut processed, mut written, mut cursor, mut quiet_run) = (0u64, 0u64, 0usize, 0u64);
     let mut checkpoint = Instant::now();
     seed_c_generators(job.libc_seed);
+    // Rendering starts: from now on the caller expects a line at least every checkpoint.
+    report(0, job.total);
     while processed < end {
         let n = (end - processed).min(block as u64) as u32;
         let due = schedule::due(schedule.frames(), cursor, processed, n);

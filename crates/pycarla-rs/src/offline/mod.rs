@@ -191,7 +191,7 @@ impl OfflineRenderer {
             &job,
             &self.label,
             self.options.interrupt.as_deref(),
-            timeout,
+            (timeout, Some(self.options.stall_timeout)),
             on_tick,
         );
         let done = match rendered {

@@ -197,15 +197,17 @@ impl Worker {
     /// Renders `job`, calling `on_tick(done, total)` as it goes. Ends early, killing the
     /// worker, when `interrupt` is set or `timeout` passes; a worker that dies fails the job
     /// with its signal and last output (and must be replaced).
+    /// `limits` are the whole render's timeout and, once it renders, the longest wait for the
+    /// next block (`None`: no such limit).
     pub fn render(
         &mut self,
         job: &Job,
         chain: &str,
         interrupt: Option<&AtomicBool>,
-        timeout: Duration,
+        limits: (Duration, Option<Duration>),
         on_tick: &mut dyn FnMut(u64, u64),
     ) -> Result<Done> {
-        match self.exchange(job, chain, interrupt, timeout, on_tick)? {
+        match self.exchange(job, chain, interrupt, limits, on_tick)? {
             Reply::Done(done) => Ok(done),
             _ => Err(Error::Worker {
                 message: "the worker answered a render with something else".into(),
@@ -224,7 +226,7 @@ impl Worker {
             describe: true,
             ..job.clone()
         };
-        match self.exchange(&job, chain, None, timeout, &mut |_, _| {})? {
+        match self.exchange(&job, chain, None, (timeout, None), &mut |_, _| {})? {
             Reply::Described(plugins) => Ok(plugins),
             _ => Err(Error::Worker {
                 message: "the worker answered a description with something else".into(),
@@ -238,7 +240,7 @@ impl Worker {
         job: &Job,
         chain: &str,
         interrupt: Option<&AtomicBool>,
-        timeout: Duration,
+        (timeout, stall): (Duration, Option<Duration>),
         on_tick: &mut dyn FnMut(u64, u64),
     ) -> Result<Reply> {
         let mut line = serde_json::to_string(job).expect("jobs serialise");
@@ -253,7 +255,22 @@ impl Worker {
         }
         let deadline = Instant::now() + timeout;
         let mut done_frames = 0;
+        // Set once the worker renders (its first progress line): loading is bounded by the
+        // whole render's timeout alone, since a large SoundFont may take its time.
+        let mut last_block: Option<Instant> = None;
         loop {
+            if let (Some(stall), Some(last)) = (stall, last_block)
+                && last.elapsed() > stall
+            {
+                let seconds = last.elapsed().as_secs_f64();
+                self.kill();
+                return Err(Error::PluginStalled {
+                    chain: chain.to_string(),
+                    seconds,
+                    done_frames,
+                    pid: self.child.id(),
+                });
+            }
             if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
                 self.kill();
                 return Err(rt_core::Error::Interrupted { done_frames }.into());
@@ -270,6 +287,7 @@ impl Worker {
             match self.replies.recv_timeout(POLL) {
                 Ok(Reply::Progress { done, total }) => {
                     done_frames = done;
+                    last_block = Some(Instant::now());
                     on_tick(done, total);
                 }
                 Ok(Reply::Failed(failure)) => return Err(failure_error(failure, chain)),

@@ -138,9 +138,20 @@ pub struct RenderOptions {
     /// engine): a parameter unknown to the plugin, or a value out of its range, refuses the
     /// file before any audio, naming the plugin, the parameter and its range.
     pub params: Vec<crate::settings::ParameterSetting>,
+    /// How long an offline render may go without finishing a block before it fails as stalled
+    /// (a plugin that never returns from its processing): default 10 s. The JACK engine's own
+    /// stall detection stays at `rt_core::STALL_TIMEOUT` (5 s: a freewheeling jackd runs on
+    /// without a client after 10 s).
+    pub stall_timeout: Duration,
 }
 
 impl RenderOptions {
+    /// Sets [`RenderOptions::stall_timeout`].
+    pub fn stall_timeout(mut self, stall_timeout: Duration) -> Self {
+        self.stall_timeout = stall_timeout;
+        self
+    }
+
     /// Sets [`RenderOptions::params`].
     pub fn params(mut self, params: Vec<crate::settings::ParameterSetting>) -> Self {
         self.params = params;
@@ -264,6 +275,7 @@ impl Default for RenderOptions {
             seed: 0,
             gain_db: 0.0,
             params: Vec::new(),
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
         }
     }
 }
@@ -648,6 +660,9 @@ impl Renderer {
         }
     }
 }
+
+/// [`RenderOptions::stall_timeout`]'s default.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The file's system-exclusive messages.
 pub(crate) fn sysex_count(timeline: &Timeline) -> u64 {
