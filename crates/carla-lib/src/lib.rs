@@ -20,6 +20,7 @@ mod host;
 pub mod installs;
 mod library;
 mod loader;
+pub mod lv2_bundle;
 mod plugin;
 pub mod plugin_info;
 pub mod standalone;

@@ -164,6 +164,29 @@ impl PluginSpec {
         if rest.is_empty() {
             return Err(bad("empty plugin description"));
         }
+        // An LV2 bundle directory, `DIR.lv2` or `DIR.lv2#URI` (the URI, which may hold `#`
+        // itself, is everything after the first `#` that follows `.lv2`).
+        if let Some(end) = rest.find(".lv2").map(|at| at + ".lv2".len())
+            && (rest.len() == end || rest[end..].starts_with('#') || rest[end..] == *"/")
+            && !rest[..end].contains("://")
+        {
+            if prefix.is_some_and(|f| f != Format::Lv2) {
+                return Err(bad("an .lv2 bundle holds LV2 plugins"));
+            }
+            let label = rest[end..]
+                .strip_prefix('#')
+                .map(str::to_string)
+                .filter(|uri| !uri.is_empty());
+            if rest[end..].starts_with('#') && label.is_none() {
+                return Err(bad("empty URI after `#`"));
+            }
+            return Ok(PluginSpec {
+                spec: spec.to_string(),
+                format: Some(Format::Lv2),
+                target: rest[..end].to_string(),
+                label,
+            });
+        }
         let is_uri = rest.contains("://") || rest.starts_with("urn:");
         if is_uri || prefix == Some(Format::Lv2) {
             if prefix.is_some_and(|f| f != Format::Lv2) {
@@ -198,7 +221,7 @@ impl PluginSpec {
             _ if prefix.is_some() => None,
             _ => {
                 return Err(bad(
-                    "not an LV2 URI, .so (VST2, LADSPA, DSSI), .vst3, .clap, .sf2/.sf3 or .sfz; a TYPE: prefix (lv2, vst2, vst3, clap, ladspa, dssi, sf2, sfz) names the format",
+                    "not an LV2 URI or .lv2 bundle, .so (VST2, LADSPA, DSSI), .vst3, .clap, .sf2/.sf3 or .sfz; a TYPE: prefix (lv2, vst2, vst3, clap, ladspa, dssi, sf2, sfz) names the format",
                 ));
             }
         };
@@ -222,10 +245,15 @@ impl PluginSpec {
             reason,
         };
         if self.format == Some(Format::Lv2) {
+            let uri = if self.target.ends_with(".lv2") {
+                self.bundle_uri().map_err(bad)?
+            } else {
+                self.target.clone()
+            };
             return Ok(Plugin {
                 format: Format::Lv2,
                 filename: PathBuf::new(),
-                label: self.target.clone(),
+                label: uri,
                 name: self.spec.clone(),
             });
         }
@@ -269,6 +297,33 @@ impl PluginSpec {
             label,
             name: self.spec.clone(),
         })
+    }
+}
+
+impl PluginSpec {
+    /// The URI of the plugin an LV2 bundle directory holds: the one after `#`, which the
+    /// bundle must declare, or its only plugin.
+    fn bundle_uri(&self) -> std::result::Result<String, String> {
+        let bundle = Path::new(&self.target);
+        let declared = crate::lv2_bundle::plugin_uris(bundle)
+            .map_err(|e| format!("cannot read {}/manifest.ttl: {e}", bundle.display()))?;
+        match (&self.label, declared.as_slice()) {
+            (Some(uri), _) if declared.contains(uri) => Ok(uri.clone()),
+            (Some(uri), _) => Err(format!(
+                "{} declares no plugin {uri} (it declares: {})",
+                bundle.display(),
+                declared.join(", ")
+            )),
+            (None, [only]) => Ok(only.clone()),
+            (None, []) => Err(format!("{} declares no plugin", bundle.display())),
+            (None, many) => Err(format!(
+                "{} holds {} plugins: name one as {}#URI (one of: {})",
+                bundle.display(),
+                many.len(),
+                bundle.display(),
+                many.join(", ")
+            )),
+        }
     }
 }
 
@@ -392,6 +447,33 @@ fn keep_loaded(library: libloading::Library) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lv2_bundles_name_their_plugin_by_the_uri_after_the_first_hash() {
+        let bundle = PluginSpec::parse("/usr/lib/lv2/mda.lv2").unwrap();
+        assert_eq!(
+            (
+                bundle.format,
+                bundle.target.as_str(),
+                bundle.label.as_deref()
+            ),
+            (Some(Format::Lv2), "/usr/lib/lv2/mda.lv2", None)
+        );
+        let one =
+            PluginSpec::parse("/x/nodelay.lv2#http://gareus.org/oss/lv2/nodelay#micro").unwrap();
+        assert_eq!(
+            (one.target.as_str(), one.label.as_deref()),
+            (
+                "/x/nodelay.lv2",
+                Some("http://gareus.org/oss/lv2/nodelay#micro")
+            )
+        );
+        assert!(PluginSpec::parse("/x/a.lv2#").is_err());
+        assert!(PluginSpec::parse("vst3:/x/a.lv2").is_err());
+        // A URI is not a bundle, whatever it holds.
+        let uri = PluginSpec::parse("http://x.org/a.lv2#b").unwrap();
+        assert_eq!(uri.target, "http://x.org/a.lv2#b");
+    }
 
     #[test]
     fn descriptions_name_their_format() {

@@ -156,3 +156,42 @@ fn plugin_says_what_carla_sees_and_set_is_recorded_in_the_manifest() {
         ));
     assert!(!dir.path().join("x.wav").exists());
 }
+
+#[test]
+fn an_lv2_bundle_directory_plays_the_plugin_it_declares() {
+    if !carla_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let render = |spec: &str, name: &str| {
+        let wav = dir.path().join(name);
+        pycarla()
+            .args(["render", "-q", "--plugin", spec, "-o"])
+            .arg(&wav)
+            .arg(midi("test01.mid"))
+            .assert()
+            .success();
+        read_wav(&wav).channels
+    };
+    // Kars by its URI and by its bundle: the same plugin, the same seed, the same samples.
+    assert_eq!(
+        render("http://distrho.sf.net/plugins/Kars", "uri.wav"),
+        render("/usr/lib/lv2/Kars.lv2", "bundle.wav")
+    );
+    // A bundle of several plugins takes `#URI`, and says which it holds when not given one.
+    render(
+        "/usr/lib/lv2/mda.lv2#http://drobilla.net/plugins/mda/Piano",
+        "piano.wav",
+    );
+    pycarla()
+        .args(["render", "-q", "--plugin", "/usr/lib/lv2/mda.lv2", "-o"])
+        .arg(dir.path().join("x.wav"))
+        .arg(midi("test01.mid"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("plugins: name one as /usr/lib/lv2/mda.lv2#URI").and(
+                predicate::str::contains("http://drobilla.net/plugins/mda/Piano"),
+            ),
+        );
+}
