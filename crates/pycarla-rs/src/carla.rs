@@ -42,10 +42,33 @@ pub fn carla_for(formats: &[Format]) -> Result<CarlaInstall> {
             hint: format!("{searched}; {INSTALL_HINT}"),
         });
     }
-    carla_lib::installs::choose(&installs, formats).map_err(|error| Error::Missing {
-        program: "Carla".into(),
-        hint: format!("{error}; {INSTALL_HINT}"),
-    })
+    let chosen =
+        carla_lib::installs::choose(&installs, formats).map_err(|error| Error::Missing {
+            program: "Carla".into(),
+            hint: format!("{error}; {INSTALL_HINT}"),
+        })?;
+    // Once per Carla and process: the choice is made again for every renderer.
+    static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let first_time = || {
+        let mut warned = WARNED.lock().unwrap_or_else(|p| p.into_inner());
+        let new = !warned.contains(&chosen.library);
+        if new {
+            warned.push(chosen.library.clone());
+        }
+        new
+    };
+    if formats.contains(&Format::Vst3)
+        && chosen
+            .version
+            .is_some_and(|version| version < carla_lib::installs::VST3_COMPLETE)
+        && first_time()
+    {
+        tracing::warn!(
+            carla = %chosen.describe(),
+            "this Carla's VST3 host drops MIDI controllers and cannot restore a plugin's state; a Carla 2.6 build hosts them"
+        );
+    }
+    Ok(chosen)
 }
 
 /// The first usable Carla's host library (any format).
