@@ -223,8 +223,9 @@ fn render_killing_the_worker(
         &smf::Timeline::from_path(midi("test03.mid")).unwrap(),
         output,
         None::<&Path>,
-        |_, _| {
-            if !killed {
+        |done, _| {
+            // Mid-render: once some audio is written (the first progress line comes at 0).
+            if !killed && done > 0 {
                 kill(pid, libc::SIGKILL);
                 killed = true;
             }
