@@ -9,8 +9,10 @@ use crate::ffi;
 use crate::host::{Host, string};
 use crate::plugin::Format;
 
-/// One parameter of a plugin.
+/// One parameter of a plugin. Serialized (feature `serde`) as `pycarla plugin --json` lists a
+/// parameter: its index, name, symbol, range, default and unit.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ParameterInfo {
     /// Its index among the plugin's parameters, 0-based (Carla's parameter id).
     pub index: u32,
@@ -27,13 +29,22 @@ pub struct ParameterInfo {
     /// Its unit, or empty.
     pub unit: String,
     /// Whether it is an input (set by the host) rather than an output (a meter).
+    #[cfg_attr(feature = "serde", serde(skip_serializing, default = "yes"))]
     pub input: bool,
     /// Whether the plugin lets the host automate it.
+    #[cfg_attr(feature = "serde", serde(skip_serializing, default = "yes"))]
     pub automatable: bool,
+}
+
+/// Serialized parameters are the input parameters a host sets.
+#[cfg(feature = "serde")]
+fn yes() -> bool {
+    true
 }
 
 /// A MIDI program (bank and program number) of a plugin: a SoundFont's presets.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MidiProgram {
     /// Its bank.
     pub bank: u32,

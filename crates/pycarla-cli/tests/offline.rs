@@ -10,6 +10,18 @@ fn pycarla() -> Command {
     Command::cargo_bin("pycarla").expect("binary")
 }
 
+/// `pycarla render -q ARGS… -o DIR/x.wav test01.mid`, which must fail on one line (exit 1).
+fn refused(args: &[&str], dir: &std::path::Path) -> assert_cmd::assert::Assert {
+    pycarla()
+        .args(["render", "-q"])
+        .args(args)
+        .arg("-o")
+        .arg(dir.join("x.wav"))
+        .arg(midi("test01.mid"))
+        .assert()
+        .code(1)
+}
+
 #[test]
 fn a_parallel_batch_gives_each_file_the_samples_it_has_alone() {
     if !carla_installed() {
@@ -44,22 +56,9 @@ fn an_effect_given_as_the_instrument_fails_on_one_line() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    pycarla()
-        .args([
-            "render",
-            "-q",
-            "--plugin",
-            "/usr/lib/ladspa/MVerb-ladspa.so",
-            "-o",
-        ])
-        .arg(dir.path().join("x.wav"))
-        .arg(midi("test01.mid"))
-        .assert()
-        .code(1)
-        .stderr(
-            predicate::str::contains("has no MIDI input")
-                .and(predicate::str::contains("\n").count(1)),
-        );
+    refused(&["--plugin", "/usr/lib/ladspa/MVerb-ladspa.so"], dir.path()).stderr(
+        predicate::str::contains("has no MIDI input").and(predicate::str::contains("\n").count(1)),
+    );
     assert!(!dir.path().join("x.wav").exists());
 }
 
@@ -137,23 +136,9 @@ fn plugin_says_what_carla_sees_and_set_is_recorded_in_the_manifest() {
     assert_eq!(line["params"][0]["plugin"], kars);
     assert_eq!(line["params"][0]["params"]["Volume"], 50.0);
     // Out of range: one line naming the plugin, the parameter and its range; no audio.
-    pycarla()
-        .args([
-            "render",
-            "-q",
-            "--plugin",
-            kars,
-            "--set",
-            "Volume=101",
-            "-o",
-        ])
-        .arg(dir.path().join("x.wav"))
-        .arg(midi("test01.mid"))
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "Volume = 101 is out of its range 0 to 100 %",
-        ));
+    refused(&["--plugin", kars, "--set", "Volume=101"], dir.path()).stderr(
+        predicate::str::contains("Volume = 101 is out of its range 0 to 100 %"),
+    );
     assert!(!dir.path().join("x.wav").exists());
 }
 
@@ -183,15 +168,9 @@ fn an_lv2_bundle_directory_plays_the_plugin_it_declares() {
         "/usr/lib/lv2/mda.lv2#http://drobilla.net/plugins/mda/Piano",
         "piano.wav",
     );
-    pycarla()
-        .args(["render", "-q", "--plugin", "/usr/lib/lv2/mda.lv2", "-o"])
-        .arg(dir.path().join("x.wav"))
-        .arg(midi("test01.mid"))
-        .assert()
-        .code(1)
-        .stderr(
-            predicate::str::contains("plugins: name one as /usr/lib/lv2/mda.lv2#URI").and(
-                predicate::str::contains("http://drobilla.net/plugins/mda/Piano"),
-            ),
-        );
+    refused(&["--plugin", "/usr/lib/lv2/mda.lv2"], dir.path()).stderr(
+        predicate::str::contains("plugins: name one as /usr/lib/lv2/mda.lv2#URI").and(
+            predicate::str::contains("http://drobilla.net/plugins/mda/Piano"),
+        ),
+    );
 }

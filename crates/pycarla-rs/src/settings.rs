@@ -106,30 +106,11 @@ pub struct PluginDescription {
     /// The latency it reports, in frames.
     pub latency: u32,
     /// Its input parameters.
-    pub parameters: Vec<ParameterDescription>,
+    pub parameters: Vec<carla_lib::ParameterInfo>,
     /// Its programs (plugin presets; LV2 presets show up here).
     pub programs: Vec<ProgramDescription>,
     /// Its MIDI programs (a SoundFont's presets).
-    pub midi_programs: Vec<MidiProgramDescription>,
-}
-
-/// One input parameter.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ParameterDescription {
-    /// Its 0-based index (what `--set` takes besides the name and symbol).
-    pub index: u32,
-    /// Its name.
-    pub name: String,
-    /// Its symbol (LV2), or empty.
-    pub symbol: String,
-    /// Its lowest value.
-    pub min: f32,
-    /// Its highest value.
-    pub max: f32,
-    /// Its default.
-    pub default: f32,
-    /// Its unit, or empty.
-    pub unit: String,
+    pub midi_programs: Vec<carla_lib::MidiProgram>,
 }
 
 /// One program.
@@ -137,17 +118,6 @@ pub struct ParameterDescription {
 pub struct ProgramDescription {
     /// Its 0-based index.
     pub index: u32,
-    /// Its name.
-    pub name: String,
-}
-
-/// One MIDI program.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MidiProgramDescription {
-    /// Its bank.
-    pub bank: u32,
-    /// Its program number.
-    pub program: u32,
     /// Its name.
     pub name: String,
 }
@@ -163,20 +133,7 @@ impl From<carla_lib::PluginInfo> for PluginDescription {
             audio_outs: info.audio_outs,
             midi_ins: info.midi_ins,
             latency: info.latency,
-            parameters: info
-                .parameters
-                .into_iter()
-                .filter(|p| p.input)
-                .map(|p| ParameterDescription {
-                    index: p.index,
-                    name: p.name,
-                    symbol: p.symbol,
-                    min: p.min,
-                    max: p.max,
-                    default: p.default,
-                    unit: p.unit,
-                })
-                .collect(),
+            parameters: info.parameters.into_iter().filter(|p| p.input).collect(),
             programs: info
                 .programs
                 .into_iter()
@@ -186,15 +143,7 @@ impl From<carla_lib::PluginInfo> for PluginDescription {
                     name,
                 })
                 .collect(),
-            midi_programs: info
-                .midi_programs
-                .into_iter()
-                .map(|p| MidiProgramDescription {
-                    bank: p.bank,
-                    program: p.program,
-                    name: p.name,
-                })
-                .collect(),
+            midi_programs: info.midi_programs,
         }
     }
 }
