@@ -301,3 +301,4 @@ pub type GetParameterRanges =
 pub type GetProgramName = unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> *const c_char;
 pub type GetMidiProgramData =
     unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> *const MidiProgramData;
+pub type SetProgram = unsafe extern "C" fn(CarlaHostHandle, u32, u32);

@@ -43,6 +43,8 @@ pub(crate) struct HostFunctions {
     pub(crate) midi_program_count: ffi::GetCount,
     pub(crate) midi_program_data: ffi::GetMidiProgramData,
     pub(crate) latency: ffi::GetPluginLatency,
+    pub(crate) set_program: ffi::SetProgram,
+    pub(crate) set_midi_program: ffi::SetProgram,
 }
 
 impl HostFunctions {
@@ -72,6 +74,8 @@ impl HostFunctions {
                 midi_program_count: symbols.get("carla_get_midi_program_count")?,
                 midi_program_data: symbols.get("carla_get_midi_program_data")?,
                 latency: symbols.get("carla_get_plugin_latency")?,
+                set_program: symbols.get("carla_set_program")?,
+                set_midi_program: symbols.get("carla_set_midi_program")?,
             })
         }
     }

@@ -77,6 +77,12 @@ pub struct InstrumentArgs {
     /// index (`pycarla plugin SPEC` lists them). Repeatable. Offline engine.
     #[arg(long = "set", value_name = "[N:]PARAM=VALUE")]
     pub set: Vec<String>,
+    /// Loads a preset of plugin N of the chain (default 1) before every file: a program or
+    /// MIDI program by name (any case) or 0-based index, or BANK/PROGRAM (for a SoundFont,
+    /// sent as bank select and program change on every channel before the file's own
+    /// messages, which still apply after it). Repeatable; before --set. Offline engine.
+    #[arg(long, value_name = "[N:]NAME|INDEX|BANK/PROGRAM")]
+    pub preset: Vec<String>,
     /// A Carla project (.carxp).
     #[arg(long, value_name = "FILE.carxp", group = "instrument")]
     pub project: Option<PathBuf>,

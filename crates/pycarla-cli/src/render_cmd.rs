@@ -439,14 +439,8 @@ pub fn setup(
         // freewheel).
         .freewheel_between_files(true)
         .gain(out.gain)
-        .params(
-            instrument
-                .set
-                .iter()
-                .map(|text| text.parse::<pycarla::settings::ParameterSetting>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|error| error.to_string())?,
-        )
+        .presets(parse_all(&instrument.preset)?)
+        .params(parse_all(&instrument.set)?)
         .normalize(match out.normalize {
             Some(lufs) if !(-70.0..=0.0).contains(&lufs) => {
                 return Err(format!(
@@ -456,6 +450,19 @@ pub fn setup(
             lufs => lufs,
         });
     Ok((chosen, options))
+}
+
+/// Every word of a repeated option, parsed by the library's vocabulary.
+fn parse_all<T: std::str::FromStr<Err = pycarla::Error>>(
+    words: &[String],
+) -> Result<Vec<T>, String> {
+    words
+        .iter()
+        .map(|word| {
+            word.parse()
+                .map_err(|error: pycarla::Error| error.to_string())
+        })
+        .collect()
 }
 
 /// The library's format for `--format`.

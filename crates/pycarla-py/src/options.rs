@@ -80,6 +80,8 @@ pub struct Settings {
     /// `{"[N:]PARAM": value}`: the CLI's `--set`.
     pub params: Option<std::collections::BTreeMap<String, f64>>,
     pub stall_timeout: f64,
+    /// `"[N:]NAME|INDEX|BANK/PROGRAM"` or a list of them: the CLI's `--preset`.
+    pub preset: Option<Strings>,
 }
 
 impl Settings {
@@ -114,6 +116,7 @@ impl Settings {
             seed: options.or("seed", 0)?,
             params: options.optional("params")?,
             stall_timeout: options.or("stall_timeout", 10.0)?,
+            preset: options.optional("preset")?,
         };
         options.finish()?;
         Ok(settings)
@@ -238,6 +241,15 @@ impl Settings {
             .gain(self.gain)
             .seed(self.seed)
             .stall_timeout(seconds("stall_timeout", self.stall_timeout)?)
+            .presets(
+                self.preset
+                    .map(|Strings(presets)| presets)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|text| text.parse())
+                    .collect::<Result<Vec<pycarla::settings::PresetSetting>, _>>()
+                    .map_err(|error| usage(py, error.to_string()))?,
+            )
             .params(
                 self.params
                     .unwrap_or_default()

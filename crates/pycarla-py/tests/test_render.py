@@ -196,3 +196,13 @@ def test_ctrl_c_stops_a_render_cleanly(shared_midi, tmp_path):
     assert out.with_name("long.wav.partial").exists()  # what was rendered, finalized
     children = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True)
     assert children.stdout.split() == [], f"children left: {children.stdout}"
+
+
+def test_presets_by_index_and_name(shared_midi):
+    midi = shared_midi / "test01.mid"
+    hexter = "/usr/lib/dssi/hexter.so"
+    five = pycarla_rs.render(midi, plugin=hexter, preset="5")
+    assert np.array_equal(five, pycarla_rs.render(midi, plugin=hexter, preset=["5"]))
+    assert not np.array_equal(five, pycarla_rs.render(midi, plugin=hexter, preset="elec piano"))
+    with pytest.raises(errors.PycarlaError, match="has no preset"):
+        pycarla_rs.render(midi, plugin=hexter, preset="No Such Patch")

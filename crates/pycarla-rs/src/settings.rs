@@ -41,18 +41,7 @@ impl FromStr for ParameterSetting {
             .trim()
             .parse()
             .map_err(|_| bad("the value is not a number"))?;
-        let (plugin, parameter) = match target.split_once(':') {
-            Some((position, parameter)) if position.bytes().all(|b| b.is_ascii_digit()) => {
-                let position: usize = position
-                    .parse()
-                    .map_err(|_| bad("the plugin's position is not a number"))?;
-                (position, parameter)
-            }
-            _ => (1, target),
-        };
-        if plugin == 0 {
-            return Err(bad("plugins are counted from 1 (the instrument)"));
-        }
+        let (plugin, parameter) = plugin_position(target).map_err(bad)?;
         if parameter.trim().is_empty() {
             return Err(bad("no parameter named"));
         }
@@ -64,9 +53,86 @@ impl FromStr for ParameterSetting {
     }
 }
 
+/// `N:REST` → (N, REST); `REST` → (1, REST): the plugin's 1-based position in the chain, or
+/// why it is not one.
+fn plugin_position(text: &str) -> Result<(usize, &str), &'static str> {
+    match text.split_once(':') {
+        Some((position, rest))
+            if !position.is_empty() && position.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            match position.parse::<usize>() {
+                Ok(0) => Err("plugins are counted from 1 (the instrument)"),
+                Ok(position) => Ok((position, rest)),
+                Err(_) => Err("the plugin's position is not a number"),
+            }
+        }
+        _ => Ok((1, text)),
+    }
+}
+
 impl fmt::Display for ParameterSetting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}={}", self.plugin, self.parameter, self.value)
+    }
+}
+
+/// A preset of one plugin of the chain, loaded before the first block of every file.
+///
+/// ```
+/// use pycarla::settings::{Preset, PresetSetting};
+/// let set: PresetSetting = "2:Hall".parse().unwrap();
+/// assert_eq!((set.plugin, set.preset), (2, Preset::Name("Hall".into())));
+/// assert_eq!("5".parse::<PresetSetting>().unwrap().preset, Preset::Index(5));
+/// assert_eq!("0/40".parse::<PresetSetting>().unwrap().preset, Preset::BankProgram(0, 40));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PresetSetting {
+    /// The plugin's 1-based position in the chain (1: the instrument).
+    pub plugin: usize,
+    /// Which preset.
+    pub preset: Preset,
+}
+
+/// A preset as named on the command line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Preset {
+    /// A program's or MIDI program's name (any case).
+    Name(String),
+    /// A program's 0-based index (a MIDI program's, for a plugin without programs).
+    Index(u32),
+    /// A MIDI program by bank and program number (a SoundFont's presets).
+    BankProgram(u32, u32),
+}
+
+impl FromStr for PresetSetting {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| Error::Usage(format!("preset {text:?}: {why}"));
+        let (plugin, preset) = plugin_position(text).map_err(bad)?;
+        let preset = preset.trim();
+        let number = |t: &str| t.parse::<u32>().ok();
+        let preset = match preset.split_once('/') {
+            Some((bank, program)) if number(bank).is_some() && number(program).is_some() => {
+                Preset::BankProgram(number(bank).unwrap_or(0), number(program).unwrap_or(0))
+            }
+            _ => match number(preset) {
+                Some(index) => Preset::Index(index),
+                None if preset.is_empty() => return Err(bad("no preset named")),
+                None => Preset::Name(preset.to_string()),
+            },
+        };
+        Ok(PresetSetting { plugin, preset })
+    }
+}
+
+impl fmt::Display for PresetSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.preset {
+            Preset::Name(name) => write!(f, "{}:{name}", self.plugin),
+            Preset::Index(index) => write!(f, "{}:{index}", self.plugin),
+            Preset::BankProgram(bank, program) => write!(f, "{}:{bank}/{program}", self.plugin),
+        }
     }
 }
 
@@ -77,7 +143,7 @@ pub struct PluginParams {
     pub plugin: String,
     /// Every parameter set, by name, with the value applied.
     pub params: BTreeMap<String, f32>,
-    /// The preset loaded (none yet: presets come with a later step).
+    /// The preset loaded (`NAME`, or `BANK/PROGRAM NAME` for a MIDI program).
     pub preset: Option<String>,
     /// The state file loaded (none yet).
     pub state: Option<String>,

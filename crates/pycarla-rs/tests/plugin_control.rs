@@ -135,3 +135,92 @@ fn describe_reports_what_carla_sees_in_each_format() {
             .any(|p| (p.bank, p.program) == (0, 0))
     );
 }
+
+fn render_with(
+    instrument: Instrument,
+    presets: &[&str],
+    midi_file: &Path,
+    output: &Path,
+) -> Result<(pycarla::RenderReport, Vec<Vec<f32>>), pycarla::Error> {
+    let options = RenderOptions::default()
+        .engine(EngineChoice::Offline)
+        .presets(presets.iter().map(|s| s.parse().unwrap()).collect());
+    let mut renderer = Renderer::new(instrument, options)?;
+    let report = renderer.render_file(midi_file, output, None::<&Path>)?;
+    Ok((report, read_wav(output).channels))
+}
+
+#[test]
+fn hexter_presets_differ_repeat_and_are_found_by_name() {
+    if !carla() {
+        return;
+    }
+    let dir = support::scratch("pycarla-presets-");
+    let hexter = || Instrument::Plugins(vec!["/usr/lib/dssi/hexter.so".into()]);
+    let file = midi("test01.mid");
+    let render = |presets: &[&str], name: &str| {
+        render_with(hexter(), presets, &file, &dir.path().join(name)).unwrap()
+    };
+    let (report, five) = render(&["5"], "five.wav");
+    assert_eq!(report.params[0].preset.as_deref(), Some("0/5 E.GRAND 1"));
+    assert_eq!(five, render(&["5"], "again.wav").1, "a preset repeats");
+    let (_, zero) = render(&["0"], "zero.wav");
+    assert_ne!(five, zero, "two presets sound different");
+    assert_eq!(
+        zero,
+        render(&["elec piano"], "named.wav").1,
+        "by name, any case"
+    );
+    let error = render_with(
+        hexter(),
+        &["No Such Patch"],
+        &file,
+        &dir.path().join("x.wav"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("has no preset 1:No Such Patch") && error.contains("0/0 Elec Piano"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_soundfont_preset_plays_as_a_program_change_on_every_channel_would() {
+    if !carla() {
+        return;
+    }
+    let dir = support::scratch("pycarla-presets-");
+    let notes = |first: Vec<(u32, Vec<u8>)>| {
+        let mut events = first;
+        for (channel, key) in [(0u8, 60u8), (1, 64), (2, 67)] {
+            events.push((0, vec![0x90 | channel, key, 100]));
+        }
+        events.push((960, vec![0x80, 60, 0]));
+        events.push((0, vec![0x81, 64, 0]));
+        events.push((0, vec![0x82, 67, 0]));
+        events
+    };
+    let write = |name: &str, events: Vec<(u32, Vec<u8>)>| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, smf::testing::single_track_file(480, &events)).unwrap();
+        path
+    };
+    let plain = write("plain.mid", notes(Vec::new()));
+    // The reference: the same notes after a bank select and program change 40 (violin) on
+    // every channel, in the file itself.
+    let mut changes = Vec::new();
+    for channel in 0u8..16 {
+        changes.push((0, vec![0xB0 | channel, 0, 0]));
+        changes.push((0, vec![0xC0 | channel, 40]));
+    }
+    let violin = write("violin.mid", notes(changes));
+    let gm = || Instrument::SoundFont("/usr/share/sounds/sf2/FluidR3_GM.sf2".into());
+    let (report, preset) =
+        render_with(gm(), &["0/40"], &plain, &dir.path().join("preset.wav")).unwrap();
+    assert_eq!(report.params[0].preset.as_deref(), Some("0/40 Violin"));
+    let (_, reference) = render_with(gm(), &[], &violin, &dir.path().join("ref.wav")).unwrap();
+    assert_eq!(preset, reference);
+    let (_, piano) = render_with(gm(), &[], &plain, &dir.path().join("piano.wav")).unwrap();
+    assert_ne!(preset, piano);
+}

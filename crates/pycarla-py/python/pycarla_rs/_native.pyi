@@ -43,6 +43,7 @@ class _RenderOptions(TypedDict, total=False):
     seed: int  # 0: the seed rule's seed
     params: Optional[Dict[str, float]]  # None: {"[N:]PARAM": value}, the CLI's --set
     stall_timeout: float  # 10.0: offline, seconds without a finished block before a file fails
+    preset: Optional[Union[str, Sequence[str]]]  # None: "[N:]NAME|INDEX|BANK/PROGRAM", the CLI's --preset
 
 __version__: str
 

@@ -28,6 +28,11 @@ pub struct Loaded {
     pub channels: usize,
     /// The parameters set, per plugin of the chain.
     pub params: Vec<BTreeMap<String, f32>>,
+    /// The preset loaded, per plugin of the chain.
+    pub presets: Vec<Option<String>>,
+    /// Messages played at frame 0 before the file's own (a SoundFont's preset: bank select and
+    /// program change on every channel).
+    pub first_events: Vec<Vec<u8>>,
 }
 
 /// Loads the job's chain into a fresh engine: every file starts from the instrument's initial
@@ -81,13 +86,127 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<Loaded, Failure> {
     let plugins: Vec<String> = (0..engine.plugin_count())
         .map(|id| engine.plugin_name(id))
         .collect();
+    let (presets, first_events) = apply_presets(&mut engine, job, &plugins)?;
     let params = apply_settings(&mut engine, job, &plugins)?;
     Ok(Loaded {
         engine,
         plugins,
         channels,
         params,
+        presets,
+        first_events,
     })
+}
+
+/// The plugin at 1-based `position` of the chain, named for messages: as the user named it,
+/// and as Carla names it.
+fn plugin_named(
+    job: &Job,
+    plugins: &[String],
+    position: usize,
+    what: &str,
+) -> Result<String, Failure> {
+    let id = position - 1;
+    let Some(name) = plugins.get(id) else {
+        return Err(Failure::Load(format!(
+            "{what}: the chain has {} plugin(s), no plugin {position}",
+            plugins.len()
+        )));
+    };
+    Ok(match &job.chain {
+        Chain::Plugins(specs) => format!("{} ({name})", specs.get(id).map_or(name, |s| s)),
+        Chain::Project(_) => name.clone(),
+    })
+}
+
+/// The presets loaded, per plugin, and the messages to play first.
+type Presets = (Vec<Option<String>>, Vec<Vec<u8>>);
+
+/// Loads the job's presets: a program or MIDI program by name, index or bank/program; for a
+/// SoundFont (whose program follows each channel's messages) bank select and program change on
+/// every channel, played before the file's own messages. A preset the plugin does not have
+/// refuses the job before any block, listing some it has.
+fn apply_presets(engine: &mut Engine, job: &Job, plugins: &[String]) -> Result<Presets, Failure> {
+    use crate::settings::Preset;
+    let mut loaded = vec![None; plugins.len()];
+    let mut first_events = Vec::new();
+    for setting in &job.presets {
+        let plugin = plugin_named(job, plugins, setting.plugin, &setting.to_string())?;
+        let id = (setting.plugin - 1) as u32;
+        let info = engine.plugin_info(id);
+        let programs = &info.programs;
+        let midi = &info.midi_programs;
+        let by_name = |name: &str| {
+            programs
+                .iter()
+                .position(|p| p.trim().eq_ignore_ascii_case(name.trim()))
+                .map(|index| (false, index))
+                .or_else(|| {
+                    midi.iter()
+                        .position(|p| p.name.trim().eq_ignore_ascii_case(name.trim()))
+                        .map(|index| (true, index))
+                })
+        };
+        let found = match &setting.preset {
+            Preset::Name(name) => by_name(name),
+            Preset::Index(index) if !programs.is_empty() => {
+                ((*index as usize) < programs.len()).then_some((false, *index as usize))
+            }
+            Preset::Index(index) => {
+                ((*index as usize) < midi.len()).then_some((true, *index as usize))
+            }
+            Preset::BankProgram(bank, program) => midi
+                .iter()
+                .position(|p| (p.bank, p.program) == (*bank, *program))
+                .map(|index| (true, index)),
+        };
+        let Some((is_midi, index)) = found else {
+            let known: Vec<String> = programs
+                .iter()
+                .cloned()
+                .chain(
+                    midi.iter()
+                        .map(|p| format!("{}/{} {}", p.bank, p.program, p.name.trim())),
+                )
+                .take(12)
+                .collect();
+            return Err(Failure::Load(format!(
+                "{plugin} has no preset {setting} (it has {} programs and {} MIDI programs{}{})",
+                programs.len(),
+                midi.len(),
+                if known.is_empty() {
+                    ""
+                } else {
+                    ", among them: "
+                },
+                known.join(", ")
+            )));
+        };
+        if is_midi && info.format == Some(carla_lib::Format::Sf2) {
+            let chosen = &midi[index];
+            if chosen.bank > 127 {
+                return Err(Failure::Load(format!(
+                    "{plugin}: bank {} cannot be selected by a MIDI bank select (0 to 127)",
+                    chosen.bank
+                )));
+            }
+            for channel in 0u8..16 {
+                first_events.push(vec![0xB0 | channel, 0, chosen.bank as u8]);
+                first_events.push(vec![0xC0 | channel, chosen.program as u8]);
+            }
+        } else if is_midi {
+            engine.set_midi_program(id, index as u32);
+        } else {
+            engine.set_program(id, index as u32);
+        }
+        loaded[id as usize] = Some(if is_midi {
+            let chosen = &midi[index];
+            format!("{}/{} {}", chosen.bank, chosen.program, chosen.name.trim())
+        } else {
+            programs[index].clone()
+        });
+    }
+    Ok((loaded, first_events))
 }
 
 /// Sets the job's parameters on a freshly loaded chain, each checked against what the plugin
@@ -101,18 +220,7 @@ fn apply_settings(
     let mut applied = vec![BTreeMap::new(); plugins.len()];
     for setting in &job.settings {
         let id = setting.plugin - 1;
-        let label = |name: &str| match &job.chain {
-            Chain::Plugins(specs) => specs.get(id).cloned().unwrap_or_else(|| name.to_string()),
-            Chain::Project(_) => name.to_string(),
-        };
-        let Some(name) = plugins.get(id) else {
-            return Err(Failure::Load(format!(
-                "{setting}: the chain has {} plugin(s), no plugin {}",
-                plugins.len(),
-                setting.plugin
-            )));
-        };
-        let plugin = format!("{} ({})", label(name), name);
+        let plugin = plugin_named(job, plugins, setting.plugin, &setting.to_string())?;
         let info = engine.plugin_info(id as u32);
         let parameter = info
             .parameter(&plugin, &setting.parameter)
@@ -150,10 +258,17 @@ pub fn render(
         plugins,
         channels,
         params,
+        presets,
+        first_events,
     } = loaded;
     let channels = *channels;
     let mut schedule = Schedule::new();
     let mut dropped_sysex = 0u64;
+    for message in first_events.iter() {
+        schedule
+            .push(0, message)
+            .map_err(|e| Failure::Job(e.to_string()))?;
+    }
     for (frame, message) in &job.events {
         if message.len() > 4 {
             dropped_sysex += 1;
@@ -237,6 +352,7 @@ pub fn render(
         clipped: recording.clipped,
         envelope: recording.envelope,
         params: params.clone(),
+        presets: presets.clone(),
     })
 }
 

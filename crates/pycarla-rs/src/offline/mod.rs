@@ -51,6 +51,7 @@ pub fn describe(instrument: &Instrument) -> Result<Vec<crate::settings::PluginDe
         format: rt_core::AudioFormat::Float32.into(),
         libc_seed: 0,
         settings: Vec::new(),
+        presets: Vec::new(),
         describe: true,
     };
     let mut worker = Worker::start(&worker_command()?)?;
@@ -112,6 +113,7 @@ impl OfflineRenderer {
     fn params_report(
         &self,
         applied: Vec<std::collections::BTreeMap<String, f32>>,
+        presets: Vec<Option<String>>,
     ) -> Vec<crate::settings::PluginParams> {
         let specs: Vec<String> = match &self.chain {
             Chain::Plugins(specs) => specs.clone(),
@@ -123,6 +125,7 @@ impl OfflineRenderer {
             .map(|(index, plugin)| crate::settings::PluginParams {
                 plugin,
                 params: applied.get(index).cloned().unwrap_or_default(),
+                preset: presets.get(index).cloned().flatten(),
                 ..Default::default()
             })
             .collect()
@@ -180,6 +183,7 @@ impl OfflineRenderer {
             format: self.options.format.into(),
             libc_seed: crate::seed::draw(self.options.seed, draw_key, draw_part, "libc"),
             settings: self.options.params.clone(),
+            presets: self.options.presets.clone(),
             describe: false,
         };
         let started = Instant::now();
@@ -219,7 +223,7 @@ impl OfflineRenderer {
             attempts: 1,
             clipped_samples: done.clipped,
             sysex_dropped: done.dropped_sysex,
-            params: self.params_report(done.params),
+            params: self.params_report(done.params, done.presets),
             ..RenderReport::default()
         }
         .with_envelope(done.envelope))

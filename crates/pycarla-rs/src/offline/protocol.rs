@@ -89,6 +89,9 @@ pub struct Job {
     /// Parameters to set after the chain is loaded, before the first block.
     #[serde(default)]
     pub settings: Vec<crate::settings::ParameterSetting>,
+    /// Presets to load after the chain is loaded (before `settings`).
+    #[serde(default)]
+    pub presets: Vec<crate::settings::PresetSetting>,
     /// Describe the chain's plugins ([`Reply::Described`]) instead of rendering.
     #[serde(default)]
     pub describe: bool,
@@ -129,6 +132,9 @@ pub struct Done {
     /// The parameters set, per plugin of the chain (names as the plugin gives them).
     #[serde(default)]
     pub params: Vec<std::collections::BTreeMap<String, f32>>,
+    /// The preset loaded, per plugin of the chain.
+    #[serde(default)]
+    pub presets: Vec<Option<String>>,
 }
 
 /// Why a job failed, sorted so the caller can rebuild a typed error.

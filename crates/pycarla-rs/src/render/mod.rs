@@ -143,9 +143,23 @@ pub struct RenderOptions {
     /// stall detection stays at `rt_core::STALL_TIMEOUT` (5 s: a freewheeling jackd runs on
     /// without a client after 10 s).
     pub stall_timeout: Duration,
+    /// Presets of the chain's plugins loaded before every file's first block (offline
+    /// engine), before [`RenderOptions::params`].
+    pub presets: Vec<crate::settings::PresetSetting>,
 }
 
 impl RenderOptions {
+    /// Whether parameters or presets are to be set (the offline engine's only, for now).
+    pub fn has_plugin_settings(&self) -> bool {
+        !self.params.is_empty() || !self.presets.is_empty()
+    }
+
+    /// Sets [`RenderOptions::presets`].
+    pub fn presets(mut self, presets: Vec<crate::settings::PresetSetting>) -> Self {
+        self.presets = presets;
+        self
+    }
+
     /// Sets [`RenderOptions::stall_timeout`].
     pub fn stall_timeout(mut self, stall_timeout: Duration) -> Self {
         self.stall_timeout = stall_timeout;
@@ -276,6 +290,7 @@ impl Default for RenderOptions {
             gain_db: 0.0,
             params: Vec::new(),
             stall_timeout: DEFAULT_STALL_TIMEOUT,
+            presets: Vec::new(),
         }
     }
 }
@@ -773,19 +788,21 @@ pub fn engine_for(instrument: &Instrument, options: &RenderOptions) -> Result<En
             "the offline engine cannot be used: {reason}"
         ))),
         (EngineChoice::Offline, None) => carla().map(|_| EngineKind::Offline),
-        (EngineChoice::Jack, _) if !options.params.is_empty() => Err(Error::Usage(
-            "plugin parameters are set on the offline engine only (for now)".into(),
+        (EngineChoice::Jack, _) if options.has_plugin_settings() => Err(Error::Usage(
+            "plugin parameters and presets are set on the offline engine only (for now)".into(),
         )),
         (EngineChoice::Jack, _) => Ok(EngineKind::Jack),
-        (EngineChoice::Auto, Some(reason)) if !options.params.is_empty() => Err(Error::Usage(
-            format!("plugin parameters are set on the offline engine only (for now), and {reason}"),
-        )),
+        (EngineChoice::Auto, Some(reason)) if options.has_plugin_settings() => {
+            Err(Error::Usage(format!(
+                "plugin parameters and presets are set on the offline engine only (for now), and {reason}"
+            )))
+        }
         (EngineChoice::Auto, Some(_)) => Ok(EngineKind::Jack),
         (EngineChoice::Auto, None) => match (carla(), instrument) {
             (Ok(_), _) => Ok(EngineKind::Offline),
             // Only Carla's library hosts a plugin chain, or sets parameters.
             (Err(error), Instrument::Plugins(_)) => Err(error),
-            (Err(error), _) if !options.params.is_empty() => Err(error),
+            (Err(error), _) if options.has_plugin_settings() => Err(error),
             (Err(error), _) => {
                 tracing::info!(%error, "Carla's library is missing: rendering on JACK");
                 Ok(EngineKind::Jack)
