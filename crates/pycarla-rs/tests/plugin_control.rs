@@ -224,3 +224,33 @@ fn a_soundfont_preset_plays_as_a_program_change_on_every_channel_would() {
     let (_, piano) = render_with(gm(), &[], &plain, &dir.path().join("piano.wav")).unwrap();
     assert_ne!(preset, piano);
 }
+
+#[test]
+fn hexter_repeats_a_file_in_one_renderer_though_it_keeps_state_in_its_process() {
+    if !carla() {
+        return;
+    }
+    // DSSI plugins share their library's state among instances: hexter rendered the same file
+    // differently the third time in one worker. Each file after one now gets a fresh worker.
+    let dir = support::scratch("pycarla-presets-");
+    let options = RenderOptions::default()
+        .engine(EngineChoice::Offline)
+        .presets(vec!["5".parse().unwrap()]);
+    let mut renderer = Renderer::new(
+        Instrument::Plugins(vec!["/usr/lib/dssi/hexter.so".into()]),
+        options,
+    )
+    .unwrap();
+    let renders: Vec<Vec<Vec<f32>>> = (0..4)
+        .map(|run| {
+            let output = dir.path().join(format!("run{run}.wav"));
+            renderer
+                .render_file(midi("test01.mid"), &output, None::<&Path>)
+                .unwrap();
+            read_wav(&output).channels
+        })
+        .collect();
+    for (run, samples) in renders.iter().enumerate().skip(1) {
+        assert_eq!(samples, &renders[0], "run {run}");
+    }
+}

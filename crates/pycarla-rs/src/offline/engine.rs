@@ -33,6 +33,18 @@ pub struct Loaded {
     /// Messages played at frame 0 before the file's own (a SoundFont's preset: bank select and
     /// program change on every channel).
     pub first_events: Vec<Vec<u8>>,
+    /// Whether a plugin of the chain keeps state across instances in its process (see
+    /// [`keeps_process_state`]): the next file then needs a fresh worker.
+    pub keeps_process_state: bool,
+}
+
+/// Whether a plugin of this format may keep state in its process beyond one instance, so
+/// that a fresh engine is not a fresh instrument. DSSI's API shares one library among every
+/// instance (`run_multiple_synths`): hexter, rendering one file again in one worker, gave
+/// other samples than in a fresh one (measured, with the previous engine destroyed first or
+/// not), and the same in every fresh worker.
+fn keeps_process_state(format: Option<carla_lib::Format>) -> bool {
+    format == Some(carla_lib::Format::Dssi)
 }
 
 /// Loads the job's chain into a fresh engine: every file starts from the instrument's initial
@@ -88,6 +100,8 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<Loaded, Failure> {
         .collect();
     let (presets, first_events) = apply_presets(&mut engine, job, &plugins)?;
     let params = apply_settings(&mut engine, job, &plugins)?;
+    let keeps_process_state =
+        (0..engine.plugin_count()).any(|id| keeps_process_state(engine.plugin_info(id).format));
     Ok(Loaded {
         engine,
         plugins,
@@ -95,6 +109,7 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<Loaded, Failure> {
         params,
         presets,
         first_events,
+        keeps_process_state,
     })
 }
 
@@ -260,6 +275,7 @@ pub fn render(
         params,
         presets,
         first_events,
+        keeps_process_state,
     } = loaded;
     let channels = *channels;
     let mut schedule = Schedule::new();
@@ -353,6 +369,7 @@ pub fn render(
         envelope: recording.envelope,
         params: params.clone(),
         presets: presets.clone(),
+        fresh_worker_next: *keeps_process_state,
     })
 }
 

@@ -199,6 +199,12 @@ impl OfflineRenderer {
             on_tick,
         );
         let done = match rendered {
+            // Every file starts from the instrument's initial state, even a plugin's that
+            // lives in its process rather than in its instance.
+            Ok(done) if done.fresh_worker_next => {
+                self.worker = None;
+                done
+            }
             Ok(done) => done,
             Err(error) => {
                 if !worker.is_alive() {

@@ -135,6 +135,10 @@ pub struct Done {
     /// The preset loaded, per plugin of the chain.
     #[serde(default)]
     pub presets: Vec<Option<String>>,
+    /// A plugin of the chain keeps state in the worker's process beyond its instance: the
+    /// next file must render in a fresh worker.
+    #[serde(default)]
+    pub fresh_worker_next: bool,
 }
 
 /// Why a job failed, sorted so the caller can rebuild a typed error.
