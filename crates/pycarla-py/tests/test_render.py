@@ -202,13 +202,14 @@ def test_presets_by_index_and_name(shared_midi):
     midi = shared_midi / "test01.mid"
     hexter = "/usr/lib/dssi/hexter.so"
     # hexter does not repeat sample for sample in this package's worker (the same Python as
-    # the caller), though it does in the pycarla command's (tested in Rust): compared by level.
+    # the caller), though it does in the pycarla command's (tested in Rust): its patches are
+    # told apart by level (E.GRAND 1 is about twice as loud as Elec Piano on this file).
     def level(audio):
         return float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
 
-    five = level(pycarla_rs.render(midi, plugin=hexter, preset="5"))
-    assert five == pytest.approx(level(pycarla_rs.render(midi, plugin=hexter, preset=["5"])), rel=0.15)
+    grand = level(pycarla_rs.render(midi, plugin=hexter, preset="5"))
+    by_list = level(pycarla_rs.render(midi, plugin=hexter, preset=["5"]))
     piano = level(pycarla_rs.render(midi, plugin=hexter, preset="elec piano"))
-    assert abs(five - piano) > 0.05 * max(five, piano)
+    assert min(grand, by_list) > 1.5 * piano, (grand, by_list, piano)
     with pytest.raises(errors.PycarlaError, match="has no preset"):
         pycarla_rs.render(midi, plugin=hexter, preset="No Such Patch")
