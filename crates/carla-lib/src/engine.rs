@@ -323,22 +323,17 @@ impl Engine {
 
     /// Loads plugin `id`'s program `index` (its presets; LV2 presets are programs).
     pub fn set_program(&mut self, id: u32, index: u32) {
-        let host = self.host();
-        // SAFETY: a live handle, a plugin id it gave; Carla checks the index.
-        unsafe { (host.functions().set_program)(host.handle(), id, index) }
+        self.host().set_program(id, index);
     }
 
     /// Loads plugin `id`'s MIDI program `index` (a DSSI patch, say).
     pub fn set_midi_program(&mut self, id: u32, index: u32) {
-        let host = self.host();
-        // SAFETY: a live handle, a plugin id it gave; Carla checks the index.
-        unsafe { (host.functions().set_midi_program)(host.handle(), id, index) }
+        self.host().set_midi_program(id, index);
     }
 
     /// The latency the plugin reports, in frames.
     pub fn plugin_latency(&self, id: u32) -> u32 {
-        // SAFETY: a live host handle.
-        unsafe { (self.library.functions().latency)(self.host_handle, id) }
+        self.host().latency(id)
     }
 
     /// The latency of the whole chain: what its plugins report, added up (a rack runs them in

@@ -359,8 +359,8 @@ unsafe fn strings(list: *const *const c_char) -> Vec<String> {
     out
 }
 
-/// Directories to look in, in order, each once.
-fn candidate_dirs(extra: &[PathBuf]) -> Vec<(PathBuf, FoundBy)> {
+/// Directories to look in, in order, each once (and how each is found).
+pub(crate) fn candidate_dirs(extra: &[PathBuf]) -> Vec<(PathBuf, FoundBy)> {
     if let Some(dir) = std::env::var_os(LIBRARY_DIR_VAR).filter(|d| !d.is_empty()) {
         return vec![(PathBuf::from(dir), FoundBy::Environment)];
     }

@@ -25,7 +25,6 @@ pub(crate) struct Functions {
     pub patchbay: ffi::GetPluginDescriptor,
     pub create_host_handle: ffi::CreateHostHandle,
     pub host_handle_free: ffi::HostHandleFree,
-    pub latency: ffi::GetPluginLatency,
     pub real_name: ffi::GetPluginName,
     pub host: HostFunctions,
 }
@@ -39,7 +38,6 @@ impl Functions {
                 patchbay: symbols.get("carla_get_native_patchbay_plugin")?,
                 create_host_handle: symbols.get("carla_create_native_plugin_host_handle")?,
                 host_handle_free: symbols.get("carla_host_handle_free")?,
-                latency: symbols.get("carla_get_plugin_latency")?,
                 real_name: symbols.get("carla_get_real_plugin_name")?,
                 host: HostFunctions::load(symbols)?,
             })
@@ -91,27 +89,15 @@ pub(crate) fn find_named(library: &'static str, extra: &[PathBuf]) -> Result<Pat
         .ok_or(Error::NotFound { library, searched })
 }
 
-/// Where Carla's library is looked for, in order: what `pkg-config` says, the usual install
-/// directories, then `extra`. `$PYCARLA_CARLA_LIBDIR`, when set, is the only place looked in
-/// (a Carla of one's own, or none at all).
+/// Where Carla's library is looked for, in order: what `pkg-config` says, the directories
+/// distributions install into, `/opt/*/lib/carla`, then `extra` (each directory, or its
+/// `lib/carla`). `$PYCARLA_CARLA_LIBDIR`, when set, is the only place looked in (a Carla of
+/// one's own, or none at all). The same order as [`CarlaInstall::find_all`](crate::CarlaInstall::find_all).
 pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
-    if let Some(dir) = std::env::var_os(LIBRARY_DIR_VAR).filter(|d| !d.is_empty()) {
-        return vec![PathBuf::from(dir)];
-    }
-    let mut dirs = Vec::new();
-    if let Some(dir) = pkg_config_libdir() {
-        dirs.push(dir);
-    }
-    for dir in SYSTEM_DIRS {
-        dirs.push(PathBuf::from(dir));
-    }
-    for dir in extra {
-        dirs.push(dir.clone());
-        dirs.push(dir.join("lib/carla"));
-    }
-    let mut seen = std::collections::HashSet::new();
-    dirs.retain(|dir| seen.insert(dir.clone()));
-    dirs
+    crate::installs::candidate_dirs(extra)
+        .into_iter()
+        .map(|(dir, _)| dir)
+        .collect()
 }
 
 /// Where distributions install Carla's libraries.

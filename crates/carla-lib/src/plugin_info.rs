@@ -156,7 +156,7 @@ impl Host<'_> {
                 audio_ins: self.audio_inputs(id),
                 audio_outs: self.audio_outputs(id),
                 midi_ins: self.midi_inputs(id),
-                latency: (f.latency)(h, id),
+                latency: self.latency(id),
                 parameters,
                 programs,
                 midi_programs,
@@ -168,6 +168,24 @@ impl Host<'_> {
     pub(crate) fn set_parameter(&self, id: u32, index: u32, value: f32) {
         // SAFETY: a live handle, a plugin id it gave and one of its parameters.
         unsafe { (self.functions().set_parameter_value)(self.handle(), id, index, value) }
+    }
+
+    /// Loads plugin `id`'s program `index`.
+    pub(crate) fn set_program(&self, id: u32, index: u32) {
+        // SAFETY: a live handle, a plugin id it gave; Carla checks the index.
+        unsafe { (self.functions().set_program)(self.handle(), id, index) }
+    }
+
+    /// Loads plugin `id`'s MIDI program `index`.
+    pub(crate) fn set_midi_program(&self, id: u32, index: u32) {
+        // SAFETY: a live handle, a plugin id it gave; Carla checks the index.
+        unsafe { (self.functions().set_midi_program)(self.handle(), id, index) }
+    }
+
+    /// The latency plugin `id` reports, in frames.
+    pub(crate) fn latency(&self, id: u32) -> u32 {
+        // SAFETY: a live handle and a plugin id it gave.
+        unsafe { (self.functions().latency)(self.handle(), id) }
     }
 }
 

@@ -56,7 +56,7 @@ impl From<&RenderReport> for Rendered {
             engine: report.engine.name().to_string(),
             carla: report.carla.clone(),
             clipped_samples: report.clipped_samples,
-            peak_dbfs: Some(report.peak_dbfs()).filter(|db| db.is_finite()),
+            peak_dbfs: pycarla::dbfs(report.peak),
             silent_note_ons: report.silent_note_ons,
             sysex_dropped: report.sysex_dropped,
             gain_db: report.gain_db,

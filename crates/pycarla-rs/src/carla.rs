@@ -16,7 +16,32 @@ pub const INSTALL_HINT: &str = "install your distribution's `carla` package (Ubu
 
 /// Every Carla on the machine, in the order preferred (see
 /// [`CarlaInstall::find_all`]), `pycarla download` installs last.
+///
+/// Looked for once per process and search environment: a render asks several times (the
+/// engine's choice, the worker's library, pycarla's Carla host, the report), and each search
+/// runs `pkg-config` and reads `/opt`.
 pub fn installs() -> Vec<CarlaInstall> {
+    type Key = [Option<std::ffi::OsString>; 3];
+    static FOUND: std::sync::Mutex<Vec<(Key, Vec<CarlaInstall>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let key: Key = [
+        std::env::var_os(carla_lib::LIBRARY_DIR_VAR),
+        std::env::var_os("PKG_CONFIG_PATH"),
+        carla_fetch::install_root()
+            .ok()
+            .map(PathBuf::into_os_string),
+    ];
+    let mut found = FOUND.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, installs)) = found.iter().find(|(searched, _)| *searched == key) {
+        return installs.clone();
+    }
+    let installs = search();
+    found.push((key, installs.clone()));
+    installs
+}
+
+/// Every Carla, looked for now.
+fn search() -> Vec<CarlaInstall> {
     let downloaded: Vec<PathBuf> = carla_fetch::install_root()
         .ok()
         .and_then(|root| std::fs::read_dir(root).ok())

@@ -46,7 +46,7 @@ pub use proc_supervisor;
 pub use proc_supervisor::{Host, JackServer, Supervisor as Carla};
 pub use render::{
     EngineChoice, EngineKind, JACK_PERIOD, OFFLINE_BLOCK, RenderOptions, RenderReport, Renderer,
-    Tail, engine_for, host_for, partial_path, render, render_batch,
+    Tail, dbfs, engine_for, host_for, partial_path, render, render_batch,
 };
 pub use rt_core;
 pub use rt_core::WavFormat;

@@ -376,7 +376,7 @@ impl Written {
     }
 
     fn peak_dbfs(self) -> Option<f64> {
-        Some(20.0 * f64::from(self.peak).log10()).filter(|db| db.is_finite())
+        crate::render::dbfs(self.peak)
     }
 
     fn warn_if_clipped(self, format: rt_core::AudioFormat, file: &str) {

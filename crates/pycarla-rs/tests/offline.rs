@@ -414,20 +414,21 @@ fn a_plugin_that_stops_making_progress_fails_its_file_within_the_stall_timeout()
     let mut renderer = Renderer::new(Instrument::SoundFont(FLUID_GM.into()), options).unwrap();
     let worker = renderer.worker_pid().expect("a worker");
     // A plugin that never returns from its processing, as its worker sees it: the worker
-    // stops mid-render (SIGSTOP), once it has rendered for a while.
+    // stops mid-render (SIGSTOP), once its partial file holds audio.
+    let output = dir.path().join("stalled.wav");
+    let partial = pycarla::partial_path(&output);
     let stopper = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(700));
+        let rendering = eventually(20.0, || {
+            std::fs::metadata(&partial).is_ok_and(|m| m.len() > 100_000)
+        });
         kill(worker, libc::SIGSTOP);
+        rendering
     });
     let started = std::time::Instant::now();
     let error = renderer
-        .render_file(
-            midi("test03.mid"),
-            dir.path().join("stalled.wav"),
-            None::<&Path>,
-        )
+        .render_file(midi("test03.mid"), &output, None::<&Path>)
         .unwrap_err();
-    stopper.join().unwrap();
+    assert!(stopper.join().unwrap(), "the render never wrote audio");
     assert!(
         matches!(error, Error::PluginStalled { .. }) && error.is_retryable(),
         "{error}"

@@ -368,7 +368,7 @@ impl RenderReport {
 
     /// The peak in dBFS (−∞ for silence).
     pub fn peak_dbfs(&self) -> f64 {
-        20.0 * f64::from(self.peak).log10()
+        dbfs(self.peak).unwrap_or(f64::NEG_INFINITY)
     }
 
     /// Seconds of audio per second of wall clock.
@@ -678,6 +678,11 @@ impl Renderer {
 
 /// [`RenderOptions::stall_timeout`]'s default.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A peak sample in dBFS, `None` for silence: what the manifest and stem metadata record.
+pub fn dbfs(peak: f32) -> Option<f64> {
+    Some(20.0 * f64::from(peak).log10()).filter(|db| db.is_finite())
+}
 
 /// The file's system-exclusive messages.
 pub(crate) fn sysex_count(timeline: &Timeline) -> u64 {
