@@ -331,6 +331,31 @@ impl Engine {
         self.host().set_midi_program(id, index);
     }
 
+    /// Loads a Carla state file (`.carxs`) into plugin `id`, named `plugin` in errors.
+    pub fn load_state(&mut self, id: u32, plugin: &str, path: &Path) -> Result<()> {
+        self.host().load_state(id, plugin, path)
+    }
+
+    /// Saves plugin `id`'s state as a Carla state file (`.carxs`).
+    pub fn save_state(&self, id: u32, plugin: &str, path: &Path) -> Result<()> {
+        self.host().save_state(id, plugin, path)
+    }
+
+    /// Plugin `id`'s opaque state chunk, when it keeps its state in one.
+    pub fn chunk(&self, id: u32) -> Option<Vec<u8>> {
+        self.host().chunk(id)
+    }
+
+    /// Gives plugin `id` an opaque state chunk (a VST2 `.fxp`'s payload).
+    pub fn set_chunk(&mut self, id: u32, chunk: &[u8]) {
+        self.host().set_chunk(id, chunk);
+    }
+
+    /// Plugin `id`'s parameter `index` as it is now, in its own units.
+    pub fn parameter_value(&self, id: u32, index: u32) -> f32 {
+        self.host().parameter_value(id, index)
+    }
+
     /// The latency the plugin reports, in frames.
     pub fn plugin_latency(&self, id: u32) -> u32 {
         self.host().latency(id)
@@ -359,6 +384,24 @@ impl Engine {
             }
             self.active = true;
         }
+    }
+
+    /// Runs the chain on `frames` of silence, without MIDI, in runs of at most
+    /// [`SETTLE_RUN`] frames, and puts the transport back at frame 0: plugins apply parameters
+    /// set since loading (many smooth a change over their first runs; x42's nodelay applies a
+    /// new delay only in the run after it reports it) and update the latency they report (an
+    /// LV2 plugin reports it through an output port, which Carla reads after each run).
+    pub fn settle(&mut self, frames: u32) -> Result<()> {
+        let block = self.state.block.min(SETTLE_RUN) as usize;
+        let (mut left, mut right) = (vec![0.0f32; block], vec![0.0f32; block]);
+        let mut remaining = frames as usize;
+        while remaining > 0 {
+            let n = remaining.min(block);
+            self.process(&[], &mut left[..n], &mut right[..n])?;
+            remaining -= n;
+        }
+        self.state.time.frame = 0;
+        Ok(())
     }
 
     /// Processes one block: `events` (offsets within the block, in time order) in, stereo out.
@@ -416,6 +459,9 @@ impl Drop for Engine {
         }
     }
 }
+
+/// The longest run of [`Engine::settle`]: several runs, whatever the block size.
+pub const SETTLE_RUN: u32 = 512;
 
 // The host callbacks Carla calls. They only read the state the engine owns.
 

@@ -144,6 +144,18 @@ pub enum Error {
         /// Its unit, or empty.
         unit: String,
     },
+    /// Carla could not load or save a plugin's state.
+    #[error("{plugin}: cannot {action} the state {}: {message}", .path.display())]
+    PluginState {
+        /// The plugin.
+        plugin: String,
+        /// `load` or `save`.
+        action: &'static str,
+        /// The state file.
+        path: PathBuf,
+        /// Carla's reason.
+        message: String,
+    },
     /// A block longer than the engine's block size.
     #[error("a block of {frames} frames is longer than the engine's block size ({block})")]
     BlockTooLong {

@@ -290,6 +290,12 @@ pub struct MidiProgramData {
 pub const PARAMETER_INPUT: i32 = 1;
 /// `PARAMETER_IS_AUTOMATABLE` (a parameter hint).
 pub const PARAMETER_IS_AUTOMATABLE: u32 = 0x020;
+/// `PARAMETER_IS_BOOLEAN` (a parameter hint): only its minimum and maximum are meaningful.
+pub const PARAMETER_IS_BOOLEAN: u32 = 0x001;
+/// `PARAMETER_IS_INTEGER` (a parameter hint): only whole values are meaningful.
+pub const PARAMETER_IS_INTEGER: u32 = 0x002;
+/// `PLUGIN_OPTION_USE_CHUNKS` (a plugin option): the plugin's state is an opaque chunk.
+pub const PLUGIN_OPTION_USE_CHUNKS: u32 = 0x008;
 
 pub type GetPluginInfo = unsafe extern "C" fn(CarlaHostHandle, u32) -> *const CarlaPluginInfo;
 pub type GetCount = unsafe extern "C" fn(CarlaHostHandle, u32) -> u32;
@@ -302,3 +308,7 @@ pub type GetProgramName = unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> *co
 pub type GetMidiProgramData =
     unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> *const MidiProgramData;
 pub type SetProgram = unsafe extern "C" fn(CarlaHostHandle, u32, u32);
+pub type PluginStateFile = unsafe extern "C" fn(CarlaHostHandle, u32, *const c_char) -> bool;
+pub type GetChunkData = unsafe extern "C" fn(CarlaHostHandle, u32) -> *const c_char;
+pub type SetChunkData = unsafe extern "C" fn(CarlaHostHandle, u32, *const c_char);
+pub type GetCurrentParameterValue = unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> f32;

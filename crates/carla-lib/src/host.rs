@@ -45,6 +45,11 @@ pub(crate) struct HostFunctions {
     pub(crate) latency: ffi::GetPluginLatency,
     pub(crate) set_program: ffi::SetProgram,
     pub(crate) set_midi_program: ffi::SetProgram,
+    pub(crate) load_plugin_state: ffi::PluginStateFile,
+    pub(crate) save_plugin_state: ffi::PluginStateFile,
+    pub(crate) chunk_data: ffi::GetChunkData,
+    pub(crate) set_chunk_data: ffi::SetChunkData,
+    pub(crate) parameter_value: ffi::GetCurrentParameterValue,
 }
 
 impl HostFunctions {
@@ -76,6 +81,11 @@ impl HostFunctions {
                 latency: symbols.get("carla_get_plugin_latency")?,
                 set_program: symbols.get("carla_set_program")?,
                 set_midi_program: symbols.get("carla_set_midi_program")?,
+                load_plugin_state: symbols.get("carla_load_plugin_state")?,
+                save_plugin_state: symbols.get("carla_save_plugin_state")?,
+                chunk_data: symbols.get("carla_get_chunk_data")?,
+                set_chunk_data: symbols.get("carla_set_chunk_data")?,
+                parameter_value: symbols.get("carla_get_current_parameter_value")?,
             })
         }
     }
@@ -176,7 +186,7 @@ impl<'a> Host<'a> {
     ///   FluidSynth sets gain 1.0 and polyphony 64, FluidSynth's defaults are 0.2 and 256.
     ///   FluidSynth's gain scales every voice and the effects they feed, so Carla's output
     ///   volume of 0.2 is the same scaling.
-    fn play_as_the_file_says(&self, id: u32, format: crate::plugin::Format) {
+    pub(crate) fn play_as_the_file_says(&self, id: u32, format: crate::plugin::Format) {
         // SAFETY: a live handle and a plugin id it just gave.
         unsafe { (self.functions.set_ctrl_channel)(self.handle, id, -1) };
         if format == crate::plugin::Format::Sf2 {

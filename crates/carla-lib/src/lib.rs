@@ -24,6 +24,7 @@ pub mod lv2_bundle;
 mod plugin;
 pub mod plugin_info;
 pub mod standalone;
+mod state;
 
 pub use engine::{Engine, EngineKind, MidiEvent, midi_event};
 pub use error::{Error, Result};

@@ -34,6 +34,10 @@ pub struct ParameterInfo {
     /// Whether the plugin lets the host automate it.
     #[cfg_attr(feature = "serde", serde(skip_serializing, default = "yes"))]
     pub automatable: bool,
+    /// Whether only whole values mean something (an integer or an on/off switch): a value
+    /// drawn at random is rounded.
+    #[cfg_attr(feature = "serde", serde(skip_serializing, default))]
+    pub integer: bool,
 }
 
 /// Serialized parameters are the input parameters a host sets.
@@ -79,6 +83,11 @@ pub struct PluginInfo {
     pub programs: Vec<String>,
     /// Its MIDI programs (a SoundFont's presets).
     pub midi_programs: Vec<MidiProgram>,
+    /// Its unique id (a VST2 plugin's four-character code, as written in `.fxp` files).
+    pub unique_id: i64,
+    /// Whether its state is an opaque chunk (Carla's `PLUGIN_OPTION_USE_CHUNKS`) rather than
+    /// its parameters' values.
+    pub uses_chunks: bool,
 }
 
 impl Host<'_> {
@@ -90,7 +99,7 @@ impl Host<'_> {
         // to a static it owns (or is NULL) and is copied at once.
         unsafe {
             let info = (f.plugin_info)(h, id);
-            let (name, maker, label, format) = if info.is_null() {
+            let (name, maker, label, format, unique_id, options) = if info.is_null() {
                 Default::default()
             } else {
                 (
@@ -98,6 +107,8 @@ impl Host<'_> {
                     string((*info).maker),
                     string((*info).label),
                     Format::from_carla_type((*info).type_),
+                    (*info).uniqueId,
+                    (*info).optionsEnabled,
                 )
             };
             let parameters = (0..(f.parameter_count)(h, id))
@@ -132,6 +143,8 @@ impl Host<'_> {
                         default: ranges.def,
                         input: kind == ffi::PARAMETER_INPUT,
                         automatable: hints & ffi::PARAMETER_IS_AUTOMATABLE != 0,
+                        integer: hints & (ffi::PARAMETER_IS_INTEGER | ffi::PARAMETER_IS_BOOLEAN)
+                            != 0,
                     }
                 })
                 .collect();
@@ -160,6 +173,8 @@ impl Host<'_> {
                 parameters,
                 programs,
                 midi_programs,
+                unique_id,
+                uses_chunks: options & ffi::PLUGIN_OPTION_USE_CHUNKS != 0,
             }
         }
     }

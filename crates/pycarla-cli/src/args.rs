@@ -44,6 +44,13 @@ pub enum Command {
         /// Print JSON instead of lines.
         #[arg(long)]
         json: bool,
+        /// Save the plugin's state, after the settings given, to FILE: a VST2 .fxp for a
+        /// name ending so, else Carla's .carxs (for --state).
+        #[arg(long, value_name = "FILE")]
+        save_state: Option<PathBuf>,
+        /// Settings applied before the state is saved (and checked against the plugin).
+        #[command(flatten)]
+        controls: ControlArgs,
     },
     /// Say what this machine has for rendering (every Carla, jackd, fluidsynth, jalv, the
     /// General MIDI SoundFont, the engine for the default instrument) and how to get what is
@@ -63,6 +70,44 @@ pub enum Command {
     },
 }
 
+/// What is set in the chain's plugins (offline engine). N is the plugin's 1-based position
+/// in the chain (default 1, the instrument).
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+pub struct ControlArgs {
+    /// Sets a parameter of plugin N before every file, in the parameter's own units: PARAM is
+    /// its name (any case), its symbol or its index (`pycarla plugin SPEC` lists them).
+    /// Repeatable.
+    #[arg(long = "set", value_name = "[N:]PARAM=VALUE")]
+    pub set: Vec<String>,
+    /// Loads a preset of plugin N before every file: a program or MIDI program by name (any
+    /// case) or 0-based index, or BANK/PROGRAM (for a SoundFont, sent as bank select and
+    /// program change on every channel before the file's own messages, which still apply
+    /// after it). Repeatable.
+    #[arg(long, value_name = "[N:]NAME|INDEX|BANK/PROGRAM")]
+    pub preset: Vec<String>,
+    /// Loads a saved state into plugin N before its preset and parameters: Carla's .carxs
+    /// (`pycarla plugin SPEC --save-state`), or a VST2 .fxp/.fxb. Repeatable.
+    #[arg(long, value_name = "[N:]FILE")]
+    pub state: Vec<String>,
+    /// Draws a parameter of plugin N at random for every file, within LOW:HIGH or its whole
+    /// range, by the seed rule (--seed, the input, the plugin): `all` draws every automatable
+    /// parameter not given to --set. Repeatable.
+    #[arg(long, value_name = "[N:]PARAM[=LOW:HIGH]|[N:]all")]
+    pub randomize: Vec<String>,
+    /// Draws one of plugin N's presets for every file by the seed rule. Repeatable.
+    #[arg(long, value_name = "[N:]", num_args = 0..=1, default_missing_value = "1")]
+    pub randomize_preset: Vec<String>,
+    /// Automates parameters: CSV with the header `seconds,plugin,parameter,value`, or JSON
+    /// {"automation": [{"plugin": N, "parameter": NAME, "points": [[seconds, value], …]}]}.
+    /// Each value holds from its time on, from the frame round(seconds · rate).
+    #[arg(long, value_name = "FILE")]
+    pub automation: Option<PathBuf>,
+    /// Maps the file's controller CC (any channel) onto a parameter's range, from the frame
+    /// of each message; the controller still reaches the plugin. Repeatable.
+    #[arg(long, value_name = "CC=[N:]PARAM")]
+    pub cc: Vec<String>,
+}
+
 /// Which synth, and where it runs.
 #[derive(Debug, Clone, Args, Serialize, Deserialize)]
 pub struct InstrumentArgs {
@@ -72,17 +117,9 @@ pub struct InstrumentArgs {
     /// instrument, the others are effects, in order.
     #[arg(long, value_name = "SPEC", group = "instrument")]
     pub plugin: Vec<String>,
-    /// Sets a parameter of plugin N of the chain (default 1, the instrument) before every
-    /// file, in the parameter's own units: PARAM is its name (any case), its symbol or its
-    /// index (`pycarla plugin SPEC` lists them). Repeatable. Offline engine.
-    #[arg(long = "set", value_name = "[N:]PARAM=VALUE")]
-    pub set: Vec<String>,
-    /// Loads a preset of plugin N of the chain (default 1) before every file: a program or
-    /// MIDI program by name (any case) or 0-based index, or BANK/PROGRAM (for a SoundFont,
-    /// sent as bank select and program change on every channel before the file's own
-    /// messages, which still apply after it). Repeatable; before --set. Offline engine.
-    #[arg(long, value_name = "[N:]NAME|INDEX|BANK/PROGRAM")]
-    pub preset: Vec<String>,
+    /// What is set in the plugins.
+    #[command(flatten)]
+    pub controls: ControlArgs,
     /// A Carla project (.carxp).
     #[arg(long, value_name = "FILE.carxp", group = "instrument")]
     pub project: Option<PathBuf>,

@@ -148,7 +148,12 @@ fn run(cli: Cli) -> ExitCode {
         Command::Duration { midi } => misc::duration(midi),
         Command::Ports { server } => misc::ports(server.as_deref()),
         Command::Doctor { json } => misc::doctor(*json),
-        Command::Plugin { spec, json } => misc::plugin(spec, *json),
+        Command::Plugin {
+            spec,
+            json,
+            save_state,
+            controls,
+        } => misc::plugin(spec, *json, controls, save_state.as_deref()),
         Command::Download(args) => misc::download(args),
         Command::Run { project } => misc::run_carla(project.as_deref()),
     };

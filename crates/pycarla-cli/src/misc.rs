@@ -45,8 +45,14 @@ fn server_ports(server: &str) -> Result<Vec<String>, pycarla::rt_core::client::E
     pycarla::rt_core::client::matching_ports(&client, "*")
 }
 
-/// `pycarla plugin SPEC`: what Carla sees in each plugin of it (one, or a project's).
-pub fn plugin(spec: &str, json: bool) -> Outcome {
+/// `pycarla plugin SPEC`: what Carla sees in each plugin of it (one, or a project's), after
+/// the settings given; its state saved when asked.
+pub fn plugin(
+    spec: &str,
+    json: bool,
+    controls: &crate::args::ControlArgs,
+    save_state: Option<&Path>,
+) -> Outcome {
     let path = Path::new(spec);
     let extension = path
         .extension()
@@ -55,7 +61,14 @@ pub fn plugin(spec: &str, json: bool) -> Outcome {
         Some("carxp") => pycarla::Instrument::CarlaProject(path.to_path_buf()),
         _ => pycarla::Instrument::Plugins(vec![spec.to_string()]),
     };
-    let described = match pycarla::offline::describe(&instrument) {
+    let controls = match crate::render_cmd::plugin_controls(controls) {
+        Ok(controls) => controls,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Outcome::Failed;
+        }
+    };
+    let described = match pycarla::offline::describe_with(&instrument, &controls, save_state) {
         Ok(described) => described,
         Err(error) => {
             eprintln!("error: {}", crate::render_cmd::one_line(&error));

@@ -439,8 +439,7 @@ pub fn setup(
         // freewheel).
         .freewheel_between_files(true)
         .gain(out.gain)
-        .presets(parse_all(&instrument.preset)?)
-        .params(parse_all(&instrument.set)?)
+        .controls(plugin_controls(&instrument.controls)?)
         .normalize(match out.normalize {
             Some(lufs) if !(-70.0..=0.0).contains(&lufs) => {
                 return Err(format!(
@@ -450,6 +449,30 @@ pub fn setup(
             lufs => lufs,
         });
     Ok((chosen, options))
+}
+
+/// The plugin controls the options ask for, each parsed by the library's vocabulary.
+pub fn plugin_controls(
+    args: &crate::args::ControlArgs,
+) -> Result<pycarla::settings::PluginControls, String> {
+    Ok(pycarla::settings::PluginControls {
+        params: parse_all(&args.set)?,
+        presets: parse_all(&args.preset)?,
+        states: parse_all(&args.state)?,
+        randomize: parse_all(&args.randomize)?,
+        randomize_presets: args
+            .randomize_preset
+            .iter()
+            .map(|p| pycarla::settings::preset_position(p).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?,
+        automation: match &args.automation {
+            Some(path) => {
+                pycarla::automation::Automation::from_file(path).map_err(|e| e.to_string())?
+            }
+            None => Default::default(),
+        },
+        cc: parse_all(&args.cc)?,
+    })
 }
 
 /// Every word of a repeated option, parsed by the library's vocabulary.

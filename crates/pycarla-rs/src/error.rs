@@ -138,6 +138,16 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// An automation file, or a plugin state file, that cannot be used.
+    #[error("{}{}: {reason}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() })]
+    ControlFile {
+        /// The file.
+        path: PathBuf,
+        /// The line (1-based; 0 when the fault is not on one line).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A rendered audio file cannot be read back or measured (stems, normalisation).
     #[error("audio file {}: {reason}", path.display())]
     Audio {

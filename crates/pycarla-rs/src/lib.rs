@@ -20,12 +20,14 @@
 //! [`rt_core`] (the real-time player and recorder), [`proc_supervisor`] (jackd and synth hosts)
 //! and [`carla_fetch`] (installing Carla).
 
+pub mod automation;
 pub mod carla;
 pub mod check;
 mod compat;
 pub mod doctor;
 mod error;
 mod finish;
+pub mod fxp;
 mod instrument;
 pub mod jack_host;
 mod map;

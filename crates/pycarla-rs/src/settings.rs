@@ -55,7 +55,7 @@ impl FromStr for ParameterSetting {
 
 /// `N:REST` → (N, REST); `REST` → (1, REST): the plugin's 1-based position in the chain, or
 /// why it is not one.
-fn plugin_position(text: &str) -> Result<(usize, &str), &'static str> {
+pub(crate) fn plugin_position(text: &str) -> Result<(usize, &str), &'static str> {
     match text.split_once(':') {
         Some((position, rest))
             if !position.is_empty() && position.bytes().all(|b| b.is_ascii_digit()) =>
@@ -136,6 +136,203 @@ impl fmt::Display for PresetSetting {
     }
 }
 
+/// A saved state loaded into one plugin of the chain before its preset and parameters: Carla's
+/// `.carxs`, or a VST2 `.fxp`/`.fxb` (an opaque chunk, or a list of parameter values).
+///
+/// ```
+/// use pycarla::settings::StateSetting;
+/// let state: StateSetting = "2:/tmp/hall.carxs".parse().unwrap();
+/// assert_eq!((state.plugin, state.path.to_str()), (2, Some("/tmp/hall.carxs")));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateSetting {
+    /// The plugin's 1-based position in the chain (1: the instrument).
+    pub plugin: usize,
+    /// The state file.
+    pub path: std::path::PathBuf,
+}
+
+impl FromStr for StateSetting {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| Error::Usage(format!("state {text:?}: {why}"));
+        let (plugin, path) = plugin_position(text).map_err(bad)?;
+        if path.trim().is_empty() {
+            return Err(bad("no file named"));
+        }
+        Ok(StateSetting {
+            plugin,
+            path: path.into(),
+        })
+    }
+}
+
+impl fmt::Display for StateSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.plugin, self.path.display())
+    }
+}
+
+/// Parameters of one plugin of the chain drawn at random, by the render's seed rule (the same
+/// seed, input, part and plugin give the same values on every machine).
+///
+/// ```
+/// use pycarla::settings::RandomizeSetting;
+/// let r: RandomizeSetting = "2:Room Size=0.2:0.9".parse().unwrap();
+/// assert_eq!((r.plugin, r.parameter.as_deref(), r.range), (2, Some("Room Size"), Some((0.2, 0.9))));
+/// let all: RandomizeSetting = "all".parse().unwrap();
+/// assert_eq!((all.plugin, all.parameter), (1, None));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RandomizeSetting {
+    /// The plugin's 1-based position in the chain (1: the instrument).
+    pub plugin: usize,
+    /// The parameter (name, symbol or index); `None`: every automatable input parameter not
+    /// also set by a [`ParameterSetting`].
+    pub parameter: Option<String>,
+    /// The range drawn from, in the parameter's units; `None`: its whole range.
+    pub range: Option<(f64, f64)>,
+}
+
+impl FromStr for RandomizeSetting {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| Error::Usage(format!("randomize {text:?}: {why}"));
+        let (plugin, rest) = plugin_position(text).map_err(bad)?;
+        let (parameter, range) = match rest.rsplit_once('=') {
+            Some((parameter, range)) => {
+                let (low, high) = range
+                    .split_once(':')
+                    .and_then(|(l, h)| Some((l.trim().parse().ok()?, h.trim().parse().ok()?)))
+                    .filter(|(l, h): &(f64, f64)| l.is_finite() && h.is_finite() && l <= h)
+                    .ok_or_else(|| bad("expected PARAM=LOW:HIGH with LOW <= HIGH"))?;
+                (parameter.trim(), Some((low, high)))
+            }
+            None => (rest.trim(), None),
+        };
+        if parameter.is_empty() {
+            return Err(bad("no parameter named (or `all`)"));
+        }
+        if parameter.eq_ignore_ascii_case("all") && range.is_some() {
+            return Err(bad("`all` draws each parameter from its own range"));
+        }
+        Ok(RandomizeSetting {
+            plugin,
+            parameter: (!parameter.eq_ignore_ascii_case("all")).then(|| parameter.to_string()),
+            range,
+        })
+    }
+}
+
+impl fmt::Display for RandomizeSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}",
+            self.plugin,
+            self.parameter.as_deref().unwrap_or("all")
+        )?;
+        match self.range {
+            Some((low, high)) => write!(f, "={low}:{high}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `--randomize-preset [N:]`: the 1-based position of the plugin whose preset is drawn ("" or
+/// "N" or "N:").
+///
+/// ```
+/// assert_eq!(pycarla::settings::preset_position("").unwrap(), 1);
+/// assert_eq!(pycarla::settings::preset_position("2:").unwrap(), 2);
+/// ```
+pub fn preset_position(text: &str) -> Result<usize, Error> {
+    let position = text.trim().trim_end_matches(':');
+    if position.is_empty() {
+        return Ok(1);
+    }
+    match position.parse::<usize>() {
+        Ok(position) if position > 0 => Ok(position),
+        _ => Err(Error::Usage(format!(
+            "randomize-preset {text:?}: expected the plugin's position (1 for the instrument)"
+        ))),
+    }
+}
+
+/// Everything a render sets in its plugins, applied to a fresh chain before every file's
+/// first block in this order — state, preset, drawn preset, parameters, drawn parameters —
+/// then automation and controller mappings during the file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PluginControls {
+    /// Parameters set (`--set`).
+    pub params: Vec<ParameterSetting>,
+    /// Presets loaded (`--preset`).
+    pub presets: Vec<PresetSetting>,
+    /// State files loaded (`--state`).
+    pub states: Vec<StateSetting>,
+    /// Parameters drawn by the seed rule (`--randomize`).
+    pub randomize: Vec<RandomizeSetting>,
+    /// Plugins whose preset is drawn by the seed rule (`--randomize-preset`), 1-based.
+    pub randomize_presets: Vec<usize>,
+    /// Parameters over time (`--automation`).
+    pub automation: crate::automation::Automation,
+    /// The file's controllers mapped onto parameters (`--cc`).
+    pub cc: Vec<crate::automation::CcMapping>,
+}
+
+impl PluginControls {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == PluginControls::default()
+    }
+
+    /// What each plugin of the chain (`specs`, as the user named them) rendered with, from the
+    /// values a worker applied and the files named here.
+    pub fn report(
+        &self,
+        specs: &[String],
+        applied: &[BTreeMap<String, f32>],
+        presets: &[Option<String>],
+    ) -> Vec<PluginParams> {
+        let automation_source = self
+            .automation
+            .source
+            .as_ref()
+            .map_or_else(|| "inline".to_string(), |p| p.display().to_string());
+        specs
+            .iter()
+            .enumerate()
+            .map(|(index, plugin)| {
+                let position = index + 1;
+                PluginParams {
+                    plugin: plugin.clone(),
+                    params: applied.get(index).cloned().unwrap_or_default(),
+                    preset: presets.get(index).cloned().flatten(),
+                    state: self
+                        .states
+                        .iter()
+                        .rfind(|s| s.plugin == position)
+                        .map(|s| s.path.display().to_string()),
+                    automation: self
+                        .automation
+                        .lanes
+                        .iter()
+                        .any(|lane| lane.plugin == position)
+                        .then(|| automation_source.clone()),
+                    cc: self
+                        .cc
+                        .iter()
+                        .filter(|m| m.plugin == position)
+                        .map(|m| format!("{}={}", m.cc, m.parameter))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+}
+
 /// The values one plugin of the chain rendered with: a manifest's `params` entry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PluginParams {
@@ -145,10 +342,14 @@ pub struct PluginParams {
     pub params: BTreeMap<String, f32>,
     /// The preset loaded (`NAME`, or `BANK/PROGRAM NAME` for a MIDI program).
     pub preset: Option<String>,
-    /// The state file loaded (none yet).
+    /// The state file loaded.
     pub state: Option<String>,
-    /// The automation file (none yet).
+    /// The automation file (`inline` when given in code), when any of its lanes drives this
+    /// plugin.
     pub automation: Option<String>,
+    /// The file's controllers mapped onto this plugin's parameters (`CC=PARAM`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<String>,
 }
 
 /// What Carla sees in a plugin, as `pycarla plugin SPEC --json` prints it.

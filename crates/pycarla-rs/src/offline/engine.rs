@@ -1,7 +1,6 @@
 //! The worker's side: one job through a fresh Carla engine, block by block, into the shared
 //! audio sink.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,6 +8,7 @@ use carla_lib::{CarlaLibrary, Engine, EngineKind, PluginSpec, midi_event};
 use rt_core::schedule::{self, Schedule};
 use rt_core::{AudioWriter, Sink, StopOnSilence};
 
+use super::controls::{self, Applied};
 use super::protocol::{Chain, Done, Failure, Job};
 
 /// How often a worker reports progress and makes its partial file valid.
@@ -19,6 +19,10 @@ const CHECKPOINT: Duration = Duration::from_millis(250);
 /// the JACK engine does).
 const MAX_CHANNELS: usize = 2;
 
+/// Frames of silence a chain runs after its controls are applied and before the file (see
+/// `carla_lib::Engine::settle`).
+const SETTLE_FRAMES: u32 = 4096;
+
 /// A chain loaded into a fresh engine.
 pub struct Loaded {
     pub engine: Engine,
@@ -26,13 +30,8 @@ pub struct Loaded {
     pub plugins: Vec<String>,
     /// Channels written.
     pub channels: usize,
-    /// The parameters set, per plugin of the chain.
-    pub params: Vec<BTreeMap<String, f32>>,
-    /// The preset loaded, per plugin of the chain.
-    pub presets: Vec<Option<String>>,
-    /// Messages played at frame 0 before the file's own (a SoundFont's preset: bank select and
-    /// program change on every channel).
-    pub first_events: Vec<Vec<u8>>,
+    /// What the job's plugin controls set, and the parameter changes to make during the file.
+    pub applied: Applied,
     /// Whether a plugin of the chain keeps state across instances in its process (see
     /// [`keeps_process_state`]): the next file then needs a fresh worker.
     pub keeps_process_state: bool,
@@ -73,7 +72,8 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<Loaded, Failure> {
             .map_err(load_error)?;
             let mut last = 0;
             for (index, plugin) in plugins.iter().enumerate() {
-                last = if index == 0 {
+                // A description may be of an effect alone; a render needs an instrument first.
+                last = if index == 0 && !job.describe {
                     engine.add_instrument(plugin).map_err(load_error)?
                 } else {
                     engine.add_plugin(plugin).map_err(load_error)?
@@ -98,154 +98,70 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<Loaded, Failure> {
     let plugins: Vec<String> = (0..engine.plugin_count())
         .map(|id| engine.plugin_name(id))
         .collect();
-    let (presets, first_events) = apply_presets(&mut engine, job, &plugins)?;
-    let params = apply_settings(&mut engine, job, &plugins)?;
+    let applied = controls::apply(&mut engine, job, &plugins)?;
+    // Plugins apply what was set over their first runs: settled on silence, the file's first
+    // note meets the settings (and the latency they make) in place. Messages queued before
+    // the file's (a SoundFont's preset) need no settling, and the chain is not run for
+    // nothing: a chorus' modulation runs on in silence.
+    if !job.describe && applied.engine_changed {
+        engine
+            .settle(SETTLE_FRAMES)
+            .map_err(|e| Failure::Job(e.to_string()))?;
+    }
     let keeps_process_state =
         (0..engine.plugin_count()).any(|id| keeps_process_state(engine.plugin_info(id).format));
     Ok(Loaded {
         engine,
         plugins,
         channels,
-        params,
-        presets,
-        first_events,
+        applied,
         keeps_process_state,
     })
 }
 
-/// The plugin at 1-based `position` of the chain, named for messages: as the user named it,
-/// and as Carla names it.
-fn plugin_named(
-    job: &Job,
-    plugins: &[String],
-    position: usize,
-    what: &str,
-) -> Result<String, Failure> {
-    let id = position - 1;
-    let Some(name) = plugins.get(id) else {
-        return Err(Failure::Load(format!(
-            "{what}: the chain has {} plugin(s), no plugin {position}",
-            plugins.len()
-        )));
+/// Saves the first plugin's state after the job's controls: a VST2 `.fxp` (its chunk, or
+/// every parameter's value) for a path ending so, else Carla's `.carxs`. The file appears
+/// complete or not at all.
+pub fn save_state(loaded: &Loaded, path: &std::path::Path) -> Result<(), Failure> {
+    use crate::fxp::{Vst2Content, Vst2Preset};
+    let engine = &loaded.engine;
+    let plugin = loaded.plugins.first().cloned().unwrap_or_default();
+    let partial = crate::render::partial_path(path);
+    let failed = |e: String| {
+        Failure::Output(format!(
+            "cannot save {plugin}'s state as {}: {e}",
+            path.display()
+        ))
     };
-    Ok(match &job.chain {
-        Chain::Plugins(specs) => format!("{} ({name})", specs.get(id).map_or(name, |s| s)),
-        Chain::Project(_) => name.clone(),
-    })
-}
-
-/// The presets loaded, per plugin, and the messages to play first.
-type Presets = (Vec<Option<String>>, Vec<Vec<u8>>);
-
-/// Loads the job's presets: a program or MIDI program by name, index or bank/program; for a
-/// SoundFont (whose program follows each channel's messages) bank select and program change on
-/// every channel, played before the file's own messages. A preset the plugin does not have
-/// refuses the job before any block, listing some it has.
-fn apply_presets(engine: &mut Engine, job: &Job, plugins: &[String]) -> Result<Presets, Failure> {
-    use crate::settings::Preset;
-    let mut loaded = vec![None; plugins.len()];
-    let mut first_events = Vec::new();
-    for setting in &job.presets {
-        let plugin = plugin_named(job, plugins, setting.plugin, &setting.to_string())?;
-        let id = (setting.plugin - 1) as u32;
-        let info = engine.plugin_info(id);
-        let programs = &info.programs;
-        let midi = &info.midi_programs;
-        let by_name = |name: &str| {
-            programs
-                .iter()
-                .position(|p| p.trim().eq_ignore_ascii_case(name.trim()))
-                .map(|index| (false, index))
-                .or_else(|| {
-                    midi.iter()
-                        .position(|p| p.name.trim().eq_ignore_ascii_case(name.trim()))
-                        .map(|index| (true, index))
-                })
-        };
-        let found = match &setting.preset {
-            Preset::Name(name) => by_name(name),
-            Preset::Index(index) if !programs.is_empty() => {
-                ((*index as usize) < programs.len()).then_some((false, *index as usize))
-            }
-            Preset::Index(index) => {
-                ((*index as usize) < midi.len()).then_some((true, *index as usize))
-            }
-            Preset::BankProgram(bank, program) => midi
-                .iter()
-                .position(|p| (p.bank, p.program) == (*bank, *program))
-                .map(|index| (true, index)),
-        };
-        let Some((is_midi, index)) = found else {
-            let known: Vec<String> = programs
-                .iter()
-                .cloned()
-                .chain(
-                    midi.iter()
-                        .map(|p| format!("{}/{} {}", p.bank, p.program, p.name.trim())),
-                )
-                .take(12)
-                .collect();
-            return Err(Failure::Load(format!(
-                "{plugin} has no preset {setting} (it has {} programs and {} MIDI programs{}{})",
-                programs.len(),
-                midi.len(),
-                if known.is_empty() {
-                    ""
-                } else {
-                    ", among them: "
-                },
-                known.join(", ")
-            )));
-        };
-        if is_midi && info.format == Some(carla_lib::Format::Sf2) {
-            let chosen = &midi[index];
-            if chosen.bank > 127 {
-                return Err(Failure::Load(format!(
-                    "{plugin}: bank {} cannot be selected by a MIDI bank select (0 to 127)",
-                    chosen.bank
-                )));
-            }
-            for channel in 0u8..16 {
-                first_events.push(vec![0xB0 | channel, 0, chosen.bank as u8]);
-                first_events.push(vec![0xC0 | channel, chosen.program as u8]);
-            }
-        } else if is_midi {
-            engine.set_midi_program(id, index as u32);
-        } else {
-            engine.set_program(id, index as u32);
+    let is_fxp = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("fxp"));
+    if is_fxp {
+        let info = engine.plugin_info(0);
+        if info.format != Some(carla_lib::Format::Vst2) {
+            return Err(failed("an .fxp file holds a VST2 plugin's state".into()));
         }
-        loaded[id as usize] = Some(if is_midi {
-            let chosen = &midi[index];
-            format!("{}/{} {}", chosen.bank, chosen.program, chosen.name.trim())
-        } else {
-            programs[index].clone()
-        });
+        let content = match engine.chunk(0).filter(|_| info.uses_chunks) {
+            Some(chunk) => Vst2Content::Chunk(chunk),
+            None => Vst2Content::Parameters(
+                info.parameters
+                    .iter()
+                    .filter(|p| p.input)
+                    .map(|p| engine.parameter_value(0, p.index))
+                    .collect(),
+            ),
+        };
+        let preset = Vst2Preset {
+            plugin_id: info.unique_id as i32,
+            content,
+        };
+        std::fs::write(&partial, preset.to_fxp(&info.name)).map_err(|e| failed(e.to_string()))?;
+    } else {
+        engine
+            .save_state(0, &plugin, &partial)
+            .map_err(|e| failed(e.to_string()))?;
     }
-    Ok((loaded, first_events))
-}
-
-/// Sets the job's parameters on a freshly loaded chain, each checked against what the plugin
-/// has (by name, symbol or index, within its range): any that is not refuses the job before a
-/// block is rendered. Returns the values set, per plugin.
-fn apply_settings(
-    engine: &mut Engine,
-    job: &Job,
-    plugins: &[String],
-) -> Result<Vec<BTreeMap<String, f32>>, Failure> {
-    let mut applied = vec![BTreeMap::new(); plugins.len()];
-    for setting in &job.settings {
-        let id = setting.plugin - 1;
-        let plugin = plugin_named(job, plugins, setting.plugin, &setting.to_string())?;
-        let info = engine.plugin_info(id as u32);
-        let parameter = info
-            .parameter(&plugin, &setting.parameter)
-            .and_then(|parameter| Ok((parameter, parameter.check(&plugin, setting.value as f32)?)))
-            .map_err(|error| Failure::Load(error.to_string()))?;
-        let (parameter, value) = parameter;
-        engine.set_parameter(id as u32, parameter.index, value);
-        applied[id].insert(parameter.name.clone(), value);
-    }
-    Ok(applied)
+    std::fs::rename(&partial, path).map_err(|e| failed(e.to_string()))
 }
 
 /// What Carla sees in each plugin of a loaded chain.
@@ -272,15 +188,13 @@ pub fn render(
         engine,
         plugins,
         channels,
-        params,
-        presets,
-        first_events,
+        applied,
         keeps_process_state,
     } = loaded;
     let channels = *channels;
     let mut schedule = Schedule::new();
     let mut dropped_sysex = 0u64;
-    for message in first_events.iter() {
+    for message in &applied.first_events {
         schedule
             .push(0, message)
             .map_err(|e| Failure::Job(e.to_string()))?;
@@ -318,8 +232,21 @@ pub fn render(
     seed_c_generators(job.libc_seed);
     // Rendering starts: from now on the caller expects a line at least every checkpoint.
     report(0, job.total);
+    let mut next_change = 0;
     while processed < end {
-        let n = (end - processed).min(block as u64) as u32;
+        // Parameter changes due now take effect before this block; the block ends where the
+        // next change is due, so each lands on its exact frame.
+        while let Some(change) = applied.changes.get(next_change)
+            && change.frame <= processed
+        {
+            engine.set_parameter(change.plugin, change.index, change.value);
+            next_change += 1;
+        }
+        let until_change = applied
+            .changes
+            .get(next_change)
+            .map_or(u64::MAX, |change| change.frame - processed);
+        let n = (end - processed).min(block as u64).min(until_change) as u32;
         let due = schedule::due(schedule.frames(), cursor, processed, n);
         cursor = due.end;
         events.clear();
@@ -367,8 +294,8 @@ pub fn render(
         plugins: plugins.clone(),
         clipped: recording.clipped,
         envelope: recording.envelope,
-        params: params.clone(),
-        presets: presets.clone(),
+        params: applied.params.clone(),
+        presets: applied.presets.clone(),
         fresh_worker_next: *keeps_process_state,
     })
 }

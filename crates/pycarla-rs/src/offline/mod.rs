@@ -4,6 +4,7 @@
 //! offsets and writes through the shared audio sink; a crashing plugin kills the worker, never
 //! the caller, and fails that one file.
 
+mod controls;
 mod engine;
 pub mod protocol;
 mod worker;
@@ -25,6 +26,7 @@ use crate::render::{
     EngineKind, OFFLINE_BLOCK, RenderOptions, RenderReport, create_parent, partial_path,
     render_timeout, take_length,
 };
+use crate::settings::PluginControls;
 use protocol::{Chain, Job, Silence};
 
 /// Carla's library file: the first usable Carla found (see [`crate::carla`]).
@@ -35,25 +37,24 @@ pub fn carla_library() -> Result<PathBuf> {
 /// What Carla sees in each plugin of `instrument` (a plugin chain, a SoundFont, an SFZ or a
 /// project), loaded in a worker process: `pycarla plugin SPEC`.
 pub fn describe(instrument: &Instrument) -> Result<Vec<crate::settings::PluginDescription>> {
+    describe_with(instrument, &PluginControls::default(), None)
+}
+
+/// [`describe`] after `controls` are applied (what they set shows in each parameter's
+/// default), saving the first plugin's state to `save_state` when given: a VST2 `.fxp` for a
+/// path ending so, else Carla's `.carxs`. A state made so renders as the same controls do.
+pub fn describe_with(
+    instrument: &Instrument,
+    controls: &PluginControls,
+    save_state: Option<&Path>,
+) -> Result<Vec<crate::settings::PluginDescription>> {
     let chain = instrument
         .offline_chain()
         .ok_or_else(|| Error::Usage("only Carla's plugins and projects can be described".into()))?;
     let label = instrument.label();
-    let job = Job {
-        library: instrument.carla()?.library,
-        chain,
-        sample_rate: 48_000,
-        block: OFFLINE_BLOCK,
-        events: Vec::new(),
-        total: 0,
-        silence: None,
-        output: PathBuf::new(),
-        format: rt_core::AudioFormat::Float32.into(),
-        libc_seed: 0,
-        settings: Vec::new(),
-        presets: Vec::new(),
-        describe: true,
-    };
+    let mut job = Job::new(instrument.carla()?.library, chain, 48_000, controls, 0);
+    job.describe = true;
+    job.save_state = save_state.map(Path::to_path_buf);
     let mut worker = Worker::start(&worker_command()?)?;
     worker.describe(&job, &label, DESCRIBE_TIMEOUT)
 }
@@ -112,23 +113,14 @@ impl OfflineRenderer {
     /// The values set per plugin, named as the user named the plugin.
     fn params_report(
         &self,
-        applied: Vec<std::collections::BTreeMap<String, f32>>,
-        presets: Vec<Option<String>>,
+        applied: &[std::collections::BTreeMap<String, f32>],
+        presets: &[Option<String>],
     ) -> Vec<crate::settings::PluginParams> {
         let specs: Vec<String> = match &self.chain {
             Chain::Plugins(specs) => specs.clone(),
             Chain::Project(path) => vec![path.display().to_string()],
         };
-        specs
-            .into_iter()
-            .enumerate()
-            .map(|(index, plugin)| crate::settings::PluginParams {
-                plugin,
-                params: applied.get(index).cloned().unwrap_or_default(),
-                preset: presets.get(index).cloned().flatten(),
-                ..Default::default()
-            })
-            .collect()
+        self.options.controls.report(&specs, applied, presets)
     }
 
     pub fn worker_pid(&self) -> Option<u32> {
@@ -164,28 +156,27 @@ impl OfflineRenderer {
         let timeout = render_timeout(&self.options, total, sr);
         create_parent(output)?;
         let partial = partial_path(output);
-        let job = Job {
-            library: self.library.clone(),
-            chain: self.chain.clone(),
-            sample_rate: sr,
-            block: self.options.period.unwrap_or(OFFLINE_BLOCK),
-            events: timeline
-                .frames(sr)
-                .map(|(frame, event)| (frame, event.message.bytes().to_vec()))
-                .collect(),
-            total,
-            silence: silence.map(|s| Silence {
-                after_frame: s.after_frame,
-                quiet_frames: s.quiet_frames,
-                threshold: s.threshold,
-            }),
-            output: partial.clone(),
-            format: self.options.format.into(),
-            libc_seed: crate::seed::draw(self.options.seed, draw_key, draw_part, "libc"),
-            settings: self.options.params.clone(),
-            presets: self.options.presets.clone(),
-            describe: false,
-        };
+        let mut job = Job::new(
+            self.library.clone(),
+            self.chain.clone(),
+            sr,
+            &self.options.controls,
+            crate::seed::draw(self.options.seed, draw_key, draw_part, "randomize"),
+        );
+        job.block = self.options.period.unwrap_or(OFFLINE_BLOCK);
+        job.events = timeline
+            .frames(sr)
+            .map(|(frame, event)| (frame, event.message.bytes().to_vec()))
+            .collect();
+        job.total = total;
+        job.silence = silence.map(|s| Silence {
+            after_frame: s.after_frame,
+            quiet_frames: s.quiet_frames,
+            threshold: s.threshold,
+        });
+        job.output = partial.clone();
+        job.format = self.options.format.into();
+        job.libc_seed = crate::seed::draw(self.options.seed, draw_key, draw_part, "libc");
         let started = Instant::now();
         if self.worker.as_mut().is_none_or(|worker| !worker.is_alive()) {
             self.worker = Some(Worker::start(&self.worker_command)?);
@@ -229,7 +220,7 @@ impl OfflineRenderer {
             attempts: 1,
             clipped_samples: done.clipped,
             sysex_dropped: done.dropped_sysex,
-            params: self.params_report(done.params, done.presets),
+            params: self.params_report(&done.params, &done.presets),
             ..RenderReport::default()
         }
         .with_envelope(done.envelope))

@@ -92,9 +92,87 @@ pub struct Job {
     /// Presets to load after the chain is loaded (before `settings`).
     #[serde(default)]
     pub presets: Vec<crate::settings::PresetSetting>,
+    /// State files to load after the chain is loaded (before `presets`).
+    #[serde(default)]
+    pub states: Vec<crate::settings::StateSetting>,
+    /// Plugins (1-based positions) whose preset is drawn, after `presets`.
+    #[serde(default)]
+    pub randomize_presets: Vec<usize>,
+    /// Parameters drawn at random, after `settings`.
+    #[serde(default)]
+    pub randomize: Vec<crate::settings::RandomizeSetting>,
+    /// The seed of the draws ([`crate::seed::draw`] of the render's seed, the file and
+    /// `"randomize"`), mixed with each plugin's position, spec and parameter.
+    #[serde(default)]
+    pub randomize_seed: u64,
+    /// Parameter automation, times already frames.
+    #[serde(default)]
+    pub automation: Vec<FrameLane>,
+    /// The file's controllers mapped onto parameters.
+    #[serde(default)]
+    pub cc_maps: Vec<crate::automation::CcMapping>,
     /// Describe the chain's plugins ([`Reply::Described`]) instead of rendering.
     #[serde(default)]
     pub describe: bool,
+    /// With `describe`: save the first plugin's state here after the controls.
+    #[serde(default)]
+    pub save_state: Option<PathBuf>,
+}
+
+impl Job {
+    /// A job for `chain` at `sample_rate` with `controls` (automation times turned into
+    /// frames, random draws seeded by `randomize_seed`), nothing to play and nowhere to write:
+    /// the caller fills in the rest.
+    pub fn new(
+        library: PathBuf,
+        chain: Chain,
+        sample_rate: u32,
+        controls: &crate::settings::PluginControls,
+        randomize_seed: u64,
+    ) -> Job {
+        Job {
+            library,
+            chain,
+            sample_rate,
+            block: crate::render::OFFLINE_BLOCK,
+            events: Vec::new(),
+            total: 0,
+            silence: None,
+            output: PathBuf::new(),
+            format: Format::Float32,
+            libc_seed: 0,
+            settings: controls.params.clone(),
+            presets: controls.presets.clone(),
+            states: controls.states.clone(),
+            randomize_presets: controls.randomize_presets.clone(),
+            randomize: controls.randomize.clone(),
+            randomize_seed,
+            automation: controls
+                .automation
+                .lanes
+                .iter()
+                .map(|lane| FrameLane {
+                    plugin: lane.plugin,
+                    parameter: lane.parameter.clone(),
+                    points: lane.frames(sample_rate),
+                })
+                .collect(),
+            cc_maps: controls.cc.clone(),
+            describe: false,
+            save_state: None,
+        }
+    }
+}
+
+/// An automation lane with its times as frames.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrameLane {
+    /// The plugin's 1-based position.
+    pub plugin: usize,
+    /// The parameter: name, symbol or index.
+    pub parameter: String,
+    /// `(frame, value)` in time order.
+    pub points: Vec<(u64, f64)>,
 }
 
 /// What a worker says while and after rendering a job.

@@ -410,7 +410,10 @@ pub fn worker_main() -> ExitCode {
                             retiring = Some(old.retire());
                         }
                         let rendered = if job.describe {
-                            Ok(Reply::Described(engine::describe(&loaded)))
+                            job.save_state
+                                .as_deref()
+                                .map_or(Ok(()), |path| engine::save_state(&loaded, path))
+                                .map(|()| Reply::Described(engine::describe(&loaded)))
                         } else {
                             engine::render(&mut loaded, &job, |done, total| {
                                 alive &= send(&Reply::Progress { done, total });

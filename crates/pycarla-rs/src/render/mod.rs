@@ -134,29 +134,33 @@ pub struct RenderOptions {
     /// the samples are quantised to the format; normalisation, when asked for, comes after it
     /// and sets the final level. Default 0.
     pub gain_db: f64,
-    /// Parameters of the chain's plugins set before every file's first block (offline
-    /// engine): a parameter unknown to the plugin, or a value out of its range, refuses the
-    /// file before any audio, naming the plugin, the parameter and its range.
-    pub params: Vec<crate::settings::ParameterSetting>,
+    /// What is set in the chain's plugins (offline engine): parameters, presets, states,
+    /// random draws before every file's first block, automation during it. A parameter unknown
+    /// to the plugin, or a value out of its range, refuses the file before any audio, naming
+    /// the plugin, the parameter and its range.
+    pub controls: crate::settings::PluginControls,
     /// How long an offline render may go without finishing a block before it fails as stalled
     /// (a plugin that never returns from its processing): default 10 s. The JACK engine's own
     /// stall detection stays at `rt_core::STALL_TIMEOUT` (5 s: a freewheeling jackd runs on
     /// without a client after 10 s).
     pub stall_timeout: Duration,
-    /// Presets of the chain's plugins loaded before every file's first block (offline
-    /// engine), before [`RenderOptions::params`].
-    pub presets: Vec<crate::settings::PresetSetting>,
 }
 
 impl RenderOptions {
-    /// Whether parameters or presets are to be set (the offline engine's only, for now).
+    /// Whether anything is to be set in the plugins (the offline engine's only, for now).
     pub fn has_plugin_settings(&self) -> bool {
-        !self.params.is_empty() || !self.presets.is_empty()
+        !self.controls.is_empty()
     }
 
-    /// Sets [`RenderOptions::presets`].
+    /// Sets [`RenderOptions::controls`].
+    pub fn controls(mut self, controls: crate::settings::PluginControls) -> Self {
+        self.controls = controls;
+        self
+    }
+
+    /// Sets the presets of [`RenderOptions::controls`].
     pub fn presets(mut self, presets: Vec<crate::settings::PresetSetting>) -> Self {
-        self.presets = presets;
+        self.controls.presets = presets;
         self
     }
 
@@ -166,9 +170,9 @@ impl RenderOptions {
         self
     }
 
-    /// Sets [`RenderOptions::params`].
+    /// Sets the parameters of [`RenderOptions::controls`].
     pub fn params(mut self, params: Vec<crate::settings::ParameterSetting>) -> Self {
-        self.params = params;
+        self.controls.params = params;
         self
     }
 
@@ -288,9 +292,8 @@ impl Default for RenderOptions {
             normalize: None,
             seed: 0,
             gain_db: 0.0,
-            params: Vec::new(),
+            controls: crate::settings::PluginControls::default(),
             stall_timeout: DEFAULT_STALL_TIMEOUT,
-            presets: Vec::new(),
         }
     }
 }
@@ -794,12 +797,12 @@ pub fn engine_for(instrument: &Instrument, options: &RenderOptions) -> Result<En
         ))),
         (EngineChoice::Offline, None) => carla().map(|_| EngineKind::Offline),
         (EngineChoice::Jack, _) if options.has_plugin_settings() => Err(Error::Usage(
-            "plugin parameters and presets are set on the offline engine only (for now)".into(),
+            "plugin parameters, presets, states and automation are set on the offline engine only (for now)".into(),
         )),
         (EngineChoice::Jack, _) => Ok(EngineKind::Jack),
         (EngineChoice::Auto, Some(reason)) if options.has_plugin_settings() => {
             Err(Error::Usage(format!(
-                "plugin parameters and presets are set on the offline engine only (for now), and {reason}"
+                "plugin parameters, presets, states and automation are set on the offline engine only (for now), and {reason}"
             )))
         }
         (EngineChoice::Auto, Some(_)) => Ok(EngineKind::Jack),
