@@ -12,6 +12,7 @@
 //! (`_worker_main`), so the wheel needs no second executable.
 
 mod compat;
+mod controls;
 mod errors;
 mod options;
 mod render;
@@ -82,14 +83,29 @@ fn _doctor_json(py: Python<'_>) -> PyResult<String> {
 /// What Carla sees in a plugin, as `pycarla plugin SPEC --json` prints it (a JSON text the
 /// package turns into a dict).
 #[pyfunction]
-fn _plugin_info_json(py: Python<'_>, spec: String) -> PyResult<String> {
+#[pyo3(signature = (spec, save_state=None, params=None, preset=None, state=None))]
+fn _plugin_info_json(
+    py: Python<'_>,
+    spec: String,
+    save_state: Option<std::path::PathBuf>,
+    params: Option<std::collections::BTreeMap<String, f64>>,
+    preset: Option<options::Strings>,
+    state: Option<options::Strings>,
+) -> PyResult<String> {
     let instrument = if spec.to_ascii_lowercase().ends_with(".carxp") {
         pycarla::Instrument::CarlaProject(spec.into())
     } else {
         pycarla::Instrument::Plugins(vec![spec])
     };
+    let controls = controls::ControlKeywords {
+        params,
+        preset,
+        state,
+        ..Default::default()
+    }
+    .into_controls(py, &[])?;
     let described = py
-        .detach(|| pycarla::offline::describe(&instrument))
+        .detach(|| pycarla::offline::describe_with(&instrument, &controls, save_state.as_deref()))
         .map_err(|error| errors::to_py(py, error))?;
     let text = match described.as_slice() {
         [one] => serde_json::to_string(one),

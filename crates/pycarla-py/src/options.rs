@@ -56,7 +56,7 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Strings {
 /// Every option of a render, as Python passes them.
 #[derive(Debug)]
 pub struct Settings {
-    pub plugin: Option<Strings>,
+    pub plugin: Option<crate::controls::PluginEntries>,
     pub project: Option<PathBuf>,
     pub sf2: Option<PathBuf>,
     pub sfz: Option<PathBuf>,
@@ -77,11 +77,11 @@ pub struct Settings {
     pub keep_state: bool,
     pub gain: f64,
     pub seed: u64,
-    /// `{"[N:]PARAM": value}`: the CLI's `--set`.
-    pub params: Option<std::collections::BTreeMap<String, f64>>,
     pub stall_timeout: f64,
-    /// `"[N:]NAME|INDEX|BANK/PROGRAM"` or a list of them: the CLI's `--preset`.
-    pub preset: Option<Strings>,
+    /// `params=`, `preset=`, `state=`, `randomize=`, `randomize_preset=`, `automation=`,
+    /// `cc=`: the CLI's `--set`, `--preset`, `--state`, `--randomize`, `--randomize-preset`,
+    /// `--automation`, `--cc`.
+    pub controls: crate::controls::ControlKeywords,
 }
 
 impl Settings {
@@ -114,9 +114,16 @@ impl Settings {
             keep_state: options.or("keep_state", false)?,
             gain: options.or("gain", 0.0)?,
             seed: options.or("seed", 0)?,
-            params: options.optional("params")?,
             stall_timeout: options.or("stall_timeout", 10.0)?,
-            preset: options.optional("preset")?,
+            controls: crate::controls::ControlKeywords {
+                params: options.optional("params")?,
+                preset: options.optional("preset")?,
+                state: options.optional("state")?,
+                randomize: options.optional("randomize")?,
+                randomize_preset: options.optional("randomize_preset")?,
+                automation: options.optional("automation")?,
+                cc: options.optional("cc")?,
+            },
         };
         options.finish()?;
         Ok(settings)
@@ -128,8 +135,9 @@ impl Settings {
         py: Python<'_>,
         interrupt: Arc<AtomicBool>,
     ) -> PyResult<(Instrument, RenderOptions)> {
+        let plugin_given = self.plugin.is_some();
         let chosen = [
-            self.plugin.is_some(),
+            plugin_given,
             self.project.is_some(),
             self.sf2.is_some(),
             self.sfz.is_some(),
@@ -145,11 +153,12 @@ impl Settings {
                 "give one instrument: plugin, project, sf2, sfz, lv2 or host_cmd",
             ));
         }
-        let instrument = if let Some(Strings(plugins)) = self.plugin {
-            if plugins.is_empty() {
-                return Err(usage(py, "plugin: an empty list"));
-            }
-            Instrument::Plugins(plugins)
+        let chain = self.plugin.map(|entries| entries.0).unwrap_or_default();
+        let controls = self.controls.into_controls(py, &chain)?;
+        let instrument = if !chain.is_empty() {
+            Instrument::Plugins(chain.into_iter().map(|entry| entry.spec).collect())
+        } else if plugin_given {
+            return Err(usage(py, "plugin: an empty list"));
         } else if let Some(project) = self.project {
             Instrument::CarlaProject(project)
         } else if let Some(sf2) = self.sf2 {
@@ -241,23 +250,7 @@ impl Settings {
             .gain(self.gain)
             .seed(self.seed)
             .stall_timeout(seconds("stall_timeout", self.stall_timeout)?)
-            .presets(
-                self.preset
-                    .map(|Strings(presets)| presets)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|text| text.parse())
-                    .collect::<Result<Vec<pycarla::settings::PresetSetting>, _>>()
-                    .map_err(|error| usage(py, error.to_string()))?,
-            )
-            .params(
-                self.params
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(target, value)| format!("{target}={value}").parse())
-                    .collect::<Result<Vec<pycarla::settings::ParameterSetting>, _>>()
-                    .map_err(|error| usage(py, error.to_string()))?,
-            );
+            .controls(controls);
         Ok((instrument, options))
     }
 }

@@ -47,15 +47,66 @@ def doctor() -> dict:
     return json.loads(_doctor_json())
 
 
-def plugin_info(spec: str) -> Any:
+def plugin_info(
+    spec: str,
+    *,
+    save_state: Optional[PathLike] = None,
+    params: Optional[dict] = None,
+    preset: Optional[str] = None,
+    state: Optional[PathLike] = None,
+) -> Any:
     """What Carla sees in a plugin (as ``plugin=`` takes it), a SoundFont, an SFZ or a project,
     as ``pycarla plugin SPEC --json`` prints it: ``name``, ``maker``, ``format``, ``label``,
     ``audio_ins``, ``audio_outs``, ``midi_ins``, ``latency``, ``parameters`` (``index``, ``name``,
     ``symbol``, ``min``, ``max``, ``default``, ``unit``), ``programs``, ``midi_programs``; a list
-    of them for a project."""
+    of them for a project.
+
+    ``save_state``: after ``state``, ``preset`` and ``params`` (as :func:`render` takes them),
+    save the plugin's state there (a VST2 ``.fxp`` for a name ending so, else Carla's
+    ``.carxs``), for ``state=`` in later renders: ``pycarla plugin SPEC --save-state FILE``."""
     import json
 
-    return json.loads(_plugin_info_json(str(spec)))
+    return json.loads(
+        _plugin_info_json(
+            str(spec),
+            save_state=str(save_state) if save_state is not None else None,
+            params=params,
+            preset=preset,
+            state=str(state) if state is not None else None,
+        )
+    )
+
+
+class Plugin:
+    """One plugin of a chain with its own settings, for ``plugin=`` (alone or in a list)::
+
+        render("song.mid", plugin=[Plugin(KARS, params={"Volume": 50}),
+                                   Plugin(MVERB, preset="Hall", randomize=["Mix=20:60"])])
+
+    ``params``: ``{PARAM: value}`` (``--set``); ``preset``: a name, index or ``BANK/PROGRAM``
+    (``--preset``); ``state``: a ``.carxs``/``.fxp``/``.fxb`` file (``--state``);
+    ``randomize``: ``PARAM``, ``PARAM=LOW:HIGH`` or ``"all"`` (``--randomize``); each for this
+    plugin's position in the chain.
+    """
+
+    def __init__(
+        self,
+        spec: PathLike,
+        *,
+        params: Optional[dict] = None,
+        preset: Optional[Union[str, int]] = None,
+        state: Optional[PathLike] = None,
+        randomize: Optional[Union[str, Sequence[str]]] = None,
+    ) -> None:
+        self.spec = str(spec)
+        self.params = dict(params or {})
+        self.preset = None if preset is None else str(preset)
+        self.state = None if state is None else str(state)
+        self.randomize = [randomize] if isinstance(randomize, str) else list(randomize or [])
+
+    def __repr__(self) -> str:
+        return f"Plugin({self.spec!r}, params={self.params!r}, preset={self.preset!r}, state={self.state!r}, randomize={self.randomize!r})"
+
 
 _MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -146,6 +197,7 @@ __all__ = [
     "AudioRecorder",
     "Carla",
     "MIDIPlayer",
+    "Plugin",
     "PycarlaError",
     "RenderResult",
     "Renderer",
