@@ -174,3 +174,82 @@ fn an_lv2_bundle_directory_plays_the_plugin_it_declares() {
         ),
     );
 }
+
+#[test]
+fn a_state_saved_without_a_gui_automation_and_draws_are_in_the_manifest() {
+    if !carla_installed() {
+        return;
+    }
+    let kars = "http://distrho.sf.net/plugins/Kars";
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("kars.carxs");
+    pycarla()
+        .args(["plugin", kars, "--set", "Volume=40", "--save-state"])
+        .arg(&state)
+        .assert()
+        .success();
+    assert!(state.is_file());
+    let automation = dir.path().join("release.csv");
+    std::fs::write(
+        &automation,
+        "seconds,plugin,parameter,value\n0.5,1,Release,0.25\n",
+    )
+    .unwrap();
+    let manifest = dir.path().join("manifest.jsonl");
+    let render = |extra: &[&str], name: &str| {
+        pycarla()
+            .args(["render", "-q", "--plugin", kars, "--manifest"])
+            .arg(&manifest)
+            .args(extra)
+            .arg("-o")
+            .arg(dir.path().join(name))
+            .arg(midi("test01.mid"))
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let line: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        line["params"][0].clone()
+    };
+    let params = render(
+        &[
+            "--state",
+            state.to_str().unwrap(),
+            "--automation",
+            automation.to_str().unwrap(),
+            "--cc",
+            "74=Sustain",
+        ],
+        "a.wav",
+    );
+    assert_eq!(params["state"], state.to_str().unwrap());
+    assert_eq!(params["automation"], automation.to_str().unwrap());
+    assert_eq!(params["cc"][0], "74=Sustain");
+    let drawn = |seed: &str| {
+        render(&["--randomize", "Volume=10:90", "--seed", seed], "r.wav")["params"]["Volume"]
+            .as_f64()
+            .unwrap()
+    };
+    let (first, again, other) = (drawn("1"), drawn("1"), drawn("2"));
+    assert!((10.0..=90.0).contains(&first), "{first}");
+    assert_eq!(first, again);
+    assert_ne!(first, other);
+    // A bad automation file: one line naming the file and the line, before any render.
+    std::fs::write(
+        &automation,
+        "seconds,plugin,parameter,value\nsoon,1,Release,1\n",
+    )
+    .unwrap();
+    pycarla()
+        .args(["render", "-q", "--plugin", kars, "--automation"])
+        .arg(&automation)
+        .arg("-o")
+        .arg(dir.path().join("x.wav"))
+        .arg(midi("test01.mid"))
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("release.csv:2: the time \"soon\" is not a number")
+                .and(predicate::function(|text: &str| text.lines().count() == 1)),
+        );
+    assert!(!dir.path().join("x.wav").exists());
+}
