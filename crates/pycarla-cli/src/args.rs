@@ -290,6 +290,11 @@ pub struct RenderArgs {
     /// outputs are named `<stem>.NAME.<ext>`.
     #[arg(long, value_name = "NAME=SPEC[,SPEC]")]
     pub variant: Vec<String>,
+    /// Render every input through each named chain of this TOML file too (`[variant.NAME]`
+    /// tables with `plugin` or `plugins` and their own settings: `params`, `preset`, `state`,
+    /// `randomize`, `randomize_preset`; see the README): outputs `<stem>.NAME.<ext>`.
+    #[arg(long, value_name = "FILE.toml")]
+    pub variants: Option<PathBuf>,
     #[command(flatten)]
     pub instrument: InstrumentArgs,
     #[command(flatten)]

@@ -104,10 +104,12 @@ fn midi_files_under(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()>
     Ok(())
 }
 
-/// `--variant NAME=SPEC[,SPEC…]` as (name, plugin chain).
-pub fn variants(args: &RenderArgs) -> Result<Vec<(String, Vec<String>)>, String> {
+/// `--variant NAME=SPEC[,SPEC…]` (with the command line's plugin settings) and the variants
+/// of `--variants FILE.toml` (with their own).
+pub fn variants(args: &RenderArgs) -> Result<Vec<pycarla::Variant>, String> {
     let mut seen = HashSet::new();
-    args.variant
+    let mut all: Vec<pycarla::Variant> = args
+        .variant
         .iter()
         .map(|text| {
             let (name, specs) = text
@@ -123,12 +125,22 @@ pub fn variants(args: &RenderArgs) -> Result<Vec<(String, Vec<String>)>, String>
             if chain.iter().any(|spec| spec.is_empty()) {
                 return Err(format!("--variant {text}: an empty plugin in the chain"));
             }
-            if !seen.insert(name.to_string()) {
-                return Err(format!("--variant {name} is given twice"));
-            }
-            Ok((name.to_string(), chain))
+            Ok(pycarla::Variant {
+                name: name.to_string(),
+                instrument: pycarla::Instrument::Plugins(chain),
+                controls: crate::render_cmd::plugin_controls(&args.instrument.controls)?,
+            })
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    if let Some(path) = &args.variants {
+        all.extend(pycarla::read_variants(path).map_err(|e| e.to_string())?);
+    }
+    for variant in &all {
+        if !seen.insert(variant.name.clone()) {
+            return Err(format!("variant {} is given twice", variant.name));
+        }
+    }
+    Ok(all)
 }
 
 /// `job` for variant `name`: `song.wav` becomes `song.NAME.wav`; a stems directory `song/`

@@ -69,22 +69,23 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
         Err(message) => return Outcome::usage(message),
     };
     // Each variant is a run of its own over every input, with its own outputs.
-    let runs: Vec<(Option<String>, Instrument, Vec<Job>)> = if variants.is_empty() {
-        vec![(None, instrument, jobs)]
+    let runs: Vec<(Option<String>, Instrument, RenderOptions, Vec<Job>)> = if variants.is_empty() {
+        vec![(None, instrument, options.clone(), jobs)]
     } else {
         variants
             .into_iter()
-            .map(|(name, chain)| {
+            .map(|variant| {
                 let jobs = jobs
                     .iter()
-                    .map(|job| crate::inputs::for_variant(job, &name, args.stems.is_some()))
+                    .map(|job| crate::inputs::for_variant(job, &variant.name, args.stems.is_some()))
                     .collect();
-                (Some(name), Instrument::Plugins(chain), jobs)
+                let options = options.clone().controls(variant.controls);
+                (Some(variant.name), variant.instrument, options, jobs)
             })
             .collect()
     };
     let mut outcome = Outcome::Ok;
-    for (variant, instrument, jobs) in runs {
+    for (variant, instrument, options, jobs) in runs {
         let context = Context {
             variant,
             seed: map.as_ref().map(|_| args.seed),
@@ -171,7 +172,7 @@ fn render_run(
                 Outcome::usage("--jobs needs private servers: it cannot be used with --server")
             }
             // Workers re-read the command line's instrument: not a variant's.
-            Ok(EngineKind::Jack) if args.variant.is_empty() => {
+            Ok(EngineKind::Jack) if args.variant.is_empty() && args.variants.is_none() => {
                 batch::jack_workers(args, &jobs, manifest, signals)
             }
             Ok(EngineKind::Jack) => render_here(

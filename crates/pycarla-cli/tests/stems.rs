@@ -365,3 +365,73 @@ fn stems_metadata_counts_clipped_samples_and_an_integer_format_warns() {
     assert!(meta["mix_clipped_samples"].as_u64().unwrap() > 0);
     assert!(meta["mix_peak_dbfs"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn map_rules_and_variants_carry_plugin_settings() {
+    if !carla_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A map rule's settings reach the parts it chooses for, and their metadata.
+    let map = dir.path().join("map.toml");
+    std::fs::write(
+        &map,
+        format!("[[rule]]\nprogram = 48\nplugin = \"{KARS}\"\nparams = {{ Volume = 37.5 }}\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("stems");
+    pycarla()
+        .args(["--sf2", GM, "--stems", "channel", "--map"])
+        .arg(&map)
+        .arg("-o")
+        .arg(&out)
+        .arg(midi("k525short.mid"))
+        .assert()
+        .success();
+    let meta = metadata(&out);
+    let stems = meta["stems"].as_array().unwrap();
+    let mapped: Vec<&serde_json::Value> =
+        stems.iter().filter(|s| s["instrument"] == KARS).collect();
+    assert!(!mapped.is_empty(), "{stems:?}");
+    for stem in &mapped {
+        assert_eq!(stem["params"][0]["params"]["Volume"], 37.5, "{stem}");
+    }
+    for stem in stems.iter().filter(|s| s["instrument"] != KARS) {
+        assert_eq!(stem["params"][0]["params"], serde_json::json!({}), "{stem}");
+    }
+    // Variants of a TOML file: each its chain and settings, proved by the samples.
+    let variants = dir.path().join("variants.toml");
+    std::fs::write(
+        &variants,
+        format!(
+            "[variant.soft]\nplugin = \"{KARS}\"\nparams = {{ Volume = 37.5 }}\n\n[variant.full]\nplugin = \"{KARS}\"\nparams = {{ Volume = 75 }}\n"
+        ),
+    )
+    .unwrap();
+    let manifest = dir.path().join("manifest.jsonl");
+    pycarla()
+        .arg("--variants")
+        .arg(&variants)
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("-o")
+        .arg(dir.path())
+        .arg(midi("test01.mid"))
+        .assert()
+        .success();
+    let soft = read_wav(&dir.path().join("test01.soft.wav")).channels;
+    let full = read_wav(&dir.path().join("test01.full.wav")).channels;
+    let mut compared = 0;
+    for (a, b) in full[0].iter().zip(&soft[0]) {
+        assert!((a * 0.5 - b).abs() <= 1e-6 + 1e-5 * a.abs(), "{a} {b}");
+        compared += usize::from(a.abs() > 1e-3);
+    }
+    assert!(compared > 1000);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let soft_line = lines.iter().find(|l| l["variant"] == "soft").unwrap();
+    assert_eq!(soft_line["params"][0]["params"]["Volume"], 37.5);
+}

@@ -314,7 +314,8 @@ pub fn _render_batch(
     let mut results: Vec<Option<RenderResult>> = (0..batch.len()).map(|_| None).collect();
     let mut todo = Vec::new();
     for (index, (midi, wav, _)) in batch.iter().enumerate() {
-        if skip_existing && wav.is_file() {
+        // As the command: an output that exists is finished (outputs appear complete).
+        if skip_existing && wav.exists() {
             let result = RenderResult::new(midi, wav, "skipped");
             manifest.lock().expect("manifest").record(&result, None);
             results[index] = Some(result);

@@ -120,6 +120,17 @@ def test_render_batch(shared_midi, tmp_path, click_sfz):
     assert {line["instrument"] for line in lines} == {str(click_sfz)}
 
 
+def test_shards_split_the_sorted_inputs_as_the_command_does(shared_midi, tmp_path, click_sfz):
+    # Given out of order, the inputs are sorted by path before every n-th is taken (the
+    # pycarla command's rule): shard 0 of 2 is test01 and test19, whatever the order given.
+    names = ["test19.mid", "test03.mid", "test01.mid"]
+    inputs = [shared_midi / name for name in names]
+    shard = pycarla_rs.render_batch(inputs, tmp_path, shard=(0, 2), sfz=click_sfz, tail=0)
+    assert [r.output.name for r in shard] == ["test01.wav", "test19.wav"]
+    other = pycarla_rs.render_batch(inputs, tmp_path, shard=(1, 2), sfz=click_sfz, tail=0)
+    assert [r.output.name for r in other] == ["test03.wav"]
+
+
 def test_a_failing_file_does_not_stop_the_batch(shared_midi, tmp_path, click_sfz):
     bad = tmp_path / "bad.mid"
     bad.write_bytes(b"not a MIDI file at all")

@@ -43,7 +43,7 @@ pub use carla_lib;
 pub use compat::{AudioRecorder, MidiPlayer};
 pub use error::{Error, Result};
 pub use instrument::{Instrument, carla_project, find_carla, find_on_path};
-pub use map::InstrumentMap;
+pub use map::{InstrumentMap, MapChoice, Variant, read_variants};
 pub use proc_supervisor;
 pub use proc_supervisor::{Host, JackServer, Supervisor as Carla};
 pub use render::{

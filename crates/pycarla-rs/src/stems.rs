@@ -35,6 +35,7 @@ use crate::finish;
 use crate::instrument::Instrument;
 use crate::map::InstrumentMap;
 use crate::render::{EngineKind, RenderOptions, RenderReport, Renderer, engine_for, partial_path};
+use crate::settings::PluginControls;
 
 /// How to split and whom to give each part.
 #[derive(Clone, Debug)]
@@ -131,6 +132,8 @@ pub struct Stem {
     pub peak_dbfs: Option<f64>,
     /// Note-ons of the part that made no sound (see `crate::check`).
     pub silent_note_ons: u64,
+    /// What each plugin of its chain rendered with (the manifest's `params`).
+    pub params: Vec<crate::settings::PluginParams>,
 }
 
 /// Renders the stems and mix of `midi` into the directory `dir` (see the module docs).
@@ -165,15 +168,22 @@ pub fn render_stems(
         // libjack talks to one server per process: one render at a time.
         EngineKind::Jack => 1,
     };
-    let renders: Vec<(&Timeline, Instrument, PathBuf)> = if parts.is_empty() {
+    let renders: Vec<PartRender> = if parts.is_empty() {
         // Nothing plays a note: the mix alone, of the whole file.
-        vec![(&timeline, default.clone(), staging.join("mix.f32.wav"))]
+        vec![PartRender {
+            timeline: &timeline,
+            instrument: default.clone(),
+            controls: None,
+            output: staging.join("mix.f32.wav"),
+        }]
     } else {
         parts
             .iter()
-            .map(|part| {
-                let path = staging.join(format!("{}.f32.wav", part.name));
-                (&part.group.timeline, part.instrument.clone(), path)
+            .map(|part| PartRender {
+                timeline: &part.group.timeline,
+                instrument: part.instrument.clone(),
+                controls: part.controls.clone(),
+                output: staging.join(format!("{}.f32.wav", part.name)),
             })
             .collect()
     };
@@ -188,7 +198,7 @@ pub fn render_stems(
 
     let format = options.format;
     let extension = format.extension();
-    let floats: Vec<PathBuf> = renders.iter().map(|(_, _, path)| path.clone()).collect();
+    let floats: Vec<PathBuf> = renders.iter().map(|r| r.output.clone()).collect();
     let mix_float = staging.join("mix.f32.wav");
     let mixed = if parts.is_empty() {
         rt_core::Recording::default()
@@ -223,13 +233,7 @@ pub fn render_stems(
     for (((part, float), shape), report) in parts.iter().zip(&floats).zip(&shapes).zip(&reports) {
         let (gain_db, written) = finish_one(float, &part.name, *shape, Written::of_report(report))?;
         written.warn_if_clipped(format, &part.name);
-        stem_entries.push(part.entry(
-            &timeline,
-            extension,
-            gain_db,
-            written,
-            report.silent_note_ons,
-        ));
+        stem_entries.push(part.entry(&timeline, extension, gain_db, written, report));
     }
     let (mix_gain_db, mix_written) =
         finish_one(&mix_float, "mix", (frames, channels), Written::of(&mixed))?;
@@ -287,6 +291,8 @@ struct Part {
     group: Group,
     name: String,
     instrument: Instrument,
+    /// The plugin settings of the map rule that chose the instrument; `None`: the render's.
+    controls: Option<PluginControls>,
     rule_line: Option<usize>,
 }
 
@@ -313,10 +319,14 @@ impl Part {
             .map
             .as_ref()
             .and_then(|map| map.rule_line(&group, timeline));
-        let instrument = chosen.unwrap_or_else(|| default.clone());
+        let (instrument, controls) = match chosen {
+            Some(choice) => (choice.instrument, Some(choice.controls)),
+            None => (default.clone(), None),
+        };
         Part {
             name,
             instrument,
+            controls,
             rule_line,
             group,
         }
@@ -328,7 +338,7 @@ impl Part {
         extension: &str,
         gain_db: Option<f64>,
         written: Written,
-        silent_note_ons: u64,
+        report: &RenderReport,
     ) -> Stem {
         Stem {
             file: format!("{}.{extension}", self.name),
@@ -348,7 +358,8 @@ impl Part {
             gain_db,
             clipped_samples: written.clipped,
             peak_dbfs: written.peak_dbfs(),
-            silent_note_ons,
+            silent_note_ons: report.silent_note_ons,
+            params: report.params.clone(),
         }
     }
 }
@@ -390,10 +401,19 @@ impl Written {
     }
 }
 
-/// Renders each `(timeline, instrument, output)` with `jobs` threads, each keeping one
-/// renderer per instrument it meets. The first error wins; renders stop being started then.
+/// One render of a stems job: a part (or the whole file) through its instrument.
+struct PartRender<'a> {
+    timeline: &'a Timeline,
+    instrument: Instrument,
+    /// Its map rule's plugin settings; `None`: the render's.
+    controls: Option<PluginControls>,
+    output: PathBuf,
+}
+
+/// Renders each part with `jobs` threads, each keeping one renderer per instrument and
+/// settings it meets. The first error wins; renders stop being started then.
 fn render_all(
-    renders: &[(&Timeline, Instrument, PathBuf)],
+    renders: &[PartRender<'_>],
     options: &RenderOptions,
     jobs: usize,
     input: &str,
@@ -405,15 +425,21 @@ fn render_all(
     std::thread::scope(|scope| {
         for _ in 0..jobs.min(renders.len()) {
             scope.spawn(|| {
-                let mut renderers: Vec<(Instrument, Renderer)> = Vec::new();
+                let mut renderers: Vec<(Instrument, PluginControls, Renderer)> = Vec::new();
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     if index >= renders.len() || failed.load(Ordering::Relaxed) {
                         break;
                     }
-                    let (timeline, instrument, output) = &renders[index];
-                    let result =
-                        renderer_for(&mut renderers, instrument, options).and_then(|renderer| {
+                    let PartRender {
+                        timeline,
+                        instrument,
+                        controls,
+                        output,
+                    } = &renders[index];
+                    let controls = controls.as_ref().unwrap_or(&options.controls);
+                    let result = renderer_for(&mut renderers, (instrument, controls), options)
+                        .and_then(|renderer| {
                             // The seed rule: this file, this part (the stem's file name).
                             renderer.set_draw_key(input);
                             renderer.set_draw_part(
@@ -448,21 +474,26 @@ fn render_all(
 }
 
 fn renderer_for<'a>(
-    renderers: &'a mut Vec<(Instrument, Renderer)>,
-    instrument: &Instrument,
+    renderers: &'a mut Vec<(Instrument, PluginControls, Renderer)>,
+    (instrument, controls): (&Instrument, &PluginControls),
     options: &RenderOptions,
 ) -> Result<&'a mut Renderer> {
-    let index = match renderers.iter().position(|(i, _)| i == instrument) {
+    let found = renderers
+        .iter()
+        .position(|(i, c, _)| i == instrument && c == controls);
+    let index = match found {
         Some(index) => index,
         None => {
+            let options = options.clone().controls(controls.clone());
             renderers.push((
                 instrument.clone(),
-                Renderer::new(instrument.clone(), options.clone())?,
+                controls.clone(),
+                Renderer::new(instrument.clone(), options)?,
             ));
             renderers.len() - 1
         }
     };
-    Ok(&mut renderers[index].1)
+    Ok(&mut renderers[index].2)
 }
 
 /// A track name as a file-name part: letters, digits, `-` and `_` kept, runs of anything else

@@ -183,7 +183,9 @@ def render_batch(
         k, n = shard
         if not (0 <= k < n):
             raise errors.UsageError(f"shard ({k}, {n}): expected 0 <= k < n")
-        plan = plan[k::n]
+        # The command's rule: the inputs sorted by path, every n-th from the k-th, so that
+        # both split one dataset into the same shards.
+        plan = sorted(plan, key=lambda job: str(job[0]))[k::n]
     return _render_batch(
         [(str(m), str(w), str(o) if o is not None else None) for m, w, o in plan],
         jobs=jobs,
