@@ -27,11 +27,30 @@ pub fn impulse_instrument() -> &'static Path {
     PATH.get_or_init(|| built("pycarla-integration", "impulse-instrument"))
 }
 
+/// The misbehaving CLAP plugins of `crates/fault-plugins` as one `.clap` file, built if
+/// needed: `FILE#org.pycarla.fixtures.crash-on-note`, `…hang-in-process`, `…delay` (its
+/// "Delay" parameter, in frames, reported as latency), `…delay-1000`, `…delay-10000`.
+pub fn fault_plugins() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let library = cargo_build(&["-p", "fault-plugins", "--lib"], "libfault_plugins.so");
+        // Carla and pycarla know a CLAP plugin by its file's extension.
+        let clap = library.with_file_name("pycarla-fixtures.clap");
+        std::fs::copy(&library, &clap).expect("copying the fixture plugins");
+        clap
+    })
+}
+
 /// Builds binary `bin` of `package` in the test's own profile and returns its path.
 fn built(package: &str, bin: &str) -> PathBuf {
-    let path = crate::fixture_binary(bin);
+    cargo_build(&["-p", package, "--bin", bin], bin)
+}
+
+/// Runs `cargo build ARGS` in the test's own profile; returns the path of `artifact` there.
+fn cargo_build(args: &[&str], artifact: &str) -> PathBuf {
+    let path = crate::fixture_binary(artifact);
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    command.args(["build", "--quiet", "-p", package, "--bin", bin]);
+    command.args(["build", "--quiet"]).args(args);
     if path
         .parent()
         .and_then(Path::file_name)
@@ -40,7 +59,7 @@ fn built(package: &str, bin: &str) -> PathBuf {
         command.arg("--release");
     }
     let status = command.status().expect("cargo");
-    assert!(status.success(), "building {bin}");
+    assert!(status.success(), "building {artifact}");
     assert!(path.is_file(), "{} missing", path.display());
     path
 }

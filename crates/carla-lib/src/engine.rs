@@ -351,6 +351,11 @@ impl Engine {
         self.host().set_chunk(id, chunk);
     }
 
+    /// Deactivates and activates plugin `id` again (see [`Engine::settle`]).
+    pub fn restart_plugin(&mut self, id: u32) {
+        self.host().restart(id);
+    }
+
     /// Plugin `id`'s parameter `index` as it is now, in its own units.
     pub fn parameter_value(&self, id: u32, index: u32) -> f32 {
         self.host().parameter_value(id, index)
@@ -390,7 +395,10 @@ impl Engine {
     /// [`SETTLE_RUN`] frames, and puts the transport back at frame 0: plugins apply parameters
     /// set since loading (many smooth a change over their first runs; x42's nodelay applies a
     /// new delay only in the run after it reports it) and update the latency they report (an
-    /// LV2 plugin reports it through an output port, which Carla reads after each run).
+    /// LV2 plugin reports it through an output port, which Carla reads after each run). A CLAP
+    /// plugin changes its latency only when it is activated again, which it asks the host for
+    /// from a run; Carla does that only from an idle callback its native engine never runs, so
+    /// every CLAP plugin is deactivated and activated again after the runs.
     pub fn settle(&mut self, frames: u32) -> Result<()> {
         let block = self.state.block.min(SETTLE_RUN) as usize;
         let (mut left, mut right) = (vec![0.0f32; block], vec![0.0f32; block]);
@@ -399,6 +407,11 @@ impl Engine {
             let n = remaining.min(block);
             self.process(&[], &mut left[..n], &mut right[..n])?;
             remaining -= n;
+        }
+        for id in 0..self.plugin_count() {
+            if self.plugin_info(id).format == Some(crate::plugin::Format::Clap) {
+                self.restart_plugin(id);
+            }
         }
         self.state.time.frame = 0;
         Ok(())

@@ -311,4 +311,5 @@ pub type SetProgram = unsafe extern "C" fn(CarlaHostHandle, u32, u32);
 pub type PluginStateFile = unsafe extern "C" fn(CarlaHostHandle, u32, *const c_char) -> bool;
 pub type GetChunkData = unsafe extern "C" fn(CarlaHostHandle, u32) -> *const c_char;
 pub type SetChunkData = unsafe extern "C" fn(CarlaHostHandle, u32, *const c_char);
+pub type SetActive = unsafe extern "C" fn(CarlaHostHandle, u32, bool);
 pub type GetCurrentParameterValue = unsafe extern "C" fn(CarlaHostHandle, u32, u32) -> f32;

@@ -50,6 +50,7 @@ pub(crate) struct HostFunctions {
     pub(crate) chunk_data: ffi::GetChunkData,
     pub(crate) set_chunk_data: ffi::SetChunkData,
     pub(crate) parameter_value: ffi::GetCurrentParameterValue,
+    pub(crate) set_active: ffi::SetActive,
 }
 
 impl HostFunctions {
@@ -86,6 +87,7 @@ impl HostFunctions {
                 chunk_data: symbols.get("carla_get_chunk_data")?,
                 set_chunk_data: symbols.get("carla_set_chunk_data")?,
                 parameter_value: symbols.get("carla_get_current_parameter_value")?,
+                set_active: symbols.get("carla_set_active")?,
             })
         }
     }

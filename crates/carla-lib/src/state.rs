@@ -75,6 +75,17 @@ impl Host<'_> {
         unsafe { (self.functions().set_chunk_data)(self.handle(), id, text.as_ptr()) }
     }
 
+    /// Deactivates and activates plugin `id` again: what a plugin's request to restart (a CLAP
+    /// plugin changing its latency) needs, which Carla carries out only from an idle callback
+    /// its native engine never runs.
+    pub(crate) fn restart(&self, id: u32) {
+        // SAFETY: a live handle and a plugin id it gave.
+        unsafe {
+            (self.functions().set_active)(self.handle(), id, false);
+            (self.functions().set_active)(self.handle(), id, true);
+        }
+    }
+
     /// Plugin `id`'s parameter `index` as it is now.
     pub(crate) fn parameter_value(&self, id: u32, index: u32) -> f32 {
         // SAFETY: a live handle, a plugin id it gave; Carla checks the index.

@@ -275,3 +275,65 @@ fn a_reported_latency_set_by_a_parameter_is_cut_and_every_click_keeps_its_frame(
         }
     }
 }
+
+#[test]
+fn a_clap_plugin_s_latency_set_by_a_parameter_or_fixed_is_cut() {
+    if !carla() {
+        return;
+    }
+    if let Err(error) = pycarla::carla::carla_for(&[pycarla::carla_lib::Format::Clap]) {
+        support::record_carla_skip(&format!("no Carla hosts CLAP: {error}"));
+        return;
+    }
+    let dir = support::scratch("pycarla-latency-");
+    let fixtures = support::fault_plugins().display().to_string();
+    // The crash fixture, below its crash key, is a click instrument: a full-level cosine from
+    // each note's own frame.
+    let instrument = format!("{fixtures}#org.pycarla.fixtures.crash-on-note");
+    let midi = clicks(dir.path(), &[]);
+    // A cosine that starts at full level where the sample before is near silence (the last
+    // note's tail after 0.1 s is below 0.01; no cosine of its frequency moves 0.05 in a frame).
+    let onsets = |channel: &[f32]| -> Vec<u64> {
+        (0..channel.len())
+            .filter(|&i| channel[i].abs() >= 0.1 && (i == 0 || channel[i - 1].abs() < 0.05))
+            .map(|i| i as u64)
+            .collect()
+    };
+    let expected: Vec<u64> = (0..CLICKS).map(|k| k * CLICK_FRAMES).collect();
+    let (_, alone) = render(
+        dir.path(),
+        &[&instrument],
+        &midi,
+        4096,
+        PluginControls::default(),
+    );
+    assert_eq!(onsets(&alone), expected);
+    for block in [64, 4096] {
+        for delay in [1u32, 1000, 4097] {
+            let delay_plugin = format!("{fixtures}#org.pycarla.fixtures.delay");
+            let controls = PluginControls {
+                params: vec![format!("2:Delay={delay}").parse().unwrap()],
+                ..PluginControls::default()
+            };
+            let (report, channel) = render(
+                dir.path(),
+                &[&instrument, &delay_plugin],
+                &midi,
+                block,
+                controls,
+            );
+            assert_eq!(report.latency, u64::from(delay), "block {block}");
+            assert_eq!(onsets(&channel), expected, "delay {delay}, block {block}");
+        }
+        let fixed = format!("{fixtures}#org.pycarla.fixtures.delay-10000");
+        let (report, channel) = render(
+            dir.path(),
+            &[&instrument, &fixed],
+            &midi,
+            block,
+            PluginControls::default(),
+        );
+        assert_eq!(report.latency, 10_000);
+        assert_eq!(onsets(&channel), expected, "fixed 10000, block {block}");
+    }
+}

@@ -34,6 +34,8 @@ pub(crate) struct JackRenderer {
     carla: Option<String>,
     /// Whether the host is a Carla (which plays no system-exclusive message).
     drops_sysex: bool,
+    /// The instrument as the user named it, for messages (a crash names the plugin).
+    label: String,
     /// The period a private server started at (`None` on a server the user runs).
     setup_period: Option<u32>,
     _scratch: tempfile::TempDir,
@@ -117,6 +119,7 @@ impl JackRenderer {
             onset_quantum: None,
             carla,
             drops_sysex,
+            label: instrument.label(),
             setup_period,
             _scratch: scratch,
         };
@@ -342,7 +345,12 @@ impl JackRenderer {
                 && let Some(status) = host.exit_status()
             {
                 return Error::HostDied {
-                    what: format!("{} (client {})", host_label(host), host.client_name()),
+                    what: format!(
+                        "{} running {} (client {})",
+                        host_label(host),
+                        self.label,
+                        host.client_name()
+                    ),
                     status: status.to_string(),
                     tail: host.tail(),
                 };
