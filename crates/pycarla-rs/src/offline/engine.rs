@@ -35,6 +35,17 @@ pub struct Loaded {
     /// Whether a plugin of the chain keeps state across instances in its process (see
     /// [`keeps_process_state`]): the next file then needs a fresh worker.
     pub keeps_process_state: bool,
+    /// Whether every block must end at the next event (see [`needs_events_at_block_start`]).
+    pub split_at_events: bool,
+}
+
+/// Whether a plugin of this format plays an event late unless it comes at the start of a
+/// block. Carla 2.6's VST3 host (main at 12bc40fd6) hands a VST3 plugin each event with a
+/// sample offset of 0 and relies on splitting its run at events, and DISTRHO Kars as VST3
+/// played notes up to 1616 frames late at blocks of 4096 (on multiples of 32 frames), exact
+/// with Carla 2.5.9; with a block ending at each event, every note lands on its frame in both.
+fn needs_events_at_block_start(format: Option<carla_lib::Format>) -> bool {
+    format == Some(carla_lib::Format::Vst3)
 }
 
 /// Whether a plugin of this format may keep state in its process beyond one instance, so
@@ -108,14 +119,18 @@ pub fn load(library: &Arc<CarlaLibrary>, job: &Job) -> Result<Loaded, Failure> {
             .settle(SETTLE_FRAMES)
             .map_err(|e| Failure::Job(e.to_string()))?;
     }
-    let keeps_process_state =
-        (0..engine.plugin_count()).any(|id| keeps_process_state(engine.plugin_info(id).format));
+    let formats: Vec<_> = (0..engine.plugin_count())
+        .map(|id| engine.plugin_info(id).format)
+        .collect();
+    let keeps_process_state = formats.iter().any(|f| keeps_process_state(*f));
+    let split_at_events = formats.iter().any(|f| needs_events_at_block_start(*f));
     Ok(Loaded {
         engine,
         plugins,
         channels,
         applied,
         keeps_process_state,
+        split_at_events,
     })
 }
 
@@ -190,6 +205,7 @@ pub fn render(
         channels,
         applied,
         keeps_process_state,
+        split_at_events,
     } = loaded;
     let channels = *channels;
     let mut schedule = Schedule::new();
@@ -246,7 +262,20 @@ pub fn render(
             .changes
             .get(next_change)
             .map_or(u64::MAX, |change| change.frame - processed);
-        let n = (end - processed).min(block as u64).min(until_change) as u32;
+        // A chain that needs it gets each event at the start of a block of its own.
+        let until_event = if *split_at_events {
+            schedule
+                .frames()
+                .get(cursor)
+                .filter(|frame| **frame > processed)
+                .map_or(u64::MAX, |frame| frame - processed)
+        } else {
+            u64::MAX
+        };
+        let n = (end - processed)
+            .min(block as u64)
+            .min(until_change)
+            .min(until_event) as u32;
         let due = schedule::due(schedule.frames(), cursor, processed, n);
         cursor = due.end;
         events.clear();
