@@ -155,15 +155,40 @@ impl CarlaInstall {
 /// VST3 goes to a Carla 2.6 or later where one hosts the rest (its VST3 host passes
 /// controllers, programs and state; 2.5's drops them). `None` formats (a project) accept any.
 pub fn choose(installs: &[CarlaInstall], formats: &[Format]) -> Result<CarlaInstall> {
+    choose_with(installs, formats, Vst3Preference::Complete)
+}
+
+/// Which Carla a VST3 plugin prefers when several host it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vst3Preference {
+    /// 2.6 or later: its VST3 host passes controllers, programs and state.
+    Complete,
+    /// Before 2.6: its VST3 host gives each event its offset in the cycle (2.6's gives 0 and
+    /// relies on splitting its run, which played DISTRHO Kars' notes up to a period late on
+    /// JACK, where the cycle cannot be split from outside).
+    SampleAccurate,
+}
+
+/// [`choose`], with the VST3 preference given.
+pub fn choose_with(
+    installs: &[CarlaInstall],
+    formats: &[Format],
+    vst3: Vst3Preference,
+) -> Result<CarlaInstall> {
     let hosting = || {
         installs
             .iter()
             .filter(|install| formats.iter().all(|format| install.hosts(*format)))
     };
-    let modern_vst3 = formats
-        .contains(&Format::Vst3)
-        .then(|| hosting().find(|install| install.version.is_some_and(|v| v >= VST3_COMPLETE)));
-    if let Some(install) = modern_vst3.flatten().or_else(|| hosting().next()) {
+    let preferred = formats.contains(&Format::Vst3).then(|| {
+        hosting().find(|install| {
+            install.version.is_some_and(|v| match vst3 {
+                Vst3Preference::Complete => v >= VST3_COMPLETE,
+                Vst3Preference::SampleAccurate => v < VST3_COMPLETE,
+            })
+        })
+    });
+    if let Some(install) = preferred.flatten().or_else(|| hosting().next()) {
         if install.unsupported.is_none() {
             return Ok(install.clone());
         }

@@ -278,6 +278,16 @@ impl StandaloneEngine {
         self.host().audio_outputs(id)
     }
 
+    /// What Carla sees in plugin `id`.
+    pub fn plugin_info(&self, id: u32) -> crate::PluginInfo {
+        self.host().plugin_info(id)
+    }
+
+    /// Sets plugin `id`'s parameter `index` to `value`, in the parameter's own units.
+    pub fn set_parameter(&mut self, id: u32, index: u32, value: f32) {
+        self.host().set_parameter(id, index, value);
+    }
+
     /// Carla's host API on the library's handle.
     fn host(&self) -> Host<'_> {
         // SAFETY: the library's global handle, which lives as long as the library.

@@ -54,8 +54,24 @@ fn search() -> Vec<CarlaInstall> {
     CarlaInstall::find_all(&downloaded)
 }
 
-/// The Carla that hosts every format of `formats` (`[]`: any usable Carla).
+/// The Carla that hosts every format of `formats` (`[]`: any usable Carla) on the offline
+/// engine: VST3 on 2.6 where there is one (controllers, programs, state).
 pub fn carla_for(formats: &[Format]) -> Result<CarlaInstall> {
+    carla_with(formats, carla_lib::installs::Vst3Preference::Complete)
+}
+
+/// The Carla that hosts every format of `formats` on the JACK engine: VST3 on a Carla before
+/// 2.6 where there is one, whose VST3 host plays every event on its frame (2.6's plays notes
+/// up to a period late on JACK; the offline engine works around it by ending its blocks at
+/// events, which a JACK cycle cannot do).
+pub fn carla_for_jack(formats: &[Format]) -> Result<CarlaInstall> {
+    carla_with(formats, carla_lib::installs::Vst3Preference::SampleAccurate)
+}
+
+fn carla_with(
+    formats: &[Format],
+    vst3: carla_lib::installs::Vst3Preference,
+) -> Result<CarlaInstall> {
     let installs = installs();
     if installs.is_empty() {
         // Say where it was looked for.
@@ -67,11 +83,12 @@ pub fn carla_for(formats: &[Format]) -> Result<CarlaInstall> {
             hint: format!("{searched}; {INSTALL_HINT}"),
         });
     }
-    let chosen =
-        carla_lib::installs::choose(&installs, formats).map_err(|error| Error::Missing {
+    let chosen = carla_lib::installs::choose_with(&installs, formats, vst3).map_err(|error| {
+        Error::Missing {
             program: "Carla".into(),
             hint: format!("{error}; {INSTALL_HINT}"),
-        })?;
+        }
+    })?;
     // Once per Carla and process: the choice is made again for every renderer.
     static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
     let first_time = || {
@@ -82,15 +99,23 @@ pub fn carla_for(formats: &[Format]) -> Result<CarlaInstall> {
         }
         new
     };
+    let complete = chosen
+        .version
+        .is_some_and(|version| version >= carla_lib::installs::VST3_COMPLETE);
+    if formats.contains(&Format::Vst3) && !complete && first_time() {
+        tracing::warn!(
+            carla = %chosen.describe(),
+            "this Carla's VST3 host drops MIDI controllers and cannot restore a plugin's state; a Carla 2.6 build hosts them (on the offline engine)"
+        );
+    }
     if formats.contains(&Format::Vst3)
-        && chosen
-            .version
-            .is_some_and(|version| version < carla_lib::installs::VST3_COMPLETE)
+        && complete
+        && vst3 == carla_lib::installs::Vst3Preference::SampleAccurate
         && first_time()
     {
         tracing::warn!(
             carla = %chosen.describe(),
-            "this Carla's VST3 host drops MIDI controllers and cannot restore a plugin's state; a Carla 2.6 build hosts them"
+            "on JACK this Carla's VST3 host plays notes up to a period late (a Carla 2.5 build, or the offline engine, plays them on their frames)"
         );
     }
     Ok(chosen)
@@ -122,9 +147,14 @@ impl Instrument {
         }
     }
 
-    /// The Carla that renders this instrument.
+    /// The Carla that renders this instrument offline.
     pub fn carla(&self) -> Result<CarlaInstall> {
         carla_for(&self.carla_formats())
+    }
+
+    /// The Carla pycarla's Carla host loads for this instrument on JACK.
+    pub fn carla_on_jack(&self) -> Result<CarlaInstall> {
+        carla_for_jack(&self.carla_formats())
     }
 }
 

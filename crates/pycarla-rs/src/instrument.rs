@@ -67,8 +67,31 @@ impl Instrument {
     /// [`Instrument::Running`]). Carla's instruments play through pycarla's own Carla host
     /// ([`crate::jack_host`]) wherever Carla's library is installed, else through Carla's
     /// front end: `carla` is Carla's executable if installed. `scratch` holds generated
-    /// projects.
-    pub fn host(&self, carla: Option<&Path>, scratch: &Path) -> Result<Option<Host>> {
+    /// projects. `settings` are set by pycarla's Carla host before it says it is ready; no
+    /// other host takes them.
+    pub fn host(
+        &self,
+        carla: Option<&Path>,
+        scratch: &Path,
+        settings: &[crate::settings::ParameterSetting],
+    ) -> Result<Option<Host>> {
+        let host = self.any_host(carla, scratch, settings)?;
+        if !settings.is_empty() && host.as_ref().is_some_and(|h| !h.is_carla_engine()) {
+            return Err(Error::Usage(format!(
+                "plugin parameters are set on the JACK engine by pycarla's Carla host only, which cannot host {} here (it needs Carla's standalone library; the offline engine sets them too)",
+                self.label()
+            )));
+        }
+        Ok(host)
+    }
+
+    fn any_host(
+        &self,
+        carla: Option<&Path>,
+        scratch: &Path,
+        settings: &[crate::settings::ParameterSetting],
+    ) -> Result<Option<Host>> {
+        let carla_engine = |load: CarlaLoad| carla_engine(load, settings);
         let existing = |path: &Path| -> Result<PathBuf> {
             std::fs::canonicalize(path).map_err(|_| Error::NoInstrumentFile {
                 path: path.to_path_buf(),
@@ -144,7 +167,7 @@ impl Instrument {
 
 /// pycarla's own Carla host loading `load`; an error says what is missing (Carla's standalone
 /// library or the host program).
-fn carla_engine(load: CarlaLoad) -> Result<Host> {
+fn carla_engine(load: CarlaLoad, settings: &[crate::settings::ParameterSetting]) -> Result<Host> {
     let formats = match &load {
         CarlaLoad::Plugins(specs) => crate::carla::formats_of(specs),
         CarlaLoad::Project(_) => Vec::new(),
@@ -153,6 +176,9 @@ fn carla_engine(load: CarlaLoad) -> Result<Host> {
     let command = crate::jack_host::jack_host_command()?;
     let mut args = command.args;
     args.extend(["--library".into(), library.into_os_string()]);
+    for setting in settings {
+        args.extend(["--set".into(), setting.to_string().into()]);
+    }
     Ok(Host::carla_engine(command.program, args, load))
 }
 

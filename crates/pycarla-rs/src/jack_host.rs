@@ -11,8 +11,11 @@
 //!
 //! ```text
 //! pycarla-jack-host [--client NAME] [--library FILE] [--wait-server]
-//!                   (--project FILE.carxp | --plugin SPEC…)
+//!                   (--project FILE.carxp | --plugin SPEC… [--set [N:]PARAM=VALUE…])
 //! ```
+//!
+//! `--set` sets a parameter of the chain's N-th plugin once it is loaded, before `ready`,
+//! checked as the offline engine checks it (a parameter unknown or out of range fails).
 //!
 //! With `--wait-server` it loads Carla's library and checks the plugins, then waits for a
 //! `server NAME` line on its standard input before it opens its client, so that it can start
@@ -66,7 +69,7 @@ pub fn standalone_library() -> Result<PathBuf> {
 /// `libcarla_standalone2.so` of the Carla that hosts `formats` (Carla installs its libraries
 /// side by side).
 pub fn standalone_library_for(formats: &[carla_lib::Format]) -> Result<PathBuf> {
-    let install = crate::carla::carla_for(formats)?;
+    let install = crate::carla::carla_for_jack(formats)?;
     let beside = install
         .library
         .with_file_name(carla_lib::standalone::STANDALONE_LIBRARY_NAME);
@@ -98,6 +101,7 @@ struct Args {
     library: Option<PathBuf>,
     wait_server: bool,
     load: Load,
+    settings: Vec<crate::settings::ParameterSetting>,
 }
 
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> std::result::Result<Args, String> {
@@ -107,6 +111,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> std::result::Result<A
     let mut wait_server = false;
     let mut project = None;
     let mut plugins = Vec::new();
+    let mut settings = Vec::new();
     while let Some(arg) = args.next() {
         let mut value = || {
             args.next()
@@ -118,6 +123,12 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> std::result::Result<A
             Some("--wait-server") => wait_server = true,
             Some("--project") => project = Some(PathBuf::from(value()?)),
             Some("--plugin") => plugins.push(value()?.to_string_lossy().into_owned()),
+            Some("--set") => settings.push(
+                value()?
+                    .to_string_lossy()
+                    .parse()
+                    .map_err(|e: Error| e.to_string())?,
+            ),
             _ => return Err(format!("unknown argument {}", arg.to_string_lossy())),
         }
     }
@@ -126,11 +137,15 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> std::result::Result<A
         (None, false) => Load::Plugins(plugins),
         _ => return Err("give either --project FILE or one or more --plugin SPEC".into()),
     };
+    if !settings.is_empty() && matches!(load, Load::Project(_)) {
+        return Err("--set applies to a --plugin chain".into());
+    }
     Ok(Args {
         client,
         library,
         wait_server,
         load,
+        settings,
     })
 }
 
@@ -237,7 +252,8 @@ pub fn jack_host_main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Load::Project(path) => engine
             .load_project(path)
             .map_err(|error| (path.display().to_string(), error)),
-        Load::Plugins(_) => load_chain(&mut engine, &plugins),
+        Load::Plugins(_) => load_chain(&mut engine, &plugins)
+            .and_then(|()| apply_settings(&mut engine, &args.settings)),
     };
     if let Err((what, error)) = loaded {
         return report.failed(&what, &error.to_string());
@@ -270,6 +286,33 @@ fn load_chain(
             engine.add_plugin(plugin)
         };
         added.map_err(|error| (plugin.name.clone(), error))?;
+    }
+    Ok(())
+}
+
+/// Sets each parameter, resolved and checked against what Carla reports of the plugin.
+fn apply_settings(
+    engine: &mut StandaloneEngine,
+    settings: &[crate::settings::ParameterSetting],
+) -> std::result::Result<(), (String, carla_lib::Error)> {
+    for setting in settings {
+        let id = (setting.plugin - 1) as u32;
+        let name = format!("plugin {}", setting.plugin);
+        if id >= engine.plugin_count() {
+            return Err((
+                name,
+                carla_lib::Error::BadSpec {
+                    spec: setting.to_string(),
+                    reason: format!("the chain has {} plugin(s)", engine.plugin_count()),
+                },
+            ));
+        }
+        let info = engine.plugin_info(id);
+        let parameter = info
+            .parameter(&info.name, &setting.parameter)
+            .and_then(|p| Ok((p.index, p.check(&info.name, setting.value as f32)?)))
+            .map_err(|error| (info.name.clone(), error))?;
+        engine.set_parameter(id, parameter.0, parameter.1);
     }
     Ok(())
 }

@@ -288,6 +288,18 @@ impl PluginControls {
         *self == PluginControls::default()
     }
 
+    /// The parameters asked for, per plugin of a chain of `plugins`, by the names given: what
+    /// an engine that applies them without reporting back (pycarla's Carla host) records.
+    pub fn requested_params(&self, plugins: usize) -> Vec<BTreeMap<String, f32>> {
+        let mut requested = vec![BTreeMap::new(); plugins];
+        for setting in &self.params {
+            if let Some(values) = requested.get_mut(setting.plugin - 1) {
+                values.insert(setting.parameter.clone(), setting.value as f32);
+            }
+        }
+        requested
+    }
+
     /// What each plugin of the chain (`specs`, as the user named them) rendered with, from the
     /// values a worker applied and the files named here.
     pub fn report(

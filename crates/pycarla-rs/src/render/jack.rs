@@ -36,6 +36,9 @@ pub(crate) struct JackRenderer {
     drops_sysex: bool,
     /// The instrument as the user named it, for messages (a crash names the plugin).
     label: String,
+    /// The chain's plugins as the user named them (the instrument alone if not a chain),
+    /// for the report's parameters.
+    specs: Vec<String>,
     /// The period a private server started at (`None` on a server the user runs).
     setup_period: Option<u32>,
     _scratch: tempfile::TempDir,
@@ -51,7 +54,11 @@ impl JackRenderer {
                 path: std::env::temp_dir(),
                 source,
             })?;
-        let host = instrument.host(find_carla().as_deref(), scratch.path())?;
+        let host = instrument.host(
+            find_carla().as_deref(),
+            scratch.path(),
+            &options.controls.params,
+        )?;
         let quantises = host
             .as_ref()
             .is_some_and(Host::quantises_onsets_to_the_period);
@@ -67,7 +74,7 @@ impl JackRenderer {
         let carla = host
             .as_ref()
             .filter(|host| host.is_carla_engine())
-            .and_then(|_| instrument.carla().ok())
+            .and_then(|_| instrument.carla_on_jack().ok())
             .map(|install| install.describe());
         if quantises && options.period.is_none() && options.server.is_none() {
             // fluidsynth starts notes at period boundaries: a small period keeps every onset
@@ -120,6 +127,10 @@ impl JackRenderer {
             carla,
             drops_sysex,
             label: instrument.label(),
+            specs: match &instrument {
+                Instrument::Plugins(specs) => specs.clone(),
+                other => vec![other.label()],
+            },
             setup_period,
             _scratch: scratch,
         };
@@ -245,6 +256,11 @@ impl JackRenderer {
             sample_rate: sr,
             engine: EngineKind::Jack,
             carla: self.carla.clone(),
+            params: self.options.controls.report(
+                &self.specs,
+                &self.options.controls.requested_params(self.specs.len()),
+                &[],
+            ),
             latency: 0,
             elapsed: started.elapsed(),
             attempts: 1,

@@ -147,9 +147,14 @@ pub struct RenderOptions {
 }
 
 impl RenderOptions {
-    /// Whether anything is to be set in the plugins (the offline engine's only, for now).
+    /// Whether something is to be set in the plugins that only the offline engine sets: all
+    /// but parameters (which pycarla's Carla host sets on JACK too).
     pub fn has_plugin_settings(&self) -> bool {
-        !self.controls.is_empty()
+        !crate::settings::PluginControls {
+            params: Vec::new(),
+            ..self.controls.clone()
+        }
+        .is_empty()
     }
 
     /// Sets [`RenderOptions::controls`].
@@ -797,12 +802,12 @@ pub fn engine_for(instrument: &Instrument, options: &RenderOptions) -> Result<En
         ))),
         (EngineChoice::Offline, None) => carla().map(|_| EngineKind::Offline),
         (EngineChoice::Jack, _) if options.has_plugin_settings() => Err(Error::Usage(
-            "plugin parameters, presets, states and automation are set on the offline engine only (for now)".into(),
+            "presets, states, random draws, automation and controller mappings are applied on the offline engine only (the JACK engine sets parameters)".into(),
         )),
         (EngineChoice::Jack, _) => Ok(EngineKind::Jack),
         (EngineChoice::Auto, Some(reason)) if options.has_plugin_settings() => {
             Err(Error::Usage(format!(
-                "plugin parameters, presets, states and automation are set on the offline engine only (for now), and {reason}"
+                "presets, states, random draws, automation and controller mappings are applied on the offline engine only (the JACK engine sets parameters), and {reason}"
             )))
         }
         (EngineChoice::Auto, Some(_)) => Ok(EngineKind::Jack),
@@ -857,5 +862,5 @@ pub fn render_batch(
 
 /// A host for callers that want the supervisor directly.
 pub fn host_for(instrument: &Instrument, scratch: &Path) -> Result<Option<proc_supervisor::Host>> {
-    instrument.host(crate::instrument::find_carla().as_deref(), scratch)
+    instrument.host(crate::instrument::find_carla().as_deref(), scratch, &[])
 }
