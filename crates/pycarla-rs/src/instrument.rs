@@ -345,7 +345,7 @@ mod tests {
     #[test]
     fn missing_instrument_files_are_named() {
         let err = Instrument::SoundFont("/no/such.sf2".into())
-            .host(None, Path::new("/tmp"))
+            .host(None, Path::new("/tmp"), &[])
             .unwrap_err();
         assert!(err.to_string().contains("/no/such.sf2"), "{err}");
     }
