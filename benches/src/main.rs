@@ -370,6 +370,36 @@ fn offline_sections(
         "× realtime",
         "",
     );
+    // The same plugin in the other formats Carla hosts: each format's host overhead (VST3
+    // ends a block at every event, see pycarla's offline engine).
+    for (format, spec) in [
+        ("vst3", "/usr/lib/vst3/Kars.vst3"),
+        ("clap", "/usr/lib/clap/Kars.clap"),
+    ] {
+        if !Path::new(spec).exists() {
+            continue;
+        }
+        if let Some(time) = offline::best_of(3, || {
+            offline::pycarla_command(
+                pycarla,
+                &["--plugin", spec],
+                std::slice::from_ref(&long),
+                &out.join(format!("{format}.wav")),
+            )
+        }) {
+            push(
+                &format!("offline_kars_{format}_long_s"),
+                format!(
+                    "… Kars as {} ({spec}), same file: whole process ({:.2}× LV2's)",
+                    format.to_uppercase(),
+                    time / ours
+                ),
+                time,
+                "s",
+                "",
+            );
+        }
+    }
     if let Some(jack) = offline::best_of(1, || {
         offline::pycarla_command(
             pycarla,

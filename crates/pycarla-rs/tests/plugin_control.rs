@@ -89,10 +89,11 @@ fn a_parameter_unknown_or_out_of_range_is_refused_before_any_audio() {
     );
     let error = render(kars_with(&["2:Volume=1"]));
     assert!(error.contains("no plugin 2"), "{error}");
-    // Settings are the offline engine's only, for now: JACK says so at once.
+    // The JACK engine sets parameters (pycarla's Carla host); the other controls are the
+    // offline engine's, and JACK says so at once.
     let jack = RenderOptions::default()
         .engine(EngineChoice::Jack)
-        .params(vec!["Volume=1".parse::<ParameterSetting>().unwrap()]);
+        .presets(vec!["0".parse().unwrap()]);
     let error = Renderer::new(Instrument::Plugins(vec![KARS_LV2.into()]), jack)
         .unwrap_err()
         .to_string();
