@@ -6,7 +6,6 @@
 
 use std::path::Path;
 
-use pycarla::settings::ParameterSetting;
 use pycarla::{EngineChoice, Instrument, RenderOptions, Renderer};
 use pycarla_integration::support::{self, carla_or_skip, midi, read_wav, use_helper};
 
