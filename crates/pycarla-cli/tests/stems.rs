@@ -78,6 +78,8 @@ fn stems_by_channel_and_by_program_have_exact_lengths_and_sum_to_the_mix() {
     assert_eq!(meta["stems"][0]["channels"], serde_json::json!([1]));
     assert_eq!(meta["stems"][0]["programs"], serde_json::json!([48]));
     assert_eq!(meta["stems"][0]["notes"], 45);
+    assert_eq!(meta["stems"][0]["midi_program_name"], "String Ensemble 1");
+    assert_eq!(meta["stems"][0]["inst_class"], "Strings (continued)");
 
     let by_program = dir.path().join("by-program");
     pycarla()
@@ -434,4 +436,152 @@ fn map_rules_and_variants_carry_plugin_settings() {
         .collect();
     let soft_line = lines.iter().find(|l| l["variant"] == "soft").unwrap();
     assert_eq!(soft_line["params"][0]["params"]["Volume"], 37.5);
+}
+
+/// A General MIDI song of the shapes public files have: a conductor track with a GS reset and
+/// a tempo change, a piano on channel 1 that turns into a violin (program change mid-song) with
+/// a sustain pedal, a fingered bass on channel 2 with pitch bends, and drums on channel 10.
+fn band(path: &Path) {
+    let conductor = vec![
+        (
+            0,
+            vec![
+                0xF0, 0x0A, 0x41, 0x10, 0x42, 0x12, 0x40, 0x00, 0x7F, 0x00, 0x41, 0xF7,
+            ],
+        ),
+        (0, vec![0xFF, 0x51, 0x03, 0x07, 0xA1, 0x20]),
+        (1_920, vec![0xFF, 0x51, 0x03, 0x06, 0x1A, 0x80]),
+    ];
+    let mut piano = vec![(0, b"\xFF\x03\x05Piano".to_vec()), (0, vec![0xC0, 0])];
+    let mut bass = vec![(0, b"\xFF\x03\x04Bass".to_vec()), (0, vec![0xC1, 33])];
+    let mut drums = vec![(0, b"\xFF\x03\x05Drums".to_vec())];
+    for beat in 0..8u8 {
+        if beat == 4 {
+            piano.push((0, vec![0xC0, 40]));
+        }
+        piano.extend([
+            (0, vec![0xB0, 64, 127]),
+            (0, vec![0x90, 60 + beat, 90]),
+            (240, vec![0x80, 60 + beat, 0]),
+            (240, vec![0xB0, 64, 0]),
+        ]);
+        bass.extend([
+            (0, vec![0x91, 36 + beat, 100]),
+            (120, vec![0xE1, 0x00, 0x50]),
+            (120, vec![0xE1, 0x00, 0x40]),
+            (240, vec![0x81, 36 + beat, 0]),
+        ]);
+        drums.extend([(0, vec![0x99, 36, 110]), (480, vec![0x89, 36, 0])]);
+    }
+    let tracks = [conductor, piano, bass, drums];
+    std::fs::write(path, smf::testing::file(1, 480, &tracks)).unwrap();
+}
+
+/// The note-ons of a MIDI file as (exact time, bytes), sorted.
+fn note_ons(path: &Path) -> Vec<(smf::ExactTime, Vec<u8>)> {
+    let timeline = smf::Timeline::from_path(path).unwrap();
+    let mut notes: Vec<_> = timeline
+        .events()
+        .iter()
+        .filter(|e| e.message.note_on().is_some())
+        .map(|e| (e.time, e.message.bytes().to_vec()))
+        .collect();
+    notes.sort();
+    notes
+}
+
+#[test]
+fn stems_carry_their_own_midi_and_slakh_metadata() {
+    if !carla_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let song = dir.path().join("band.mid");
+    band(&song);
+    let frames = expected_frames(&song, 1, 48_000);
+    let out = dir.path().join("band");
+    pycarla()
+        .args(["--sf2", GM, "--stems", "program", "--jobs", "2", "-o"])
+        .arg(&out)
+        .arg(&song)
+        .assert()
+        .success();
+    assert_mix_is_the_sum(&out, 4, frames);
+    let meta = metadata(&out);
+    let slakh: Vec<(String, u64, String, String, bool)> = meta["stems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["midi"].as_str().unwrap().to_string(),
+                s["program_num"].as_u64().unwrap(),
+                s["midi_program_name"].as_str().unwrap().to_string(),
+                s["inst_class"].as_str().unwrap().to_string(),
+                s["is_drum"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("program000.mid", 0, "Acoustic Grand Piano", "Piano", false),
+        (
+            "program033.mid",
+            33,
+            "Electric Bass (finger)",
+            "Bass",
+            false,
+        ),
+        ("program040.mid", 40, "Violin", "Strings", false),
+        ("drums.mid", 128, "Drums", "Drums", true),
+    ];
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(f, p, n, c, d)| (f.to_string(), *p, n.to_string(), c.to_string(), *d))
+        .collect();
+    assert_eq!(slakh, expected);
+
+    // The mix's MIDI is the file itself; the stems' MIDI share out its notes exactly, each
+    // with the file's length, and hold the shared controllers and the GS reset.
+    assert_eq!(meta["mix_midi"], "mix.mid");
+    assert_eq!(
+        std::fs::read(out.join("mix.mid")).unwrap(),
+        std::fs::read(&song).unwrap()
+    );
+    let mut shared_out: Vec<_> = Vec::new();
+    let duration = smf::Timeline::from_path(&song).unwrap().duration();
+    for (stem, (file, ..)) in meta["stems"].as_array().unwrap().iter().zip(&slakh) {
+        let part = smf::Timeline::from_path(out.join(file)).unwrap();
+        assert_eq!(part.duration(), duration, "{file}");
+        let notes = note_ons(&out.join(file));
+        assert_eq!(
+            notes.len() as u64,
+            stem["notes"].as_u64().unwrap(),
+            "{file}"
+        );
+        let sysex = part.events().iter().filter(|e| !e.message.is_channel());
+        assert_eq!(sysex.count(), 1, "{file}: the GS reset");
+        shared_out.extend(notes);
+    }
+    shared_out.sort();
+    assert_eq!(shared_out, note_ons(&song));
+    let piano = smf::Timeline::from_path(out.join("program000.mid")).unwrap();
+    let pedals = piano
+        .events()
+        .iter()
+        .filter(|e| e.message.bytes()[0] == 0xB0);
+    assert_eq!(
+        pedals.count(),
+        16,
+        "channel 1's pedal goes with both of its programs"
+    );
+
+    // Rendering a stem's MIDI alone gives that stem's samples: it holds what the stem played.
+    let again = dir.path().join("drums-again.wav");
+    pycarla()
+        .args(["--sf2", GM, "-o"])
+        .arg(&again)
+        .arg(out.join("drums.mid"))
+        .assert()
+        .success();
+    assert!(read_wav(&again).channels == read_wav(&out.join("drums.wav")).channels);
 }

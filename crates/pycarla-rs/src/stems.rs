@@ -3,7 +3,9 @@
 //! describing it all — the layout source-separation datasets (Slakh and friends) use.
 //!
 //! For `song.mid` the output is a directory `song/` holding `mix.<ext>`, one file per part that
-//! plays notes and `metadata.json`. Every stem has the mix's exact length, and the mix is the
+//! plays notes, each part's own MIDI (`ch01.mid`: exactly the events it played, on the file's
+//! timeline), the whole file as `mix.mid`, and `metadata.json` (with Slakh's per-stem
+//! `program_num`, `midi_program_name`, `inst_class` and `is_drum`). Every stem has the mix's exact length, and the mix is the
 //! sample-wise sum of the stems (before any normalisation). The directory is assembled under
 //! `song.partial/` and renamed when complete, so a directory named `song/` is always whole.
 //!
@@ -82,6 +84,8 @@ pub struct StemsReport {
     pub format: &'static str,
     /// The mix's file name.
     pub mix: String,
+    /// The whole MIDI file's copy beside the mix (`mix.mid`).
+    pub mix_midi: String,
     /// The mix's gain in dB when normalised.
     pub mix_gain_db: Option<f64>,
     /// Samples at or beyond full scale in the mix's file.
@@ -108,6 +112,9 @@ pub struct StemsReport {
 pub struct Stem {
     /// Its file name in the directory.
     pub file: String,
+    /// Its own Standard MIDI File beside it (`ch01.mid`): exactly the events it played, at the
+    /// source file's ticks under its tempo map, so the times and the length are the file's.
+    pub midi: String,
     /// The part: `ch01`, `track03`, `program032`, `drums`.
     pub group: String,
     /// The instrument that played it, as the user named it.
@@ -134,6 +141,14 @@ pub struct Stem {
     pub silent_note_ons: u64,
     /// What each plugin of its chain rendered with (the manifest's `params`).
     pub params: Vec<crate::settings::PluginParams>,
+    /// Slakh's `program_num`: its lowest General MIDI program, 0-based (128 for drums).
+    pub program_num: u8,
+    /// Slakh's `midi_program_name`: that program's General MIDI name (`Drums` for drums).
+    pub midi_program_name: String,
+    /// Slakh's `inst_class`: the program's family in Slakh's table (`Drums` for drums).
+    pub inst_class: String,
+    /// Slakh's `is_drum`: it plays on the percussion channel alone.
+    pub is_drum: bool,
 }
 
 /// Renders the stems and mix of `midi` into the directory `dir` (see the module docs).
@@ -156,6 +171,14 @@ pub fn render_stems(
         std::fs::remove_dir_all(&staging).map_err(|source| io(&staging, source))?;
     }
     std::fs::create_dir_all(&staging).map_err(|source| io(&staging, source))?;
+    // Each part's own MIDI and the whole file's beside the audio: training data for
+    // transcription and separation from the directory alone.
+    for part in &parts {
+        let path = staging.join(part.midi_file());
+        std::fs::write(&path, part.group.timeline.to_smf()).map_err(|source| io(&path, source))?;
+    }
+    let mix_midi = staging.join(MIX_MIDI);
+    std::fs::copy(midi, &mix_midi).map_err(|source| io(&mix_midi, source))?;
 
     // Every part renders to 32-bit float first: the mix is summed from exact samples, and
     // normalisation measures them.
@@ -252,6 +275,7 @@ pub fn render_stems(
         },
         format: format_name(format),
         mix: format!("mix.{extension}"),
+        mix_midi: MIX_MIDI.to_string(),
         mix_gain_db,
         mix_clipped_samples: mix_written.clipped,
         mix_peak_dbfs: mix_written.peak_dbfs(),
@@ -286,6 +310,9 @@ pub fn format_name(format: rt_core::AudioFormat) -> &'static str {
     }
 }
 
+/// The copy of the whole MIDI file beside the mix.
+const MIX_MIDI: &str = "mix.mid";
+
 /// One part with its file name and instrument.
 struct Part {
     group: Group,
@@ -297,6 +324,11 @@ struct Part {
 }
 
 impl Part {
+    /// The name of the part's own MIDI file.
+    fn midi_file(&self) -> String {
+        format!("{}.mid", self.name)
+    }
+
     fn new(
         group: Group,
         timeline: &Timeline,
@@ -340,8 +372,29 @@ impl Part {
         written: Written,
         report: &RenderReport,
     ) -> Stem {
+        use smf::general_midi;
+        let drums_only = self.group.channels.iter().all(|c| *c == smf::DRUM_CHANNEL);
+        let is_drum = self.group.key == GroupKey::Drums || drums_only;
+        let program_num = if is_drum {
+            general_midi::DRUM_PROGRAM
+        } else {
+            self.group.programs.iter().copied().next().unwrap_or(0)
+        };
+        let (midi_program_name, inst_class) = if is_drum {
+            (general_midi::DRUM_CLASS, general_midi::DRUM_CLASS)
+        } else {
+            (
+                general_midi::program_name(program_num).unwrap_or_default(),
+                general_midi::instrument_class(program_num).unwrap_or_default(),
+            )
+        };
         Stem {
+            program_num,
+            midi_program_name: midi_program_name.to_string(),
+            inst_class: inst_class.to_string(),
+            is_drum,
             file: format!("{}.{extension}", self.name),
+            midi: self.midi_file(),
             group: self.group.key.label(),
             instrument: self.instrument.label(),
             notes: self.group.notes,

@@ -27,6 +27,7 @@
 //! ```
 
 mod error;
+pub mod general_midi;
 mod groups;
 mod message;
 mod note;
@@ -34,13 +35,14 @@ mod parse;
 pub mod testing;
 mod time;
 mod timeline;
+mod write;
 
 pub use error::Error;
 pub use groups::{DRUM_CHANNEL, Group, GroupBy, GroupKey};
 pub use message::Message;
 pub use note::Note;
 pub use time::{Division, ExactTime, SmpteFps};
-pub use timeline::{Event, Format, Timeline};
+pub use timeline::{Event, FROM_EVENTS_TICKS_PER_BEAT, Format, Timeline};
 
 /// The largest file [`Timeline::from_path`] reads: 64 MiB, a hundred times the largest MIDI
 /// files of public datasets; anything bigger is a mistake or an attack.

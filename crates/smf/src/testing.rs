@@ -1,14 +1,8 @@
 //! Builders of small, valid MIDI files, for tests and examples in this and other crates.
 
 /// A variable-length quantity as SMF writes it.
-pub fn vlq(mut value: u32) -> Vec<u8> {
-    let mut out = vec![(value & 0x7F) as u8];
-    value >>= 7;
-    while value > 0 {
-        out.insert(0, 0x80 | (value & 0x7F) as u8);
-        value >>= 7;
-    }
-    out
+pub fn vlq(value: u32) -> Vec<u8> {
+    crate::write::vlq(value)
 }
 
 /// The bytes of an `MTrk` chunk holding `events` (`(delta ticks, raw event bytes)`), with an

@@ -7,6 +7,10 @@ use crate::message::Message;
 use crate::parse;
 use crate::time::{Division, ExactTime, TempoMap};
 
+/// The division of a timeline built from events ([`Timeline::from_events`]): ticks per beat at
+/// the default 120 bpm.
+pub const FROM_EVENTS_TICKS_PER_BEAT: u16 = 960;
+
 /// The SMF format of a parsed file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -41,6 +45,11 @@ pub struct Timeline {
     duration: ExactTime,
     /// Each track's first name (its `TrackName` meta event), if it has one.
     track_names: Vec<Option<String>>,
+    /// The tempo changes `(tick, µs per beat)` of all tracks in merged order: written back by
+    /// [`Timeline::to_smf`].
+    tempo_changes: Vec<(u64, u32)>,
+    /// The tick of the file's last message, meta messages included (its duration in ticks).
+    end_tick: u64,
 }
 
 impl Timeline {
@@ -138,21 +147,33 @@ impl Timeline {
             events,
             duration: tempo.time(last_tick),
             track_names,
+            tempo_changes: changes,
+            end_tick: last_tick,
         })
     }
 
     /// A timeline from events already at their times (sorted stably by time here), e.g. one note.
+    ///
+    /// Their ticks are recomputed from their times on a grid of [`FROM_EVENTS_TICKS_PER_BEAT`]
+    /// at the default 120 bpm (1 920 ticks a second, rounded half to even), so that
+    /// [`Timeline::to_smf`] can write them; the times themselves stay exact.
     pub fn from_events(mut events: Vec<Event>, duration: ExactTime) -> Self {
         events.sort_by_key(|event| event.time);
         let duration = events
             .last()
             .map_or(duration, |last| last.time.max(duration));
+        let ticks_per_second = 2 * u32::from(FROM_EVENTS_TICKS_PER_BEAT);
+        for event in &mut events {
+            event.tick = event.time.frame(ticks_per_second);
+        }
         Timeline {
             format: Format::SingleTrack,
-            division: Division::TicksPerBeat(1),
+            division: Division::TicksPerBeat(FROM_EVENTS_TICKS_PER_BEAT),
             events,
             duration,
             track_names: Vec::new(),
+            tempo_changes: Vec::new(),
+            end_tick: duration.frame(ticks_per_second),
         }
     }
 
@@ -171,6 +192,8 @@ impl Timeline {
                 .collect(),
             duration: self.duration,
             track_names: self.track_names.clone(),
+            tempo_changes: self.tempo_changes.clone(),
+            end_tick: self.end_tick,
         }
     }
 
@@ -198,6 +221,22 @@ impl Timeline {
     /// The file's time division.
     pub fn division(&self) -> Division {
         self.division
+    }
+
+    /// The tempo changes `(tick, µs per beat)` of all tracks, in merged order.
+    pub fn tempo_changes(&self) -> &[(u64, u32)] {
+        &self.tempo_changes
+    }
+
+    /// The number of tracks of the file (at least 1 for a timeline built from events).
+    pub fn track_count(&self) -> usize {
+        let used = self.events.iter().map(|e| e.track + 1).max().unwrap_or(1);
+        self.track_names.len().max(used)
+    }
+
+    /// The tick of the last message, meta messages included: the duration in ticks.
+    pub fn end_tick(&self) -> u64 {
+        self.end_tick
     }
 
     /// Each event with its frame at `sample_rate`, `round(t · sample_rate)` half to even, each

@@ -56,3 +56,29 @@ fn events_are_in_time_order_and_within_the_duration() {
         assert!(frames.windows(2).all(|w| w[0] <= w[1]), "{name}");
     }
 }
+
+/// Every part of the five real files, written as its own MIDI file, parses back to exactly its
+/// events at their times, with the whole file's duration (mido's length, checked above).
+#[test]
+fn every_part_of_the_real_files_writes_back_exactly() {
+    for (name, seconds, _) in ORACLE {
+        let timeline = smf::Timeline::from_path(shared(name)).unwrap();
+        for by in [
+            smf::GroupBy::Channel,
+            smf::GroupBy::Track,
+            smf::GroupBy::Program,
+        ] {
+            for group in timeline.groups(by) {
+                let again = smf::Timeline::parse(&group.timeline.to_smf()).unwrap();
+                assert_eq!(
+                    again.events(),
+                    group.timeline.events(),
+                    "{name} {:?}",
+                    group.key
+                );
+                let duration = again.duration().seconds();
+                assert!((duration - seconds).abs() < 1e-6, "{name}: {duration} s");
+            }
+        }
+    }
+}
