@@ -1,14 +1,13 @@
 //! The `pycarla` command line: argument parsing, commands, exit codes, signals. The library
-//! (`pycarla-rs`) does the work; this crate owns what only a terminal needs: clap, progress
-//! bars, logging to stderr, signal handling. See `pycarla --help`.
+//! (`pycarla-rs`, its dataset layer for `render`) does the work; this crate owns what only a
+//! terminal needs: clap, progress bars, logging to stderr, signal handling, and the worker
+//! processes of `--jobs` on JACK. See `pycarla --help`.
 
 mod args;
-mod batch;
-mod inputs;
-mod manifest;
-mod misc;
+mod commands;
+mod jack_workers;
 mod progress;
-mod render_cmd;
+mod render;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -124,11 +123,11 @@ fn main() -> ExitCode {
     }
     if first
         .as_deref()
-        .is_some_and(|arg| arg == batch::JACK_WORKER)
+        .is_some_and(|arg| arg == jack_workers::JACK_WORKER)
     {
         init_logging(true);
         let signals = Signals::install();
-        return batch::jack_worker(&signals).exit_code();
+        return jack_workers::jack_worker(&signals).exit_code();
     }
     run(<Cli as clap::Parser>::parse())
 }
@@ -143,19 +142,19 @@ fn run(cli: Cli) -> ExitCode {
     init_logging(quiet);
     let signals = Signals::install();
     let outcome = match &cli.command {
-        Command::Render(args) => render_cmd::render(args, &signals),
-        Command::Note(args) => render_cmd::note(args, &signals),
-        Command::Duration { midi } => misc::duration(midi),
-        Command::Ports { server } => misc::ports(server.as_deref()),
-        Command::Doctor { json } => misc::doctor(*json),
+        Command::Render(args) => render::render(args, &signals),
+        Command::Note(args) => render::note(args, &signals),
+        Command::Duration { midi } => commands::duration(midi),
+        Command::Ports { server } => commands::ports(server.as_deref()),
+        Command::Doctor { json } => commands::doctor(*json),
         Command::Plugin {
             spec,
             json,
             save_state,
             controls,
-        } => misc::plugin(spec, *json, controls, save_state.as_deref()),
-        Command::Download(args) => misc::download(args),
-        Command::Run { project } => misc::run_carla(project.as_deref()),
+        } => commands::plugin(spec, *json, controls, save_state.as_deref()),
+        Command::Download(args) => commands::download(args),
+        Command::Run { project } => commands::run_carla(project.as_deref()),
     };
     outcome.exit_code()
 }

@@ -27,18 +27,40 @@ fn class_name(error: &pycarla::Error) -> &'static str {
     }
 }
 
+/// An error kept without the GIL (a batch's file that failed on a worker thread), made into
+/// its exception later.
+#[derive(Debug, Clone)]
+pub struct PendingError {
+    class: &'static str,
+    message: String,
+    retryable: bool,
+}
+
+impl PendingError {
+    /// What `error` will raise.
+    pub fn of(error: &pycarla::Error) -> PendingError {
+        PendingError {
+            class: class_name(error),
+            message: error.to_string(),
+            retryable: error.is_retryable(),
+        }
+    }
+
+    /// The exception of `pycarla_rs.errors`.
+    pub fn into_py(self, py: Python<'_>) -> PyErr {
+        let made = (|| -> PyResult<PyErr> {
+            let class = py.import("pycarla_rs.errors")?.getattr(self.class)?;
+            let value = class.call1((self.message.clone(),))?;
+            value.setattr("retryable", self.retryable)?;
+            Ok(PyErr::from_value(value))
+        })();
+        made.unwrap_or_else(|_| PyRuntimeError::new_err(self.message))
+    }
+}
+
 /// `error` as an exception of `pycarla_rs.errors`.
 pub fn to_py(py: Python<'_>, error: pycarla::Error) -> PyErr {
-    let message = error.to_string();
-    let made = (|| -> PyResult<PyErr> {
-        let class = py
-            .import("pycarla_rs.errors")?
-            .getattr(class_name(&error))?;
-        let value = class.call1((message.clone(),))?;
-        value.setattr("retryable", error.is_retryable())?;
-        Ok(PyErr::from_value(value))
-    })();
-    made.unwrap_or_else(|_| PyRuntimeError::new_err(message))
+    PendingError::of(&error).into_py(py)
 }
 
 /// A usage error (bad arguments) as `pycarla_rs.errors.UsageError`.

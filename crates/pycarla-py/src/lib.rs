@@ -11,6 +11,7 @@
 //! messages ([`errors`]). The offline engine's worker is this Python with this module
 //! (`_worker_main`), so the wheel needs no second executable.
 
+mod batch;
 mod compat;
 mod controls;
 mod errors;
@@ -118,7 +119,7 @@ fn _plugin_info_json(
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     use_python_as_worker(m.py())?;
     m.add_function(wrap_pyfunction!(render::render, m)?)?;
-    m.add_function(wrap_pyfunction!(render::_render_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::_render_batch, m)?)?;
     m.add_function(wrap_pyfunction!(compat::get_smf_duration, m)?)?;
     m.add_function(wrap_pyfunction!(_worker_main, m)?)?;
     m.add_function(wrap_pyfunction!(_doctor_json, m)?)?;

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use pycarla::{EngineChoice, Instrument, RenderOptions, Tail, WavFormat};
+use pycarla::rt_core::AudioFormat;
+use pycarla::{EngineChoice, Instrument, RenderOptions, Tail};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -76,6 +77,8 @@ pub struct Settings {
     pub ready_timeout: f64,
     pub keep_state: bool,
     pub gain: f64,
+    /// Loudness to normalise each file to, in LUFS (EBU R128).
+    pub normalize: Option<f64>,
     pub seed: u64,
     pub stall_timeout: f64,
     /// `params=`, `preset=`, `state=`, `randomize=`, `randomize_preset=`, `automation=`,
@@ -113,6 +116,7 @@ impl Settings {
             ready_timeout: options.or("ready_timeout", 20.0)?,
             keep_state: options.or("keep_state", false)?,
             gain: options.or("gain", 0.0)?,
+            normalize: options.optional("normalize")?,
             seed: options.or("seed", 0)?,
             stall_timeout: options.or("stall_timeout", 10.0)?,
             controls: crate::controls::ControlKeywords {
@@ -219,17 +223,18 @@ impl Settings {
                 ));
             }
         };
-        let format = match self.format.as_str() {
-            "f32" | "float32" => WavFormat::Float32,
-            "wav24" | "int24" => WavFormat::Int24,
-            "wav16" | "int16" => WavFormat::Int16,
-            other => {
-                return Err(usage(
-                    py,
-                    format!("format={other:?}: expected \"f32\", \"wav24\" or \"wav16\""),
-                ));
-            }
-        };
+        let format: AudioFormat = self
+            .format
+            .parse()
+            .map_err(|error: pycarla::rt_core::Error| usage(py, error.to_string()))?;
+        if let Some(lufs) = self.normalize
+            && !(-70.0..=0.0).contains(&lufs)
+        {
+            return Err(usage(
+                py,
+                format!("normalize={lufs}: expected LUFS between -70 and 0"),
+            ));
+        }
         let seconds = |what: &str, value: f64| {
             Duration::try_from_secs_f64(value)
                 .map_err(|_| usage(py, format!("{what}={value}: expected seconds ≥ 0")))
@@ -248,6 +253,7 @@ impl Settings {
             .interrupt(Some(interrupt))
             .keep_instrument_state(self.keep_state)
             .gain(self.gain)
+            .normalize(self.normalize)
             .seed(self.seed)
             .stall_timeout(seconds("stall_timeout", self.stall_timeout)?)
             .controls(controls);

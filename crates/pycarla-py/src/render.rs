@@ -1,18 +1,17 @@
 //! `render`, `render_batch` and `Renderer`: the library's renders, their audio as numpy arrays.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use numpy::PyArray2;
 use numpy::ndarray::Array2;
-use pycarla::{Instrument, RenderOptions, RenderReport};
+use pycarla::RenderReport;
+use pycarla::rt_core::AudioFormat;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::errors::{IntoPy, to_py, usage};
+use crate::errors::{IntoPy, usage};
 use crate::options::Settings;
 use crate::run::{Actor, interruptible};
 
@@ -138,6 +137,10 @@ pub struct RenderResult {
     pub attempts: u32,
     /// The exception, for a failed render.
     pub error: Option<Py<PyAny>>,
+    /// The variant it was rendered as (`render_batch(variants=…)`), else `None`.
+    pub variant: Option<String>,
+    /// Stems written (`render_batch(stems=…)`: `output` is their directory), else `None`.
+    pub stems: Option<usize>,
 }
 
 #[pymethods]
@@ -162,7 +165,8 @@ impl RenderResult {
 }
 
 impl RenderResult {
-    fn new(midi: &Path, output: &Path, status: &str) -> RenderResult {
+    /// A result of `status` with nothing rendered.
+    pub fn new(midi: &Path, output: &Path, status: &str) -> RenderResult {
         RenderResult {
             midi: midi.to_path_buf(),
             output: output.to_path_buf(),
@@ -176,10 +180,13 @@ impl RenderResult {
             seconds: 0.0,
             attempts: 0,
             error: None,
+            variant: None,
+            stems: None,
         }
     }
 
-    fn rendered(midi: &Path, report: &RenderReport) -> RenderResult {
+    /// The result of a render that wrote `report`.
+    pub fn rendered(midi: &Path, report: &RenderReport) -> RenderResult {
         RenderResult {
             frames: report.frames,
             channels: report.channels,
@@ -215,6 +222,7 @@ pub fn render<'py>(
     let settings = Settings::from_keywords("render()", options)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     let (instrument, options) = settings.resolve(py, interrupt.clone())?;
+    refuse_flac(py, options.format)?;
     let audio = interruptible(py, &interrupt, move || {
         // The renderer lives and dies on this thread: its children go with it.
         let mut renderer = pycarla::Renderer::new(instrument, options)?;
@@ -223,205 +231,6 @@ pub fn render<'py>(
     })?
     .py_err(py)?;
     audio.into_numpy(py)
-}
-
-/// One input of a batch: the MIDI file, its WAV, its onsets CSV.
-type BatchJob = (PathBuf, PathBuf, Option<PathBuf>);
-
-/// The manifest: one JSON line per input as it finishes, as the `pycarla` command writes it.
-struct Manifest {
-    file: Option<File>,
-    instrument: String,
-}
-
-impl Manifest {
-    fn record(&mut self, result: &RenderResult, error: Option<&str>) {
-        let Some(file) = &mut self.file else { return };
-        let mut line = serde_json::json!({
-            "midi": result.midi,
-            "output": result.output,
-            "status": result.status,
-            "error": error,
-            "instrument": self.instrument,
-        });
-        if result.status == "rendered" {
-            line["frames"] = result.frames.into();
-            line["sample_rate"] = result.sample_rate.into();
-            line["channels"] = result.channels.into();
-            line["seconds"] = result.seconds.into();
-            line["engine"] = result.engine.clone().into();
-        }
-        let _ = writeln!(file, "{line}").and_then(|()| file.flush());
-    }
-}
-
-fn label(instrument: &Instrument) -> String {
-    match instrument {
-        Instrument::Plugins(specs) => specs.join(" -> "),
-        Instrument::CarlaProject(path) | Instrument::SoundFont(path) | Instrument::Sfz(path) => {
-            path.display().to_string()
-        }
-        Instrument::Lv2(uri) => uri.clone(),
-        Instrument::Command { command, .. } => command.join(" "),
-        Instrument::Running { midi_port, .. } => format!("running synth at {midi_port}"),
-    }
-}
-
-/// The native half of `render_batch`: `jobs` planned by the Python half.
-#[pyfunction]
-#[pyo3(signature = (batch, *, jobs=1, skip_existing=false, manifest=None, **options))]
-pub fn _render_batch(
-    py: Python<'_>,
-    batch: Vec<BatchJob>,
-    jobs: usize,
-    skip_existing: bool,
-    manifest: Option<PathBuf>,
-    options: Option<&Bound<'_, PyDict>>,
-) -> PyResult<Vec<RenderResult>> {
-    let settings = Settings::from_keywords("_render_batch()", options)?;
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let (instrument, options) = settings.resolve(py, interrupt.clone())?;
-    // Files back to back, and each renderer ends with the batch (its drop ends freewheel).
-    let options = options.freewheel_between_files(true);
-    if jobs == 0 {
-        return Err(usage(py, "jobs=0: at least one"));
-    }
-    let file = match &manifest {
-        Some(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| usage(py, format!("cannot create {}: {e}", dir.display())))?;
-            }
-            Some(
-                File::options()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| {
-                        usage(
-                            py,
-                            format!("cannot open the manifest {}: {e}", path.display()),
-                        )
-                    })?,
-            )
-        }
-        None => None,
-    };
-    let manifest = Mutex::new(Manifest {
-        file,
-        instrument: label(&instrument),
-    });
-    let mut results: Vec<Option<RenderResult>> = (0..batch.len()).map(|_| None).collect();
-    let mut todo = Vec::new();
-    for (index, (midi, wav, _)) in batch.iter().enumerate() {
-        // As the command: an output that exists is finished (outputs appear complete).
-        if skip_existing && wav.exists() {
-            let result = RenderResult::new(midi, wav, "skipped");
-            manifest.lock().expect("manifest").record(&result, None);
-            results[index] = Some(result);
-        } else {
-            todo.push(index);
-        }
-    }
-    if jobs > 1 && todo.len() > 1 {
-        let kind = pycarla::engine_for(&instrument, &options).py_err(py)?;
-        if kind == pycarla::EngineKind::Jack {
-            // libjack talks to one server per process: JACK renders go one at a time here (the
-            // `pycarla` command's `--jobs` runs worker processes for that).
-            return Err(usage(
-                py,
-                "jobs > 1 needs the offline engine here; on JACK use the `pycarla render --jobs N` command",
-            ));
-        }
-    }
-    let outcomes = interruptible(py, &interrupt, || {
-        run_batch(&batch, &todo, jobs, &instrument, &options, &interrupt)
-    })?;
-    for (index, outcome) in outcomes {
-        let (midi, wav, _) = &batch[index];
-        let result = match outcome {
-            Ok(report) => {
-                let result = RenderResult::rendered(midi, &report);
-                manifest.lock().expect("manifest").record(&result, None);
-                result
-            }
-            Err(error) => {
-                let message = error.to_string();
-                let mut result = RenderResult::new(midi, wav, "failed");
-                result.error = Some(to_py(py, error).into_value(py).into_any());
-                manifest
-                    .lock()
-                    .expect("manifest")
-                    .record(&result, Some(&message));
-                result
-            }
-        };
-        results[index] = Some(result);
-    }
-    Ok(results
-        .into_iter()
-        .zip(&batch)
-        .map(|(result, (midi, wav, _))| {
-            result.unwrap_or_else(|| {
-                // Not reached: interrupted first.
-                RenderResult::new(midi, wav, "failed")
-            })
-        })
-        .collect())
-}
-
-/// Renders the `todo` indices of `batch` on `jobs` threads, each with its own renderer taking
-/// the next file as it finishes one (every file starts from the instrument's initial state, so
-/// the audio does not depend on which thread rendered it).
-fn run_batch(
-    batch: &[BatchJob],
-    todo: &[usize],
-    jobs: usize,
-    instrument: &Instrument,
-    options: &RenderOptions,
-    interrupt: &AtomicBool,
-) -> Vec<(usize, pycarla::Result<RenderReport>)> {
-    let next = AtomicUsize::new(0);
-    let outcomes = Mutex::new(Vec::with_capacity(todo.len()));
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(todo.len()) {
-            scope.spawn(|| {
-                let mut renderer = match pycarla::Renderer::new(instrument.clone(), options.clone())
-                {
-                    Ok(renderer) => renderer,
-                    Err(error) => {
-                        // Every file this thread would have taken fails with the same error.
-                        let message = error.to_string();
-                        let mut first = Some(error);
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(&index) = todo.get(i) else { break };
-                            let error = first
-                                .take()
-                                .unwrap_or_else(|| pycarla::Error::Usage(message.clone()));
-                            outcomes.lock().expect("outcomes").push((index, Err(error)));
-                        }
-                        return;
-                    }
-                };
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&index) = todo.get(i) else { break };
-                    if interrupt.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let (midi, wav, onsets) = &batch[index];
-                    let result = renderer.render_file(midi, wav, onsets.as_ref());
-                    let retryable = result.as_ref().is_err_and(pycarla::Error::is_retryable);
-                    outcomes.lock().expect("outcomes").push((index, result));
-                    if retryable && renderer.recover().is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    outcomes.into_inner().expect("outcomes")
 }
 
 /// One engine kept across files (`pycarla::Renderer`): a worker process offline, a server and
@@ -433,6 +242,8 @@ pub struct Renderer {
     actor: Actor<Option<pycarla::Renderer>>,
     sample_rate: u32,
     engine: &'static str,
+    /// The files' format: `render` (audio back as an array) refuses FLAC.
+    format: AudioFormat,
 }
 
 #[pymethods]
@@ -443,6 +254,7 @@ impl Renderer {
         let settings = Settings::from_keywords("Renderer.__new__()", options)?;
         let actor: Actor<Option<pycarla::Renderer>> = Actor::spawn("pycarla-renderer", |_| None);
         let (instrument, options) = settings.resolve(py, actor.interrupt.clone())?;
+        let format = options.format;
         let (sample_rate, engine) = actor
             .call(py, move |slot| {
                 let renderer = pycarla::Renderer::new(instrument, options)?;
@@ -455,6 +267,7 @@ impl Renderer {
             actor,
             sample_rate,
             engine,
+            format,
         })
     }
 
@@ -468,6 +281,7 @@ impl Renderer {
         output: Option<PathBuf>,
         onsets: Option<PathBuf>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        refuse_flac(py, self.format)?;
         let audio = self
             .actor
             .call(py, move |slot| {
@@ -532,6 +346,20 @@ impl Renderer {
     fn __exit__(&self, py: Python<'_>, _exc_info: &Bound<'_, PyTuple>) -> PyResult<bool> {
         self.close(py)?;
         Ok(false)
+    }
+}
+
+/// The audio comes back through a WAV: a FLAC format is for files only.
+fn refuse_flac(py: Python<'_>, format: AudioFormat) -> PyResult<()> {
+    match format.extension() {
+        "wav" => Ok(()),
+        _ => Err(usage(
+            py,
+            format!(
+                "format={:?}: the audio comes back as an array; FLAC is for files (Renderer.render_file, render_batch)",
+                format.name()
+            ),
+        )),
     }
 }
 

@@ -181,7 +181,7 @@ def test_other_errors(shared_midi, tmp_path):
         pycarla_rs.render(midi, plugn=KARS)
     with pytest.raises(TypeError, match=r"^Renderer.__new__\(\) got an unexpected keyword"):
         pycarla_rs.Renderer(onsets=True)
-    with pytest.raises(TypeError, match=r"^_render_batch\(\) got an unexpected keyword"):
+    with pytest.raises(TypeError, match=r"^render_batch\(\) got an unexpected keyword"):
         pycarla_rs.render_batch([], plugn=KARS)
     with pytest.raises(TypeError, match="integer"):
         pycarla_rs.render(midi, sample_rate=None)

@@ -1,10 +1,10 @@
-//! Render MIDI into audio through any plugin — LV2, VST2/VST3, LADSPA, DSSI, SF2/SF3, SFZ —
-//! by driving the Carla plugin host (or fluidsynth, jalv, or any JACK program) over JACK.
+//! Render MIDI into audio through any plugin — LV2, VST2/VST3, CLAP, LADSPA, DSSI, SF2/SF3,
+//! SFZ — hosted by Carla, offline or on JACK, or through any JACK program.
 //!
 //! The successor of the Python library *pycarla*: every note lands on the exact sample it
-//! should (`round(t · sample_rate)`, half to even), renders run as fast as the synth allows
-//! (JACK freewheel), and a crashing plugin or server ends a render with an error — never a hang,
-//! an orphan process or a silently short file.
+//! should (`round(t · sample_rate)`, half to even), renders run as fast as the plugin allows,
+//! and a crashing plugin or server ends a render with an error — never a hang, an orphan
+//! process or a silently short file.
 //!
 //! The whole workflow is one call:
 //!
@@ -15,48 +15,14 @@
 //! # Ok::<(), pycarla::Error>(())
 //! ```
 //!
-//! [`Renderer`] keeps one server and host for many files; [`MidiPlayer`] and [`AudioRecorder`]
-//! mirror pycarla's classes; the layers below are re-exported: [`smf`] (MIDI files),
-//! [`rt_core`] (the real-time player and recorder), [`proc_supervisor`] (jackd and synth hosts)
-//! and [`carla_fetch`] (installing Carla).
+//! This crate is the front door: it re-exports the renderer ([`pycarla_render`]: instruments,
+//! options, plugin controls, [`Renderer`], both engines, stems and maps) and holds the worker
+//! executables; [`dataset`] plans and runs whole datasets (the mirrored tree, variants,
+//! shards, skip-existing, the manifest, the pool) as the `pycarla` command and Python do; the
+//! layers below are re-exported too: [`smf`] (MIDI files), [`rt_core`] (the real-time player
+//! and recorder), [`proc_supervisor`] (jackd and synth hosts), [`carla_lib`] (Carla's host
+//! library) and [`carla_fetch`] (installing Carla).
 
-pub mod automation;
-pub mod carla;
-pub mod check;
-mod compat;
-pub mod doctor;
-mod error;
-mod finish;
-pub mod fxp;
-mod instrument;
-pub mod jack_host;
-mod map;
-pub mod offline;
-pub mod onsets;
-mod render;
-pub mod seed;
-pub mod settings;
-pub mod stems;
-
-pub use carla_fetch;
-pub use carla_lib;
-pub use compat::{AudioRecorder, MidiPlayer};
-pub use error::{Error, Result};
-pub use instrument::{Instrument, carla_project, find_carla, find_on_path};
-pub use map::{InstrumentMap, MapChoice, Variant, read_variants};
-pub use proc_supervisor;
-pub use proc_supervisor::{Host, JackServer, Supervisor as Carla};
-pub use render::{
-    EngineChoice, EngineKind, JACK_PERIOD, OFFLINE_BLOCK, RenderOptions, RenderReport, Renderer,
-    Tail, dbfs, engine_for, host_for, partial_path, render, render_batch,
-};
-pub use rt_core;
-pub use rt_core::WavFormat;
-pub use smf;
-pub use smf::Note;
-
-/// The duration of a MIDI file in seconds, as pycarla's `get_smf_duration` (mido's
-/// `MidiFile.length`).
-pub fn get_smf_duration(path: impl AsRef<std::path::Path>) -> Result<f64> {
-    Ok(smf::get_smf_duration(path)?)
-}
+pub use pycarla_dataset as dataset;
+pub use pycarla_render;
+pub use pycarla_render::*;

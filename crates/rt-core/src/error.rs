@@ -7,6 +7,9 @@ pub enum Error {
     /// Opening a client or finding ports failed.
     #[error(transparent)]
     Client(#[from] jack_client::Error),
+    /// An audio format name that is none of `AudioFormat::name`'s.
+    #[error("unknown audio format {name:?}: expected f32, wav24, wav16, flac16 or flac24")]
+    UnknownFormat { name: String },
     /// A session was asked to connect to nothing.
     #[error("a session needs a MIDI port or audio ports")]
     NothingToConnect,

@@ -92,6 +92,52 @@ impl AudioFormat {
     pub fn clips(self) -> bool {
         self != AudioFormat::Float32
     }
+
+    /// Every format, by its name.
+    pub const ALL: [AudioFormat; 5] = [
+        AudioFormat::Float32,
+        AudioFormat::Int24,
+        AudioFormat::Int16,
+        AudioFormat::Flac16,
+        AudioFormat::Flac24,
+    ];
+
+    /// The user-facing name: `f32`, `wav24`, `wav16`, `flac16`, `flac24`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AudioFormat::Float32 => "f32",
+            AudioFormat::Int24 => "wav24",
+            AudioFormat::Int16 => "wav16",
+            AudioFormat::Flac16 => "flac16",
+            AudioFormat::Flac24 => "flac24",
+        }
+    }
+}
+
+impl std::fmt::Display for AudioFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for AudioFormat {
+    type Err = crate::Error;
+
+    /// A name of [`AudioFormat::name`] (also `float32`, `int24`, `int16`).
+    fn from_str(name: &str) -> Result<AudioFormat, crate::Error> {
+        let alias = match name {
+            "float32" => "f32",
+            "int24" => "wav24",
+            "int16" => "wav16",
+            other => other,
+        };
+        AudioFormat::ALL
+            .into_iter()
+            .find(|format| format.name() == alias)
+            .ok_or_else(|| crate::Error::UnknownFormat {
+                name: name.to_string(),
+            })
+    }
 }
 
 /// Where recorded audio goes.

@@ -108,50 +108,6 @@ class Plugin:
         return f"Plugin({self.spec!r}, params={self.params!r}, preset={self.preset!r}, state={self.state!r}, randomize={self.randomize!r})"
 
 
-_MIDI_SUFFIXES = (".mid", ".midi")
-
-
-def _midi_files_under(directory: Path) -> List[Path]:
-    return sorted(
-        p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in _MIDI_SUFFIXES
-    )
-
-
-def _plan(
-    inputs: Union[PathLike, Iterable[Any]],
-    output_dir: Optional[PathLike],
-    onsets: bool,
-) -> List[Tuple[Path, Path, Optional[Path]]]:
-    """Each input's WAV (and onsets CSV): `(midi, wav)` pairs as given; files as
-    `<output_dir>/<stem>.wav`; directories' MIDI files (recursive, sorted) in a mirrored tree."""
-    if isinstance(inputs, (str, os.PathLike)):
-        inputs = [inputs]
-    out = Path(output_dir) if output_dir is not None else Path(".")
-    plan: List[Tuple[Path, Path, Optional[Path]]] = []
-    seen = {}
-    for item in inputs:
-        if isinstance(item, (tuple, list)):
-            midi, wav = Path(item[0]), Path(item[1])
-            plan.append((midi, wav, wav.with_suffix(".csv") if onsets else None))
-            continue
-        path = Path(item)
-        named = (
-            [(m, m.relative_to(path).with_suffix("")) for m in _midi_files_under(path)]
-            if path.is_dir()
-            else [(path, Path(path.stem))]
-        )
-        for midi, relative in named:
-            if relative in seen:
-                raise errors.UsageError(
-                    f"{seen[relative]} and {midi} would both write {relative}: their outputs "
-                    "would overwrite each other"
-                )
-            seen[relative] = midi
-            wav = out / relative.with_suffix(".wav")
-            plan.append((midi, wav, wav.with_suffix(".csv") if onsets else None))
-    return plan
-
-
 def render_batch(
     inputs: Union[PathLike, Iterable[Any]],
     output_dir: Optional[PathLike] = None,
@@ -161,36 +117,79 @@ def render_batch(
     manifest: Optional[PathLike] = None,
     onsets: bool = False,
     shard: Optional[Tuple[int, int]] = None,
+    shards: Optional[int] = None,
+    stems: Optional[str] = None,
+    map: Optional[Union[PathLike, dict]] = None,
+    variants: Optional[Union[PathLike, dict]] = None,
     **options: Any,
 ) -> List[RenderResult]:
-    """Renders many MIDI files through one engine kept across files.
+    """Renders a dataset: the plan, shards, variants, stems, skip-existing and manifest of the
+    ``pycarla render`` command, from the same library layer — the same request writes the same
+    files and the same manifest lines either way.
 
     ``inputs``: MIDI files, directories (their ``*.mid``/``*.midi`` files, searched
-    recursively, render into a tree under ``output_dir`` that mirrors theirs), or
-    ``(midi, wav)`` pairs. ``jobs``: files rendered at a time (offline engine: one worker
-    process each). ``skip_existing``: inputs whose WAV exists are skipped (outputs appear only
-    once complete, so an interrupted batch resumes). ``manifest``: a JSON-lines file, one line
-    per input as it finishes, as the ``pycarla`` command writes it. ``onsets``: a CSV of note-on
-    onsets beside each WAV. ``shard=(k, n)``: only every n-th input of the sorted plan, from
-    the k-th. ``options``: the instrument and render options of :func:`render`.
+    recursively, render into a tree under ``output_dir``, default ``.``, that mirrors theirs),
+    or ``(midi, output)`` pairs. ``jobs``: files rendered at a time (offline engine: one worker
+    process each; with stems, parts at a time). ``skip_existing``: inputs whose output exists
+    are skipped (outputs appear only once complete, so an interrupted batch resumes).
+    ``manifest``: a JSON-lines file, one line per input as it finishes (``--manifest``).
+    ``onsets``: a CSV of note-on onsets beside each output. ``shard=(k, n)``: only every n-th
+    input of the sorted plan, from the k-th (``--shard K/N``); without it, Slurm's
+    ``SLURM_ARRAY_TASK_ID``/``SLURM_ARRAY_TASK_COUNT`` or Kubernetes'
+    ``JOB_COMPLETION_INDEX`` with ``shards=n`` choose it, as for the command.
+    ``stems``: ``"channel"``, ``"track"`` or ``"program"``: each input becomes a directory of
+    stems, their MIDI and metadata (``--stems``). ``map``: which instrument plays which part, a
+    TOML file or a dict of the same shape (``--map``; needs ``stems``). ``variants``: a TOML
+    file of named chains (``--variants``), or a dict ``{name: spec or [spec, …]}`` (each as
+    ``--variant NAME=SPEC,…``, with this call's plugin settings) whose values may also be
+    tables in the file's shape (``{"plugin": …, "params": {…}}``); each variant renders every
+    input to ``song.NAME.wav``. ``options``: the instrument and render options of
+    :func:`render` (``format`` may be ``"flac16"``/``"flac24"`` here; ``normalize`` in LUFS).
 
     One file's failure does not stop the others: each gets a :class:`RenderResult` whose
     ``status`` is ``"rendered"``, ``"skipped"`` or ``"failed"`` (``error`` holds the
-    exception).
+    exception), in the plan's order (per variant).
     """
-    plan = _plan(inputs, output_dir, onsets)
-    if shard is not None:
-        k, n = shard
-        if not (0 <= k < n):
-            raise errors.UsageError(f"shard ({k}, {n}): expected 0 <= k < n")
-        # The command's rule: the inputs sorted by path, every n-th from the k-th, so that
-        # both split one dataset into the same shards.
-        plan = sorted(plan, key=lambda job: str(job[0]))[k::n]
+    import json
+
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    files: List[str] = []
+    pairs: List[Tuple[str, str]] = []
+    for item in inputs:
+        if isinstance(item, (tuple, list)):
+            midi, output = item
+            pairs.append((os.fspath(midi), os.fspath(output)))
+        else:
+            files.append(os.fspath(item))
+    tables: dict = {}
+    variant_specs: List[str] = []
+    if isinstance(variants, dict):
+        for name, chain in variants.items():
+            if isinstance(chain, dict):
+                tables[name] = chain
+            elif isinstance(chain, (str, os.PathLike)):
+                variant_specs.append(f"{name}={os.fspath(chain)}")
+            else:
+                variant_specs.append(f"{name}=" + ",".join(os.fspath(spec) for spec in chain))
     return _render_batch(
-        [(str(m), str(w), str(o) if o is not None else None) for m, w, o in plan],
+        files,
+        pairs,
+        os.fspath(output_dir) if output_dir is not None else ".",
         jobs=jobs,
         skip_existing=skip_existing,
-        manifest=str(manifest) if manifest is not None else None,
+        manifest=os.fspath(manifest) if manifest is not None else None,
+        onsets=onsets,
+        shard=tuple(shard) if shard is not None else None,
+        shards=shards,
+        stems=stems,
+        map_file=None if map is None or isinstance(map, dict) else os.fspath(map),
+        map_json=json.dumps(map) if isinstance(map, dict) else None,
+        variant_specs=variant_specs,
+        variants_file=(
+            None if variants is None or isinstance(variants, dict) else os.fspath(variants)
+        ),
+        variants_json=json.dumps({"variant": tables}) if tables else None,
         **options,
     )
 

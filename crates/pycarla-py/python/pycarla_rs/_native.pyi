@@ -13,7 +13,7 @@ _Path = Union[str, os.PathLike[str]]
 _Plugins = Union[_Path, Sequence[_Path]]
 _Tail = Union[float, Literal["auto"]]
 _Engine = Optional[Literal["auto", "offline", "jack"]]
-_Format = Literal["f32", "wav24", "wav16"]
+_Format = Literal["f32", "wav24", "wav16", "flac16", "flac24"]  # FLAC: files only (render_batch, render_file)
 _Audio = npt.NDArray[np.float32]
 
 class _RenderOptions(TypedDict, total=False):
@@ -40,6 +40,7 @@ class _RenderOptions(TypedDict, total=False):
     ready_timeout: float  # 20.0
     keep_state: bool  # False
     gain: float  # 0.0: dB before clipping is counted and the samples are written
+    normalize: Optional[float]  # None: LUFS (EBU R128) each file is normalised to, -70..0
     seed: int  # 0: the seed rule's seed
     params: Optional[Dict[str, float]]  # None: {"[N:]PARAM": value}, the CLI's --set
     stall_timeout: float  # 10.0: offline, seconds without a finished block before a file fails
@@ -75,11 +76,22 @@ def render(
     """
 
 def _render_batch(
-    batch: List[Tuple[str, str, Optional[str]]],
+    inputs: List[str],
+    pairs: List[Tuple[str, str]],
+    output_dir: str,
     *,
     jobs: int = 1,
     skip_existing: bool = False,
     manifest: Optional[str] = None,
+    onsets: bool = False,
+    shard: Optional[Tuple[int, int]] = None,
+    shards: Optional[int] = None,
+    stems: Optional[str] = None,
+    map_file: Optional[str] = None,
+    map_json: Optional[str] = None,
+    variant_specs: List[str] = ...,
+    variants_file: Optional[str] = None,
+    variants_json: Optional[str] = None,
     **options: Unpack[_RenderOptions],
 ) -> List[RenderResult]: ...
 def get_smf_duration(path: _Path) -> float:
@@ -111,6 +123,8 @@ class RenderResult:
     seconds: float
     attempts: int
     error: Optional[BaseException]
+    variant: Optional[str]
+    stems: Optional[int]
     @property
     def ok(self) -> bool: ...
 

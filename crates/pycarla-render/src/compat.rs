@@ -2,10 +2,10 @@
 //! with scope-based cleanup instead of context managers.
 //!
 //! ```no_run
-//! use pycarla::{AudioRecorder, MidiPlayer};
-//! # fn main() -> Result<(), pycarla::Error> {
+//! use pycarla_render::{AudioRecorder, MidiPlayer};
+//! # fn main() -> Result<(), pycarla_render::Error> {
 //! let (server, midi, audio) = ("pycarla-0", "Carla:events-in", "Carla:audio-out*");
-//! let duration = pycarla::get_smf_duration("song.mid")?;
+//! let duration = pycarla_render::get_smf_duration("song.mid")?;
 //! let mut player = MidiPlayer::new(server, midi);
 //! let mut recorder = AudioRecorder::new(server, audio);
 //! // pycarla: recorder.start(duration + FINAL_DECAY, condition=player.is_ready)

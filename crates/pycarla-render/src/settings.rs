@@ -13,7 +13,7 @@ use crate::error::Error;
 /// One parameter of one plugin of the chain, set before the first block of every file.
 ///
 /// ```
-/// use pycarla::settings::ParameterSetting;
+/// use pycarla_render::settings::ParameterSetting;
 /// let set: ParameterSetting = "2:Room Size=0.8".parse().unwrap();
 /// assert_eq!((set.plugin, set.parameter.as_str(), set.value), (2, "Room Size", 0.8));
 /// let set: ParameterSetting = "volume=37.5".parse().unwrap();
@@ -79,7 +79,7 @@ impl fmt::Display for ParameterSetting {
 /// A preset of one plugin of the chain, loaded before the first block of every file.
 ///
 /// ```
-/// use pycarla::settings::{Preset, PresetSetting};
+/// use pycarla_render::settings::{Preset, PresetSetting};
 /// let set: PresetSetting = "2:Hall".parse().unwrap();
 /// assert_eq!((set.plugin, set.preset), (2, Preset::Name("Hall".into())));
 /// assert_eq!("5".parse::<PresetSetting>().unwrap().preset, Preset::Index(5));
@@ -140,7 +140,7 @@ impl fmt::Display for PresetSetting {
 /// `.carxs`, or a VST2 `.fxp`/`.fxb` (an opaque chunk, or a list of parameter values).
 ///
 /// ```
-/// use pycarla::settings::StateSetting;
+/// use pycarla_render::settings::StateSetting;
 /// let state: StateSetting = "2:/tmp/hall.carxs".parse().unwrap();
 /// assert_eq!((state.plugin, state.path.to_str()), (2, Some("/tmp/hall.carxs")));
 /// ```
@@ -178,7 +178,7 @@ impl fmt::Display for StateSetting {
 /// seed, input, part and plugin give the same values on every machine).
 ///
 /// ```
-/// use pycarla::settings::RandomizeSetting;
+/// use pycarla_render::settings::RandomizeSetting;
 /// let r: RandomizeSetting = "2:Room Size=0.2:0.9".parse().unwrap();
 /// assert_eq!((r.plugin, r.parameter.as_deref(), r.range), (2, Some("Room Size"), Some((0.2, 0.9))));
 /// let all: RandomizeSetting = "all".parse().unwrap();
@@ -245,8 +245,8 @@ impl fmt::Display for RandomizeSetting {
 /// "N" or "N:").
 ///
 /// ```
-/// assert_eq!(pycarla::settings::preset_position("").unwrap(), 1);
-/// assert_eq!(pycarla::settings::preset_position("2:").unwrap(), 2);
+/// assert_eq!(pycarla_render::settings::preset_position("").unwrap(), 1);
+/// assert_eq!(pycarla_render::settings::preset_position("2:").unwrap(), 2);
 /// ```
 pub fn preset_position(text: &str) -> Result<usize, Error> {
     let position = text.trim().trim_end_matches(':');

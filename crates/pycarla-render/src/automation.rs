@@ -222,7 +222,7 @@ fn lanes_from_json(text: &str) -> Located<Vec<AutomationLane>> {
 /// reaches the plugin too.
 ///
 /// ```
-/// use pycarla::automation::CcMapping;
+/// use pycarla_render::automation::CcMapping;
 /// let map: CcMapping = "74=2:Cutoff".parse().unwrap();
 /// assert_eq!((map.cc, map.plugin, map.parameter.as_str()), (74, 2, "Cutoff"));
 /// assert_eq!("1=Volume".parse::<CcMapping>().unwrap().plugin, 1);

@@ -1,16 +1,19 @@
-//! `--manifest FILE.jsonl`: one JSON line per input as it finishes (rendered, skipped or
-//! failed), flushed at once, appended to so that resumed runs add to it.
+//! The manifest: one JSON line per input as it finishes (rendered, skipped or failed), flushed
+//! at once and appended to, so a resumed run adds to it and a dataset row says exactly what
+//! made it. The one typed shape every front end writes.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use pycarla::{Instrument, RenderReport};
+use pycarla_render::stems::StemsReport;
+use pycarla_render::{Instrument, RenderReport};
 use serde::{Deserialize, Serialize};
 
-use crate::render_cmd::Job;
+use crate::error::{Error, Result};
+use crate::plan::Job;
 
-/// What a render produced, as the manifest (and a JACK worker's report) says it.
+/// What a render produced, as a manifest line (and a JACK worker's report) says it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rendered {
     pub frames: u64,
@@ -35,13 +38,13 @@ pub struct Rendered {
     /// System-exclusive messages the engine could not play.
     #[serde(default)]
     pub sysex_dropped: u64,
-    /// `--gain`, in dB.
+    /// The gain applied before writing, in dB.
     #[serde(default)]
     pub gain_db: f64,
-    /// What each plugin of the chain rendered with (`--set`), one entry per plugin.
+    /// What each plugin of the chain rendered with, one entry per plugin.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub params: Vec<pycarla::settings::PluginParams>,
-    /// With `--stems`: how many stems the directory holds.
+    pub params: Vec<pycarla_render::settings::PluginParams>,
+    /// For stems: how many stems the directory holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stems: Option<usize>,
 }
@@ -56,7 +59,7 @@ impl From<&RenderReport> for Rendered {
             engine: report.engine.name().to_string(),
             carla: report.carla.clone(),
             clipped_samples: report.clipped_samples,
-            peak_dbfs: pycarla::dbfs(report.peak),
+            peak_dbfs: pycarla_render::dbfs(report.peak),
             silent_note_ons: report.silent_note_ons,
             sysex_dropped: report.sysex_dropped,
             gain_db: report.gain_db,
@@ -66,8 +69,8 @@ impl From<&RenderReport> for Rendered {
     }
 }
 
-impl From<&pycarla::stems::StemsReport> for Rendered {
-    fn from(report: &pycarla::stems::StemsReport) -> Rendered {
+impl From<&StemsReport> for Rendered {
+    fn from(report: &StemsReport) -> Rendered {
         Rendered {
             frames: report.frames,
             sample_rate: report.sample_rate,
@@ -82,6 +85,28 @@ impl From<&pycarla::stems::StemsReport> for Rendered {
             gain_db: 0.0,
             params: Vec::new(),
             stems: Some(report.stems.len()),
+        }
+    }
+}
+
+/// How one input ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileOutcome {
+    /// Rendered.
+    Rendered(Rendered),
+    /// Its output existed (skip-existing).
+    Skipped,
+    /// Failed, with the error on one line.
+    Failed(String),
+}
+
+impl FileOutcome {
+    /// `rendered`, `skipped` or `failed`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            FileOutcome::Rendered(_) => "rendered",
+            FileOutcome::Skipped => "skipped",
+            FileOutcome::Failed(_) => "failed",
         }
     }
 }
@@ -104,78 +129,81 @@ struct Line<'a> {
     normalize_lufs: Option<f64>,
 }
 
-/// The manifest file, if one was asked for.
-#[derive(Debug)]
-pub struct Manifest {
-    file: Option<(PathBuf, File)>,
-    instrument: String,
-    context: Context,
-}
-
-/// What every line of a run says besides the file: the variant, the map's seed, the loudness.
+/// What every line of a run says besides the file: the instrument, the variant, the map's
+/// seed, the loudness.
 #[derive(Debug, Default, Clone)]
 pub struct Context {
+    /// The instrument as the user named it.
+    pub instrument: String,
     pub variant: Option<String>,
     pub seed: Option<u64>,
     pub normalize_lufs: Option<f64>,
 }
 
+/// The manifest file, if one was asked for.
+#[derive(Debug)]
+pub struct Manifest {
+    file: Option<(PathBuf, File)>,
+    context: Context,
+}
+
 impl Manifest {
     /// Opens `path` for appending (creating it and its directory), or records nothing.
-    pub fn open(path: Option<&Path>, instrument: &Instrument) -> Result<Manifest, String> {
+    pub fn open(path: Option<&Path>) -> Result<Manifest> {
         let file = match path {
             Some(path) => {
+                let error = |source| Error::Manifest {
+                    path: path.to_path_buf(),
+                    source,
+                };
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                    std::fs::create_dir_all(dir).map_err(error)?;
                 }
                 let file = File::options()
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|e| format!("cannot open the manifest {}: {e}", path.display()))?;
+                    .map_err(error)?;
                 Some((path.to_path_buf(), file))
             }
             None => None,
         };
         Ok(Manifest {
             file,
-            instrument: instrument.label(),
             context: Context::default(),
         })
     }
 
-    /// The instrument and context of the lines that follow (one variant of a run).
-    pub fn set_context(&mut self, instrument: &Instrument, context: Context) {
-        self.instrument = instrument.label();
+    /// The context of the lines that follow (one variant of a run).
+    pub fn set_context(&mut self, context: Context) {
         self.context = context;
     }
 
+    /// The context for `instrument` and the rest of `context`.
+    pub fn context_for(instrument: &Instrument) -> Context {
+        Context {
+            instrument: instrument.label(),
+            ..Context::default()
+        }
+    }
+
     /// Records how `job` ended.
-    pub fn record(&mut self, job: &Job, result: &Result<Rendered, String>) {
-        let (status, rendered, error) = match result {
-            Ok(rendered) => ("rendered", Some(rendered), None),
-            Err(error) => ("failed", None, Some(error.as_str())),
-        };
-        self.write(job, status, rendered, error);
-    }
-
-    /// Records that `job` was skipped: its output exists.
-    pub fn skipped(&mut self, job: &Job) {
-        self.write(job, "skipped", None, None);
-    }
-
-    fn write(&mut self, job: &Job, status: &str, rendered: Option<&Rendered>, error: Option<&str>) {
+    pub fn record(&mut self, job: &Job, outcome: &FileOutcome) {
         let Some((path, file)) = &mut self.file else {
             return;
         };
+        let (rendered, error) = match outcome {
+            FileOutcome::Rendered(rendered) => (Some(rendered), None),
+            FileOutcome::Skipped => (None, None),
+            FileOutcome::Failed(error) => (None, Some(error.as_str())),
+        };
         let line = Line {
             midi: &job.midi,
-            output: &job.wav,
-            status,
+            output: &job.output,
+            status: outcome.status(),
             rendered,
             error,
-            instrument: &self.instrument,
+            instrument: &self.context.instrument,
             variant: self.context.variant.as_deref(),
             seed: self.context.seed,
             normalize_lufs: self.context.normalize_lufs,

@@ -405,6 +405,16 @@ pub struct Variant {
 ///
 /// Variants come in name order; errors name the file and the line.
 pub fn read_variants(path: impl AsRef<Path>) -> Result<Vec<Variant>> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_variants(&text, path)
+}
+
+/// Parses variants text in [`read_variants`]' shape; `path` names it in errors.
+pub fn parse_variants(text: &str, path: &Path) -> Result<Vec<Variant>> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct VariantsFile {
@@ -417,18 +427,13 @@ pub fn read_variants(path: impl AsRef<Path>) -> Result<Vec<Variant>> {
         #[serde(flatten)]
         settings: SettingsFile,
     }
-    let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
     let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
     let error = |line: usize, reason: String| Error::Map {
         path: path.to_path_buf(),
         line,
         reason,
     };
-    let file: VariantsFile = toml::from_str(&text).map_err(|e| {
+    let file: VariantsFile = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(1, |span| line_of(span.start));
         error(line, e.message().to_string())
     })?;
@@ -457,7 +462,7 @@ pub fn read_variants(path: impl AsRef<Path>) -> Result<Vec<Variant>> {
             for spec in &chain {
                 carla_lib::PluginSpec::parse(spec).map_err(|e| error(line, e.to_string()))?;
             }
-            if let Some((line, reason)) = variant.settings.unknown_field(&text, line) {
+            if let Some((line, reason)) = variant.settings.unknown_field(text, line) {
                 return Err(error(line, format!("variant {name}: {reason}")));
             }
             let controls = variant

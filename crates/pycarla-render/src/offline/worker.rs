@@ -168,7 +168,7 @@ impl Worker {
             .spawn(move || {
                 let _reading = reading;
                 for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
-                    tracing::debug!(target: "pycarla::worker", "{line}");
+                    tracing::debug!(target: "pycarla_render::worker", "{line}");
                     let mut tail = kept.lock().unwrap_or_else(|p| p.into_inner());
                     if tail.len() == TAIL_LINES {
                         tail.pop_front();

@@ -61,7 +61,7 @@ pub fn plugin(
         Some("carxp") => pycarla::Instrument::CarlaProject(path.to_path_buf()),
         _ => pycarla::Instrument::Plugins(vec![spec.to_string()]),
     };
-    let controls = match crate::render_cmd::plugin_controls(controls) {
+    let controls = match crate::render::plugin_controls(controls) {
         Ok(controls) => controls,
         Err(error) => {
             eprintln!("error: {error}");
@@ -71,7 +71,7 @@ pub fn plugin(
     let described = match pycarla::offline::describe_with(&instrument, &controls, save_state) {
         Ok(described) => described,
         Err(error) => {
-            eprintln!("error: {}", crate::render_cmd::one_line(&error));
+            eprintln!("error: {}", crate::render::one_line(&error));
             return Outcome::Failed;
         }
     };

@@ -77,7 +77,7 @@ const AUTO_TAIL_MAX: f64 = 30.0;
 /// break no caller (the struct is `#[non_exhaustive]`; its fields stay readable and writable):
 ///
 /// ```
-/// use pycarla::{EngineChoice, RenderOptions, Tail};
+/// use pycarla_render::{EngineChoice, RenderOptions, Tail};
 /// let options = RenderOptions::default()
 ///     .engine(EngineChoice::Offline)
 ///     .tail(Tail::Auto)
@@ -440,12 +440,12 @@ pub(crate) fn create_parent(output: &Path) -> Result<()> {
 /// worker process (every file still starts from the instrument's initial state).
 ///
 /// ```no_run
-/// use pycarla::{Instrument, RenderOptions, Renderer};
+/// use pycarla_render::{Instrument, RenderOptions, Renderer};
 /// let mut renderer = Renderer::new(Instrument::default_soundfont()?, RenderOptions::default())?;
 /// for name in ["a", "b"] {
 ///     renderer.render_file(format!("{name}.mid"), format!("{name}.wav"), None::<&str>)?;
 /// }
-/// # Ok::<(), pycarla::Error>(())
+/// # Ok::<(), pycarla_render::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct Renderer {
@@ -827,15 +827,15 @@ pub fn engine_for(instrument: &Instrument, options: &RenderOptions) -> Result<En
 /// Renders one MIDI file into a WAV with a fresh engine (and, on JACK, a fresh server and host).
 ///
 /// ```no_run
-/// use pycarla::{Instrument, RenderOptions};
-/// let report = pycarla::render(
+/// use pycarla_render::{Instrument, RenderOptions};
+/// let report = pycarla_render::render(
 ///     Instrument::SoundFont("/usr/share/sounds/sf2/FluidR3_GM.sf2".into()),
 ///     "song.mid",
 ///     "song.wav",
 ///     &RenderOptions::default(),
 /// )?;
 /// println!("{} frames, {:.0}× realtime", report.frames, report.times_realtime());
-/// # Ok::<(), pycarla::Error>(())
+/// # Ok::<(), pycarla_render::Error>(())
 /// ```
 pub fn render(
     instrument: Instrument,

@@ -10,8 +10,8 @@
 //! `song.partial/` and renamed when complete, so a directory named `song/` is always whole.
 //!
 //! ```no_run
-//! use pycarla::{Instrument, RenderOptions};
-//! use pycarla::stems::{StemOptions, render_stems};
+//! use pycarla_render::{Instrument, RenderOptions};
+//! use pycarla_render::stems::{StemOptions, render_stems};
 //! let options = RenderOptions::default();
 //! let report = render_stems(
 //!     &Instrument::default_soundfont()?,
@@ -21,7 +21,7 @@
 //!     &StemOptions::new(smf::GroupBy::Program),
 //! )?;
 //! println!("{} stems of {} frames", report.stems.len(), report.frames);
-//! # Ok::<(), pycarla::Error>(())
+//! # Ok::<(), pycarla_render::Error>(())
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -273,7 +273,7 @@ pub fn render_stems(
             GroupBy::Track => "track",
             GroupBy::Program => "program",
         },
-        format: format_name(format),
+        format: format.name(),
         mix: format!("mix.{extension}"),
         mix_midi: MIX_MIDI.to_string(),
         mix_gain_db,
@@ -297,17 +297,6 @@ pub fn render_stems(
         elapsed: started.elapsed(),
         ..report
     })
-}
-
-/// The user-facing name of a format.
-pub fn format_name(format: rt_core::AudioFormat) -> &'static str {
-    match format {
-        rt_core::AudioFormat::Float32 => "f32",
-        rt_core::AudioFormat::Int24 => "wav24",
-        rt_core::AudioFormat::Int16 => "wav16",
-        rt_core::AudioFormat::Flac16 => "flac16",
-        rt_core::AudioFormat::Flac24 => "flac24",
-    }
 }
 
 /// The copy of the whole MIDI file beside the mix.
