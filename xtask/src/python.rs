@@ -28,6 +28,9 @@ pub fn pytest() -> Result<(), String> {
         "crates/pycarla-py",
         "pytest",
         "numpy",
+        // MIDI from memory is tested with the objects users pass (duck-typed, not dependencies).
+        "mido",
+        "pretty_midi",
     ]))?;
     run(Command::new(&python).args(["-m", "pytest", "crates/pycarla-py/tests"]))
 }

@@ -353,7 +353,7 @@ fn timeout(py: Python<'_>, seconds: Option<f64>) -> PyResult<Option<Duration>> {
 /// seconds since the previous message (mido's convention when iterating a `MidiFile`); meta
 /// messages are skipped. `(time, bytes)` pairs are taken the same way.
 fn timeline_of(messages: &Bound<'_, PyAny>) -> PyResult<smf::Timeline> {
-    use smf::{Event, ExactTime, Message};
+    use smf::{Event, ExactTime};
     let py = messages.py();
     let mut seconds = 0.0_f64;
     let mut events = Vec::new();
@@ -386,23 +386,7 @@ fn timeline_of(messages: &Bound<'_, PyAny>) -> PyResult<smf::Timeline> {
             ));
         }
         seconds += delta;
-        let message = match bytes.as_slice() {
-            [status, data @ ..] if *status & 0x80 != 0 && *status < 0xF0 && data.len() <= 2 => {
-                let mut wire = [*status, 0, 0];
-                wire[1..1 + data.len()].copy_from_slice(data);
-                Message::Channel {
-                    bytes: wire,
-                    len: 1 + data.len() as u8,
-                }
-            }
-            [0xF0, ..] => Message::SysEx(bytes.clone().into_boxed_slice()),
-            _ => {
-                return Err(crate::errors::to_py(
-                    py,
-                    pycarla::Error::Usage(format!("not a MIDI message to send: {bytes:02X?}")),
-                ));
-            }
-        };
+        let message = crate::midi_source::message(py, &bytes)?;
         events.push(Event {
             tick: 0,
             time: ExactTime::from_secs_f64(seconds),

@@ -15,6 +15,7 @@ mod batch;
 mod compat;
 mod controls;
 mod errors;
+mod midi_source;
 mod options;
 mod render;
 mod run;

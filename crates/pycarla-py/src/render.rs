@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::errors::{IntoPy, usage};
+use crate::midi_source::MidiSource;
 use crate::options::Settings;
 use crate::run::{Actor, interruptible};
 
@@ -86,7 +87,7 @@ pub fn read_wav(path: &Path) -> pycarla::Result<Audio> {
 /// audio back.
 fn render_to_audio(
     renderer: &mut pycarla::Renderer,
-    midi: &Path,
+    midi: &MidiSource,
     output: Option<&Path>,
     onsets: Option<&Path>,
 ) -> pycarla::Result<(RenderReport, Audio)> {
@@ -104,7 +105,13 @@ fn render_to_audio(
             scratch.path().join("render.wav")
         }
     };
-    let report = renderer.render_file(midi, &wav, onsets)?;
+    let report = match midi {
+        MidiSource::Path(path) => renderer.render_file(path, &wav, onsets)?,
+        MidiSource::Timeline(timeline, key) => {
+            renderer.set_draw_key(key.as_str());
+            renderer.render_timeline(timeline, &wav, onsets, |_, _| {})?
+        }
+    };
     let audio = read_wav(&wav)?;
     Ok((report, audio))
 }
@@ -201,8 +208,11 @@ impl RenderResult {
     }
 }
 
-/// Renders one MIDI file and returns its audio as a `(channels, frames)` float32 array.
+/// Renders MIDI and returns its audio as a `(channels, frames)` float32 array.
 ///
+/// `midi`: a path; the bytes of a Standard MIDI File; a `mido.MidiFile` or a
+/// `pretty_midi.PrettyMIDI` (read with their own ticks and tempo map, the same samples as the
+/// file they were read from); or a list of `(seconds, bytes)` events at absolute times.
 /// Without `output` the WAV goes to a temporary file, deleted after reading. The instrument is
 /// one of `plugin` (one spec or a chain: LV2 URI, `.so`, `.vst3`, `.sf2`, `.sfz`), `project`
 /// (`.carxp`), `sf2`, `sfz`, `lv2`, `host_cmd` (any JACK program, with `midi_port` and
@@ -214,7 +224,7 @@ impl RenderResult {
 #[pyo3(signature = (midi, output=None, *, onsets=None, **options))]
 pub fn render<'py>(
     py: Python<'py>,
-    midi: PathBuf,
+    midi: &Bound<'py, PyAny>,
     output: Option<PathBuf>,
     onsets: Option<PathBuf>,
     options: Option<&Bound<'_, PyDict>>,
@@ -223,6 +233,7 @@ pub fn render<'py>(
     let interrupt = Arc::new(AtomicBool::new(false));
     let (instrument, options) = settings.resolve(py, interrupt.clone())?;
     refuse_flac(py, options.format)?;
+    let midi = MidiSource::extract(midi)?;
     let audio = interruptible(py, &interrupt, move || {
         // The renderer lives and dies on this thread: its children go with it.
         let mut renderer = pycarla::Renderer::new(instrument, options)?;
@@ -271,17 +282,18 @@ impl Renderer {
         })
     }
 
-    /// Renders `midi` and returns its audio, `(channels, frames)` float32; `output` keeps the
-    /// WAV, `onsets` writes the note-on onsets CSV.
+    /// Renders `midi` (as `render` takes it) and returns its audio, `(channels, frames)`
+    /// float32; `output` keeps the WAV, `onsets` writes the note-on onsets CSV.
     #[pyo3(signature = (midi, output=None, *, onsets=None))]
     fn render<'py>(
         &self,
         py: Python<'py>,
-        midi: PathBuf,
+        midi: &Bound<'py, PyAny>,
         output: Option<PathBuf>,
         onsets: Option<PathBuf>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         refuse_flac(py, self.format)?;
+        let midi = MidiSource::extract(midi)?;
         let audio = self
             .actor
             .call(py, move |slot| {

@@ -97,6 +97,52 @@ def test_exact_onsets_of_real_files_match_the_onsets_csv(click_sfz, shared_midi,
             assert click_starts(audio[0]) == frames, name
 
 
+def test_midi_from_memory_renders_the_same_samples_as_its_file(shared_midi, click_sfz):
+    import mido
+    import pretty_midi
+
+    midi = shared_midi / "test19.mid"
+    from_file = pycarla_rs.render(midi, sfz=click_sfz, tail=0.5)
+    assert click_starts(from_file[0])
+    for source in [
+        midi.read_bytes(),
+        bytearray(midi.read_bytes()),
+        mido.MidiFile(midi),
+    ]:
+        np.testing.assert_array_equal(pycarla_rs.render(source, sfz=click_sfz, tail=0.5), from_file)
+    # pretty_midi writes the file again with its own tempo map: the same note-ons to the frame.
+    again = pycarla_rs.render(pretty_midi.PrettyMIDI(str(midi)), sfz=click_sfz, tail=0.5)
+    assert click_starts(again[0]) == click_starts(from_file[0])
+    with pycarla_rs.Renderer(sfz=click_sfz, tail=0.5) as renderer:
+        np.testing.assert_array_equal(renderer.render(midi.read_bytes()), from_file)
+    # A seeded plugin draws the same with a mido file as with its path (keyed by its name).
+    np.testing.assert_array_equal(
+        pycarla_rs.render(mido.MidiFile(midi), plugin=KARS), pycarla_rs.render(midi, plugin=KARS)
+    )
+
+
+def test_events_from_memory_sound_on_their_exact_frames(click_sfz, known_onsets):
+    _, times = known_onsets
+    # In any order; times as floats, as users have them.
+    events = [(float(t), bytes([0x90, 40 + i, 100])) for i, t in enumerate(times)][::-1]
+    events += [(float(t) + 0.05, bytes([0x80, 40 + i, 0])) for i, t in enumerate(times)]
+    audio = pycarla_rs.render(events, sfz=click_sfz, tail=0.5)
+    assert click_starts(audio[0]) == [frame_of(t, 48_000) for t in times]
+    last = max(float(t) for t in times) + 0.05
+    assert audio.shape[1] == round((last + 0.5) * 48_000)
+
+
+def test_bad_midi_from_memory_is_a_typed_error(click_sfz):
+    with pytest.raises(errors.MidiError):
+        pycarla_rs.render(b"MThd garbage", sfz=click_sfz)
+    with pytest.raises(errors.UsageError, match="expected a path, the bytes"):
+        pycarla_rs.render(12345, sfz=click_sfz)
+    with pytest.raises(errors.UsageError, match="times must be"):
+        pycarla_rs.render([(-1.0, b"\x90\x3c\x40")], sfz=click_sfz)
+    with pytest.raises(errors.UsageError, match="not a MIDI message"):
+        pycarla_rs.render([(0.0, b"\x3c")], sfz=click_sfz)
+
+
 def test_render_batch(shared_midi, tmp_path, click_sfz):
     inputs = [shared_midi / "test01.mid", shared_midi / "test19.mid"]
     manifest = tmp_path / "manifest.jsonl"

@@ -11,6 +11,9 @@ import numpy.typing as npt
 
 _Path = Union[str, os.PathLike[str]]
 _Plugins = Union[_Path, Sequence[_Path]]
+# A path, a Standard MIDI File's bytes, a mido.MidiFile or pretty_midi.PrettyMIDI (duck-typed),
+# or (seconds, bytes) events at absolute times.
+_Midi = Union[_Path, bytes, bytearray, Any, Sequence[Tuple[float, bytes]]]
 _Tail = Union[float, Literal["auto"]]
 _Engine = Optional[Literal["auto", "offline", "jack"]]
 _Format = Literal["f32", "wav24", "wav16", "flac16", "flac24"]  # FLAC: files only (render_batch, render_file)
@@ -49,15 +52,17 @@ class _RenderOptions(TypedDict, total=False):
 __version__: str
 
 def render(
-    midi: _Path,
+    midi: _Midi,
     output: Optional[_Path] = None,
     *,
     onsets: Optional[_Path] = None,
     **options: Unpack[_RenderOptions],
 ) -> _Audio:
-    """Renders one MIDI file; returns its audio, shape ``(channels, frames)``, float32.
+    """Renders MIDI; returns its audio, shape ``(channels, frames)``, float32.
 
-    Without ``output`` the WAV goes to a temporary file, deleted after reading.
+    ``midi``: a path, the bytes of a Standard MIDI File, a ``mido.MidiFile`` or a
+    ``pretty_midi.PrettyMIDI`` (the same samples as the file they came from), or a list of
+    ``(seconds, bytes)`` events at absolute times. Without ``output`` the WAV goes to a temporary file, deleted after reading.
     Instrument (at most one): ``plugin`` (an LV2 URI, a ``.so`` — VST2, LADSPA, DSSI —, a
     ``.vst3``, an ``.sf2``/``.sf3`` or an ``.sfz``; a list is a chain: instrument, then
     effects), ``project`` (a Carla ``.carxp``), ``sf2``, ``sfz``, ``lv2``, ``host_cmd`` (any
@@ -134,7 +139,7 @@ class Renderer:
 
     def __init__(self, **options: Unpack[_RenderOptions]) -> None: ...
     def render(
-        self, midi: _Path, output: Optional[_Path] = None, *, onsets: Optional[_Path] = None
+        self, midi: _Midi, output: Optional[_Path] = None, *, onsets: Optional[_Path] = None
     ) -> _Audio:
         """Renders ``midi``; returns its audio ``(channels, frames)`` float32."""
     def render_file(
