@@ -6,7 +6,8 @@
 //!   integration), then one `carla-summary:` line: the Carla libraries found and how many
 //!   tests skipped for lack of one. `--no-carla` runs everything as on a machine without
 //!   Carla (`PYCARLA_CARLA_LIBDIR` set to an empty directory).
-//! - `test-integration`: only the tests against real JACK servers and synths.
+//! - `test-integration`: every test against real JACK servers and synths (the packages in
+//!   `jack_tests::PACKAGES`; it fails if a test file elsewhere uses JACK).
 //! - `bench`: the criterion micro-benchmarks.
 //! - `fuzz [SECONDS]`: fuzz the SMF parser (cargo-fuzz, libFuzzer) for a bounded time (60 s),
 //!   seeded with the shared MIDI files.
@@ -14,6 +15,7 @@
 //! - `pytest`: build and install the Python package in a virtual environment, run its tests
 //!   (also part of `ci`).
 
+mod jack_tests;
 mod python;
 
 use std::path::{Path, PathBuf};
@@ -60,7 +62,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(),
         Some("ci") => ci(args.get(1).map(String::as_str)),
-        Some("test-integration") => cargo(&["test", "-p", "pycarla-integration"]),
+        Some("test-integration") => jack_tests::run(&workspace_root()),
         Some("bench") => bench(),
         Some("demo") => demo(),
         Some("pytest") => python::pytest(),
@@ -211,6 +213,8 @@ fn ci(flag: Option<&str>) -> Result<(), String> {
     let _ = std::fs::remove_file(&skips);
     let result = (|| {
         cargo(&["fmt", "--all", "--check"])?;
+        // `test-integration` must keep finding every JACK test.
+        jack_tests::check(&root)?;
         cargo(&[
             "clippy",
             "--workspace",

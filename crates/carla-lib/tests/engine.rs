@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use carla_lib::{CarlaLibrary, Engine, EngineKind, Error, PluginSpec, midi_event};
-use pycarla_integration::support::carla_or_skip;
+use pycarla_integration::carla_or_skip;
 
 fn library() -> Option<Arc<CarlaLibrary>> {
     carla_or_skip(CarlaLibrary::find(&[])).map(Arc::new)

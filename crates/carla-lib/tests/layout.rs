@@ -125,7 +125,7 @@ fn ffi_types_match_carlas_headers() {
         })
         .collect();
     if includes.is_empty() {
-        pycarla_integration::support::record_carla_skip("no Carla with its headers installed");
+        pycarla_integration::record_carla_skip("no Carla with its headers installed");
         return;
     }
     for include in includes {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use carla_lib::standalone::{Driver, StandaloneEngine, StandaloneLibrary};
 use carla_lib::{EngineKind, Error, PluginSpec};
-use pycarla_integration::support::carla_or_skip;
+use pycarla_integration::carla_or_skip;
 
 fn library() -> Option<Arc<StandaloneLibrary>> {
     carla_or_skip(StandaloneLibrary::find(&[])).map(Arc::new)

@@ -4,11 +4,7 @@ use std::collections::BTreeSet;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use pycarla_integration::support::*;
-
-fn pycarla() -> Command {
-    Command::cargo_bin("pycarla").expect("binary")
-}
+use pycarla_integration::*;
 
 /// `pycarla render` with the impulse instrument as `--host-cmd`.
 fn pycarla_with_impulses() -> Command {

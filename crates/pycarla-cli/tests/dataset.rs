@@ -5,14 +5,11 @@
 use std::path::Path;
 
 use assert_cmd::Command;
-use pycarla_integration::support::{impulse_instrument, midi};
+use pycarla_integration::{impulse_instrument, midi, pycarla_render};
 
 fn pycarla(extra: &[&str]) -> Command {
-    let mut command = Command::cargo_bin("pycarla").expect("binary");
-    command
-        .args(["render", "-q", "--tail", "0.1", "--host-cmd"])
-        .arg(impulse_instrument())
-        .args(extra);
+    let mut command = pycarla_render(["-q", "--tail", "0.1", "--host-cmd"]);
+    command.arg(impulse_instrument()).args(extra);
     command
 }
 

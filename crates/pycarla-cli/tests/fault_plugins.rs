@@ -9,9 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use pycarla::smf::testing::single_track_file;
-use pycarla_integration::support::{fault_plugins, read_wav, record_carla_skip};
+use pycarla_integration::{fault_plugins, pycarla, read_wav, record_carla_skip};
 
 const CRASH: &str = "org.pycarla.fixtures.crash-on-note";
 const HANG: &str = "org.pycarla.fixtures.hang-in-process";
@@ -63,8 +62,7 @@ fn batch(
 ) -> (i32, Vec<serde_json::Value>) {
     let manifest = dir.join("manifest.jsonl");
     let _ = std::fs::remove_file(&manifest);
-    let output = Command::cargo_bin("pycarla")
-        .unwrap()
+    let output = pycarla()
         .args(["render", "-q", "--tail", "0.5", "--plugin"])
         .arg(format!("{}#{plugin}", fault_plugins().display()))
         .args(extra)

@@ -6,13 +6,13 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pycarla_integration::support::*;
+use pycarla_integration::*;
 
 /// `pycarla render` in freewheel with a slowed-down impulse instrument (5 ms a cycle: about 4×
 /// realtime, so that "mid-render" lasts long enough to aim at, with no xruns to fear on a busy
 /// machine), as a plain child process we can signal.
 fn spawn_render(midi_name: &str, wav: &Path, extra: &[&str]) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("pycarla"))
+    Command::new(pycarla_exe())
         .arg("render")
         .arg("--host-cmd")
         .arg(format!(
@@ -31,11 +31,10 @@ fn spawn_render(midi_name: &str, wav: &Path, extra: &[&str]) -> Child {
         .expect("pycarla")
 }
 
-/// Renders that are timed from outside: one at a time in this test binary.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
+/// Renders that are timed from outside (each on its own private server): one at a time in
+/// this test binary, under the tests' one JACK lock.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+    one_server_at_a_time()
 }
 
 /// Waits until the render has written audio to disk (the WAV's write buffer holds 1 MiB, about
@@ -198,7 +197,7 @@ fn truncated_garbage_and_huge_midi_fail_alone_in_a_batch() {
     header.extend([0u8; 64]);
     std::fs::write(&huge, header).unwrap();
     let out = dir.path().join("out");
-    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("pycarla"))
+    let output = std::process::Command::new(pycarla_exe())
         .arg("render")
         .arg("--host-cmd")
         .arg(impulse_instrument())
@@ -243,7 +242,7 @@ fn nothing_outlives_a_sigkilled_pycarla() {
     }
 
     if carla_installed() {
-        let mut offline = Command::new(assert_cmd::cargo::cargo_bin("pycarla"))
+        let mut offline = Command::new(pycarla_exe())
             .args([
                 "render", "-q", "--engine", "offline", "--period", "64", "-o",
             ])
@@ -271,7 +270,7 @@ fn ctrl_c_while_the_synth_is_starting_ends_at_once() {
     // A host that never becomes ready, a generous ready timeout: Ctrl-C must not wait for it.
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let mut render = Command::new(assert_cmd::cargo::cargo_bin("pycarla"))
+    let mut render = Command::new(pycarla_exe())
         .args([
             "render",
             "-q",

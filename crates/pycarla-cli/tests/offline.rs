@@ -2,13 +2,8 @@
 //! gives every file the samples it has alone, and load errors print one line. Skipped, with a
 //! message, where Carla is not installed.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-use pycarla_integration::support::{carla_installed, midi, read_wav};
-
-fn pycarla() -> Command {
-    Command::cargo_bin("pycarla").expect("binary")
-}
+use pycarla_integration::{carla_installed, midi, pycarla, read_wav};
 
 /// `pycarla render -q ARGS… -o DIR/x.wav test01.mid`, which must fail on one line (exit 1).
 fn refused(args: &[&str], dir: &std::path::Path) -> assert_cmd::assert::Assert {

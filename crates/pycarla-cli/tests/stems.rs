@@ -6,15 +6,15 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use pycarla_integration::support::{carla_installed, expected_frames, midi, read_wav};
+use pycarla_integration::{
+    carla_installed, expected_frames, midi, pycarla_exe, pycarla_render, read_wav,
+};
 
 const GM: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
 const KARS: &str = "http://distrho.sf.net/plugins/Kars";
 
 fn pycarla() -> Command {
-    let mut command = Command::cargo_bin("pycarla").expect("binary");
-    command.args(["render", "-q", "--engine", "offline", "--tail", "1"]);
-    command
+    pycarla_render(["-q", "--engine", "offline", "--tail", "1"])
 }
 
 fn metadata(dir: &Path) -> serde_json::Value {
@@ -138,8 +138,7 @@ fn a_wrong_map_is_refused_naming_its_line() {
         "[[rule]]\nprogram = 48\nplugin = \"a.sf2\"\nloud = true\n",
     )
     .unwrap();
-    Command::cargo_bin("pycarla")
-        .unwrap()
+    pycarla_integration::pycarla()
         .args(["render", "--stems", "program", "--map"])
         .arg(&map)
         .arg(midi("test01.mid"))
@@ -241,7 +240,7 @@ fn a_batch_interrupted_by_sigint_resumes_rendering_only_what_is_missing() {
     }
     let (out, manifest) = (dir.path().join("out"), dir.path().join("manifest.jsonl"));
     let batch = || {
-        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("pycarla"));
+        let mut command = std::process::Command::new(pycarla_exe());
         command
             .args([
                 "render", "-q", "--engine", "offline", "--tail", "1", "--sf2", GM,
@@ -351,8 +350,7 @@ fn stems_metadata_counts_clipped_samples_and_an_integer_format_warns() {
     }
     // 40 dB too loud into 16 bits: counted per file, and said on stderr (not quiet).
     let loud = dir.path().join("loud");
-    let output = Command::cargo_bin("pycarla")
-        .unwrap()
+    let output = pycarla_integration::pycarla()
         .args(["render", "--engine", "offline", "--tail", "1", "--sf2", GM])
         .args([
             "--stems", "channel", "--format", "wav16", "--gain", "40", "-o",

@@ -6,8 +6,7 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
-use pycarla_integration::support::{carla_installed, read_wav};
+use pycarla_integration::{carla_installed, pycarla, read_wav};
 
 const GM: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
 
@@ -61,8 +60,7 @@ fn the_fluidsynth_fallback_keeps_onsets_within_64_frames_and_says_so() {
     claves(&midi);
     // The reference: Carla's library plays every event at its frame.
     let (reference, reference_csv) = (dir.path().join("ref.wav"), dir.path().join("ref.csv"));
-    Command::cargo_bin("pycarla")
-        .unwrap()
+    pycarla()
         .args([
             "render", "-q", "--engine", "offline", "--sf2", GM, "--onsets",
         ])
@@ -79,8 +77,7 @@ fn the_fluidsynth_fallback_keeps_onsets_within_64_frames_and_says_so() {
             .unwrap();
     }
     let (fallback, fallback_csv) = (dir.path().join("fs.wav"), dir.path().join("fs.csv"));
-    Command::cargo_bin("pycarla")
-        .unwrap()
+    pycarla()
         .env("PATH", bin.path())
         .env("XDG_DATA_HOME", bin.path())
         .env("PYCARLA_CARLA_LIBDIR", bin.path())

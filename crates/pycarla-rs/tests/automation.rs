@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use pycarla::automation::{Automation, AutomationLane};
 use pycarla::settings::PluginControls;
 use pycarla::{EngineChoice, Instrument, RenderOptions, RenderReport, Renderer, Tail};
-use pycarla_integration::support::{
-    self, carla_or_skip, click_sfz, impulse_frames, read_wav, use_helper,
+use pycarla_integration::{
+    self as support, carla_or_skip, click_sfz, impulse_frames, read_wav, use_helper,
 };
 use smf::testing::single_track_file;
 

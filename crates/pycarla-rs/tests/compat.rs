@@ -5,10 +5,7 @@ use std::collections::BTreeSet;
 
 use proc_supervisor::{Host, JackServer};
 use pycarla::{AudioRecorder, MidiPlayer};
-use pycarla_integration::support::*;
-
-/// libjack talks to one server per process at a time: these tests take turns.
-static ONE_SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+use pycarla_integration::*;
 
 /// This test's turn, a private server and the impulse instrument (a test fixture) on it.
 fn impulse_server(
@@ -18,7 +15,7 @@ fn impulse_server(
     proc_supervisor::RunningServer,
     proc_supervisor::RunningHost,
 ) {
-    let turn = ONE_SERVER.lock().unwrap_or_else(|p| p.into_inner());
+    let turn = one_server_at_a_time();
     let server = JackServer::dummy().period(period).start().unwrap();
     let host = Host::command(
         impulse_instrument(),

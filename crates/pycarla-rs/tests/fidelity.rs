@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pycarla::{EngineChoice, Instrument, RenderOptions, Renderer, Tail};
-use pycarla_integration::support::{
-    self, SHARED, carla_or_skip, click_sfz, impulse_frames, midi, read_wav, use_helper,
+use pycarla_integration::{
+    self as support, SHARED, carla_or_skip, click_sfz, impulse_frames, midi, read_wav, use_helper,
 };
 use smf::testing::single_track_file;
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use pycarla::settings::PluginControls;
 use pycarla::{EngineChoice, Instrument, RenderOptions, Renderer, Tail};
-use pycarla_integration::support::{self, carla_or_skip, read_wav, use_helper};
+use pycarla_integration::{self as support, carla_or_skip, read_wav, use_helper};
 use smf::testing::single_track_file;
 
 /// (format, Kars, 3 Band EQ, the EQ's master at -24 dB in its own units).

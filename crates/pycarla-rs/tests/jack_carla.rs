@@ -10,18 +10,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use pycarla::{EngineChoice, Error, Instrument, RenderOptions, Renderer, Tail};
-use pycarla_integration::support::{
-    self, carla_or_skip, expected_frames, impulse_frames, midi, peak, read_wav, use_helper,
+use pycarla_integration::{
+    self as support, carla_or_skip, expected_frames, impulse_frames, midi, peak, read_wav,
+    use_helper,
 };
 
 const KARS_LV2: &str = "http://distrho.sf.net/plugins/Kars";
-
-/// libjack keeps per-process state about its server: one test (one server) at a time.
-static ONE_SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_server() -> std::sync::MutexGuard<'static, ()> {
-    ONE_SERVER.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// Whether Carla's standalone library is here. Points the renderer at this
 /// package's host executable.
@@ -77,7 +71,7 @@ fn plugin_chains_and_projects_render_through_carlas_engine_on_jack() {
     if !carla() {
         return;
     }
-    let _turn = one_server();
+    let _turn = pycarla_integration::one_server_at_a_time();
     let dir = scratch();
     renders_and_sounds(
         Instrument::Plugins(vec![KARS_LV2.into()]),
@@ -115,7 +109,7 @@ fn every_note_on_of_a_click_sfz_sounds_at_its_exact_frame() {
     if !carla() {
         return;
     }
-    let _turn = one_server();
+    let _turn = pycarla_integration::one_server_at_a_time();
     let dir = scratch();
     let spec = hound::WavSpec {
         channels: 1,
@@ -162,7 +156,7 @@ fn a_plugin_that_cannot_load_is_an_error_naming_it_at_once() {
     if !carla() {
         return;
     }
-    let _turn = one_server();
+    let _turn = pycarla_integration::one_server_at_a_time();
     for (plugins, named, reason) in [
         (
             vec!["http://example.org/no-such-plugin"],

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use pycarla::{EngineChoice, Instrument, RenderOptions, Renderer, Tail};
-use pycarla_integration::support::{impulse_instrument, midi};
+use pycarla_integration::{impulse_instrument, midi};
 
 fn host_pids(keep_instrument_state: bool) -> Vec<u32> {
     let instrument = Instrument::Command {

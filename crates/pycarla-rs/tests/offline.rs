@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use pycarla::{EngineChoice, EngineKind, Error, Instrument, RenderOptions, Renderer, Tail};
-use pycarla_integration::support::{
-    self, SHARED, carla_or_skip, children_of, click_sfz, eventually, expected_frames,
+use pycarla_integration::{
+    self as support, SHARED, carla_or_skip, children_of, click_sfz, eventually, expected_frames,
     impulse_frames, kill, midi, peak, read_wav, sfz_of, use_helper,
 };
 
@@ -259,9 +259,7 @@ fn a_worker_killed_mid_render_fails_that_file_and_a_retry_renders_it() {
         !partial.channels[0].is_empty(),
         "the partial file holds what was rendered"
     );
-    assert!(eventually(2.0, || !pycarla_integration::support::alive(
-        pid
-    )));
+    assert!(eventually(2.0, || !pycarla_integration::alive(pid)));
 
     // The renderer starts a new worker for the next file.
     let report = renderer
@@ -298,9 +296,7 @@ fn workers_end_with_their_renderer() {
             .any(|(child, _)| *child == pid)
     );
     drop(renderer);
-    assert!(eventually(3.0, || !pycarla_integration::support::alive(
-        pid
-    )));
+    assert!(eventually(3.0, || !pycarla_integration::alive(pid)));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use pycarla::settings::PluginControls;
 use pycarla::{EngineChoice, Instrument, RenderOptions, RenderReport, Renderer};
-use pycarla_integration::support::{self, carla_or_skip, midi, read_wav, use_helper};
+use pycarla_integration::{self as support, carla_or_skip, midi, read_wav, use_helper};
 
 const KARS_LV2: &str = "http://distrho.sf.net/plugins/Kars";
 const KARS_VST2: &str = "/usr/lib/vst/Kars-vst.so";

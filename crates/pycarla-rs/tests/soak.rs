@@ -2,7 +2,7 @@
 //! exactly as they were.
 
 use pycarla::{Instrument, RenderOptions, Renderer, Tail};
-use pycarla_integration::support::*;
+use pycarla_integration::*;
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
