@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::{Deserialize, Serialize};
 
 /// Render MIDI into audio through any plugin (Carla, SoundFonts, SFZ, LV2, any JACK program).
 ///
@@ -72,7 +71,7 @@ pub enum Command {
 
 /// What is set in the chain's plugins (offline engine). N is the plugin's 1-based position
 /// in the chain (default 1, the instrument).
-#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ControlArgs {
     /// Sets a parameter of plugin N before every file, in the parameter's own units: PARAM is
     /// its name (any case), its symbol or its index (`pycarla plugin SPEC` lists them).
@@ -109,7 +108,7 @@ pub struct ControlArgs {
 }
 
 /// Which synth, and where it runs.
-#[derive(Debug, Clone, Args, Serialize, Deserialize)]
+#[derive(Debug, Clone, Args)]
 pub struct InstrumentArgs {
     /// A plugin, hosted by Carla's library: an LV2 URI, a .so (VST2, LADSPA or DSSI), a .vst3,
     /// an .sf2/.sf3 or an .sfz; `TYPE:` may prefix it (lv2, vst2, vst3, ladspa, dssi, sf2, sfz)
@@ -166,7 +165,7 @@ pub struct InstrumentArgs {
 }
 
 /// How the audio is written.
-#[derive(Debug, Clone, Args, Serialize, Deserialize)]
+#[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Seconds recorded after the last MIDI message, or "auto": until the output stays below
     /// -90 dBFS for 0.5 s (at most 30 s).
@@ -206,7 +205,7 @@ pub struct OutputArgs {
     pub quiet: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EngineArg {
     /// Offline where Carla can host the instrument, else JACK.
     Auto,
@@ -216,7 +215,7 @@ pub enum EngineArg {
     Jack,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// 32-bit float.
     F32,
@@ -231,7 +230,7 @@ pub enum Format {
 }
 
 /// How `--stems` splits a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StemsArg {
     /// One stem per MIDI channel (`ch01`…).
     Channel,
@@ -241,7 +240,7 @@ pub enum StemsArg {
     Program,
 }
 
-#[derive(Debug, Clone, Args, Serialize, Deserialize)]
+#[derive(Debug, Clone, Args)]
 pub struct RenderArgs {
     /// MIDI files.
     #[arg(required = true, value_name = "MIDI")]

@@ -5,7 +5,6 @@
 
 mod args;
 mod commands;
-mod jack_workers;
 mod progress;
 mod render;
 
@@ -104,6 +103,10 @@ impl Signals {
 /// The hidden first argument that makes `pycarla` an offline worker of another `pycarla`.
 const WORKER_ARG: &str = "__worker";
 
+/// The hidden first argument that makes `pycarla` a JACK worker of another `pycarla`
+/// (`--jobs N` on JACK: one process per private server).
+const JACK_WORKER_ARG: &str = "__jack-worker";
+
 /// The hidden first argument that makes `pycarla` the JACK engine's Carla host.
 const JACK_HOST_ARG: &str = "__jack-host";
 
@@ -119,15 +122,13 @@ fn main() -> ExitCode {
     }
     if let Ok(exe) = std::env::current_exe() {
         pycarla::jack_host::set_jack_host_command(exe.clone(), vec![JACK_HOST_ARG.into()]);
-        pycarla::offline::set_worker_command(exe, vec![WORKER_ARG.into()]);
+        pycarla::offline::set_worker_command(exe.clone(), vec![WORKER_ARG.into()]);
+        pycarla::dataset::set_jack_worker_command(exe, vec![JACK_WORKER_ARG.into()]);
     }
-    if first
-        .as_deref()
-        .is_some_and(|arg| arg == jack_workers::JACK_WORKER)
-    {
+    // And its own JACK worker, for `--jobs N` on JACK.
+    if first.as_deref().is_some_and(|arg| arg == JACK_WORKER_ARG) {
         init_logging(true);
-        let signals = Signals::install();
-        return jack_workers::jack_worker(&signals).exit_code();
+        return pycarla::dataset::jack_worker_main();
     }
     run(<Cli as clap::Parser>::parse())
 }

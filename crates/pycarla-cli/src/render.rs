@@ -1,6 +1,5 @@
 //! `pycarla render` and `pycarla note`: the command line mapped onto the dataset layer
-//! (`pycarla::dataset`), with progress bars as its observer; `--jobs` on JACK runs worker
-//! processes (`jack_workers`).
+//! (`pycarla::dataset`), with progress bars as its observer.
 
 use std::path::Path;
 
@@ -35,14 +34,10 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
             && args.jobs > 1
             && pycarla::engine_for(&run.instrument, &run.options)
                 .is_ok_and(|kind| kind == EngineKind::Jack);
-        let run_summary = if on_jack && args.instrument.server.is_some() {
+        if on_jack && args.instrument.server.is_some() {
             return Outcome::usage("--jobs needs private servers: it cannot be used with --server");
-        } else if on_jack && run.variant.is_none() {
-            // libjack talks to one server per process: worker processes, each with its own.
-            crate::jack_workers::render(args, &dataset, &run, &mut manifest, &mut progress, signals)
-        } else {
-            dataset.render_run(&run, &mut manifest, &mut progress)
-        };
+        }
+        let run_summary = dataset.render_run(&run, &mut manifest, &mut progress);
         summary = add(summary, run_summary);
         if signals.caught().is_some() {
             break;

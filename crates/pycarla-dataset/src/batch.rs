@@ -201,15 +201,17 @@ impl Dataset {
             observer,
             summary: &mut summary,
         };
+        let engine = pycarla_render::engine_for(&run.instrument, &run.options).ok();
+        let at_once = self.jobs_at_once > 1 && jobs.len() > 1;
         let reached = if let Some(stems) = &self.stems {
             stems_one_by_one(run, stems, &jobs, &mut recorder)
-        } else if self.jobs_at_once > 1
-            && jobs.len() > 1
-            && pycarla_render::engine_for(&run.instrument, &run.options)
-                .is_ok_and(|kind| kind == EngineKind::Offline)
-        {
+        } else if at_once && engine == Some(EngineKind::Offline) {
             offline_pool(run, self.jobs_at_once, &jobs, &mut recorder)
+        } else if at_once && engine == Some(EngineKind::Jack) && run.options.server.is_none() {
+            // libjack talks to one server per process: worker processes, a private server each.
+            crate::jack_pool::render(run, &jobs, self.jobs_at_once, &mut recorder)
         } else {
+            // One renderer: also several files for one shared server, which takes one at a time.
             one_by_one(run, &jobs, &mut recorder)
         };
         summary.not_rendered += jobs.len() - reached;

@@ -29,6 +29,7 @@
 
 mod batch;
 mod error;
+mod jack_pool;
 mod manifest;
 mod plan;
 mod shard;
@@ -36,6 +37,9 @@ mod variants;
 
 pub use batch::{Dataset, Detail, Observer, Quiet, Run, Summary, one_by_one, one_line, render_job};
 pub use error::{Error, Result};
+pub use jack_pool::{
+    JACK_WORKER_EXE, JACK_WORKER_EXE_VAR, jack_worker_main, set_jack_worker_command,
+};
 pub use manifest::{Context, FileOutcome, Manifest, Rendered};
 pub use plan::{Job, Outputs, for_variant, plan, skip_existing};
 pub use shard::Shard;

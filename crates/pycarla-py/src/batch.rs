@@ -132,17 +132,14 @@ pub fn _render_batch(
         skip_existing,
     };
     let runs = dataset.runs();
-    if jobs > 1 && dataset.stems.is_none() {
+    if jobs > 1 && dataset.stems.is_none() && dataset.options.server.is_some() {
         for run in &runs {
-            if run.jobs.len() > 1
-                && pycarla::engine_for(&run.instrument, &run.options).py_err(py)?
-                    == EngineKind::Jack
-            {
-                // libjack talks to one server per process: JACK renders go one at a time here
-                // (the `pycarla` command's `--jobs` runs worker processes for that).
+            if pycarla::engine_for(&run.instrument, &run.options).py_err(py)? == EngineKind::Jack {
+                // As the command refuses `--jobs` with `--server`: one server renders one file
+                // at a time, and several JACK files at once need a private server each.
                 return Err(usage(
                     py,
-                    "jobs > 1 needs the offline engine here; on JACK use the `pycarla render --jobs N` command",
+                    "jobs > 1 on JACK needs private servers: it cannot be used with server=",
                 ));
             }
         }
@@ -268,10 +265,18 @@ impl Observer for Collector {
             return;
         };
         match outcome {
-            FileOutcome::Rendered(_) => {
-                if let Some(result) = &mut file.result {
-                    result.midi = job.midi.clone();
-                }
+            FileOutcome::Rendered(rendered) => {
+                // A JACK worker process reports the manifest's account only.
+                let result = file.result.get_or_insert_with(|| {
+                    let mut result = RenderResult::new(&job.midi, &job.output, "rendered");
+                    result.frames = rendered.frames;
+                    result.channels = rendered.channels;
+                    result.sample_rate = rendered.sample_rate;
+                    result.engine = Some(rendered.engine.clone());
+                    result.seconds = rendered.seconds;
+                    result
+                });
+                result.midi = job.midi.clone();
             }
             FileOutcome::Skipped => {
                 file.result = Some(RenderResult::new(&job.midi, &job.output, "skipped"));

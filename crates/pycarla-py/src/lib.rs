@@ -36,6 +36,18 @@ fn _worker_main(py: Python<'_>) -> i32 {
     }
 }
 
+/// A dataset's JACK worker (`render_batch` with `jobs > 1` on JACK), run as `python -c "…"` by
+/// the library (never by hand): its plan on stdin, one line per file on stdout.
+#[pyfunction]
+fn _jack_worker_main(py: Python<'_>) -> i32 {
+    let code = py.detach(pycarla::dataset::jack_worker_main);
+    if code == std::process::ExitCode::SUCCESS {
+        0
+    } else {
+        1
+    }
+}
+
 /// The JACK engine's Carla host (`pycarla-jack-host`), run as `python -c "…" ARGS…` by the
 /// library (never by hand): its arguments are the command line after the script.
 #[pyfunction]
@@ -66,6 +78,13 @@ fn use_python_as_worker(py: Python<'_>) -> PyResult<()> {
         let script = "import sys; from pycarla_rs._native import _jack_host_main; \
                       sys.exit(_jack_host_main(sys.argv[1:]))";
         pycarla::jack_host::set_jack_host_command(
+            executable.clone().into(),
+            vec![OsString::from("-c"), OsString::from(script)],
+        );
+        // And a dataset's JACK workers (several files at a time on JACK).
+        let script = "import sys; from pycarla_rs._native import _jack_worker_main; \
+                      sys.exit(_jack_worker_main())";
+        pycarla::dataset::set_jack_worker_command(
             executable.into(),
             vec![OsString::from("-c"), OsString::from(script)],
         );
@@ -126,6 +145,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_doctor_json, m)?)?;
     m.add_function(wrap_pyfunction!(_plugin_info_json, m)?)?;
     m.add_function(wrap_pyfunction!(_jack_host_main, m)?)?;
+    m.add_function(wrap_pyfunction!(_jack_worker_main, m)?)?;
     m.add_class::<render::Renderer>()?;
     m.add_class::<render::RenderResult>()?;
     m.add_class::<compat::Carla>()?;

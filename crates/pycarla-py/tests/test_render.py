@@ -166,6 +166,22 @@ def test_render_batch(shared_midi, tmp_path, click_sfz):
     assert {line["instrument"] for line in lines} == {str(click_sfz)}
 
 
+def test_several_files_at_a_time_on_jack_render_in_worker_processes(shared_midi, tmp_path, click_sfz):
+    # libjack talks to one server per process: the JACK workers are this Python again, each
+    # with a private server; the audio is the same as one file after another.
+    inputs = [shared_midi / name for name in ["test01.mid", "test03.mid", "test19.mid"]]
+    pooled = pycarla_rs.render_batch(
+        inputs, tmp_path / "pool", jobs=2, engine="jack", sfz=click_sfz, tail=0.25
+    )
+    assert [(r.status, r.engine) for r in pooled] == [("rendered", "jack")] * 3
+    single = pycarla_rs.render_batch(inputs, tmp_path / "one", engine="jack", sfz=click_sfz, tail=0.25)
+    for a, b in zip(pooled, single):
+        assert a.frames == b.frames == frames_for(a.midi, tail=0.25)
+        assert a.output.read_bytes() == b.output.read_bytes()
+    with pytest.raises(errors.UsageError, match="private servers"):
+        pycarla_rs.render_batch(inputs, tmp_path, jobs=2, engine="jack", server="x", sfz=click_sfz)
+
+
 def test_shards_split_the_sorted_inputs_as_the_command_does(shared_midi, tmp_path, click_sfz):
     # Given out of order, the inputs are sorted by path before every n-th is taken (the
     # pycarla command's rule): shard 0 of 2 is test01 and test19, whatever the order given.

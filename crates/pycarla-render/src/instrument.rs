@@ -16,7 +16,7 @@ const GM_SOUNDFONTS: &[&str] = &[
 ];
 
 /// The synth a render plays into.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Instrument {
     /// A Carla project (`.carxp`), run by Carla (on JACK: pycarla's own Carla host, or
     /// Carla's front end in patchbay mode where only Carla's executable is installed).

@@ -264,7 +264,7 @@ pub fn preset_position(text: &str) -> Result<usize, Error> {
 /// Everything a render sets in its plugins, applied to a fresh chain before every file's
 /// first block in this order — state, preset, drawn preset, parameters, drawn parameters —
 /// then automation and controller mappings during the file.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PluginControls {
     /// Parameters set (`--set`).
     pub params: Vec<ParameterSetting>,

@@ -68,11 +68,7 @@ impl WorkerCommand {
     /// the docs promise for each: `$var`, else the command the program `set` (a program that is
     /// its own helper), else `exe` beside the running program (or one directory up, where cargo
     /// puts binaries next to tests and examples), else on `PATH`.
-    pub(crate) fn find(
-        exe: &str,
-        var: &str,
-        set: &OnceLock<WorkerCommand>,
-    ) -> Result<WorkerCommand> {
+    pub fn find(exe: &str, var: &str, set: &OnceLock<WorkerCommand>) -> Result<WorkerCommand> {
         let program_only = |program: PathBuf| WorkerCommand {
             program,
             args: Vec::new(),

@@ -25,7 +25,7 @@ pub const OFFLINE_BLOCK: u32 = 4096;
 pub const JACK_PERIOD: u32 = 1024;
 
 /// Which engine to render with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EngineChoice {
     /// Offline wherever Carla's library can host the instrument, else JACK.
     #[default]
@@ -56,12 +56,27 @@ impl EngineKind {
 }
 
 /// How much audio to record after the last MIDI message.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Tail {
     /// A fixed number of seconds: the file holds exactly round((duration + tail) · sr) frames.
     Seconds(f64),
     /// Until the output stays below -90 dBFS for half a second, at most 30 seconds.
     Auto,
+}
+
+/// A format as its user-facing name (`f32`, `wav16`, `flac24`…) in serialised options.
+mod format_by_name {
+    use rt_core::AudioFormat;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(format: &AudioFormat, to: S) -> Result<S::Ok, S::Error> {
+        to.serialize_str(format.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<AudioFormat, D::Error> {
+        let name = String::deserialize(from)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// -90 dBFS as a linear peak.
@@ -84,7 +99,10 @@ const AUTO_TAIL_MAX: f64 = 30.0;
 ///     .period(Some(1024));
 /// assert_eq!(options.period, Some(1024));
 /// ```
-#[derive(Clone, Debug)]
+///
+/// Options travel to other processes (a dataset's JACK workers) as JSON: all of them but the
+/// interrupt flag, which each process sets for itself.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RenderOptions {
     /// Which engine renders.
@@ -100,6 +118,7 @@ pub struct RenderOptions {
     /// Render in real time instead of freewheeling.
     pub realtime: bool,
     /// WAV sample format.
+    #[serde(with = "format_by_name")]
     pub format: WavFormat,
     /// Use this running server instead of starting a private one.
     pub server: Option<String>,
@@ -110,6 +129,7 @@ pub struct RenderOptions {
     /// How long the synth host may take to become ready.
     pub ready_timeout: Duration,
     /// Set to stop the render early (e.g. by a signal handler).
+    #[serde(skip)]
     pub interrupt: Option<Arc<AtomicBool>>,
     /// JACK engine: keep the synth running from one file to the next instead of restarting it
     /// (faster, but a file then inherits programs, controllers, voices and effect tails from the
