@@ -17,7 +17,7 @@ use crate::carla;
 use crate::child::jack_command;
 use crate::error::{Error, Result};
 use crate::protocol;
-use crate::running::{PendingHost, RunningHost};
+use crate::running_host::{PendingHost, RunningHost};
 use crate::server::RunningServer;
 
 /// The General MIDI SoundFont of Debian's `fluid-soundfont-gm`.

@@ -53,13 +53,13 @@ mod host;
 mod output;
 pub mod ports;
 pub mod protocol;
-mod running;
+mod running_host;
 mod server;
 mod supervisor;
 
 pub use child::AliveWatch;
 pub use error::{Error, Result};
 pub use host::{CarlaLoad, DEFAULT_SOUNDFONT, Host};
-pub use running::{HostPorts, PendingHost, RunningHost};
+pub use running_host::{HostPorts, PendingHost, RunningHost};
 pub use server::{DEFAULT_PORT_MAX, JackServer, RunningServer};
 pub use supervisor::Supervisor;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::error::Result;
 use crate::host::Host;
-use crate::running::{HostPorts, RunningHost};
+use crate::running_host::{HostPorts, RunningHost};
 use crate::server::{JackServer, RunningServer};
 
 /// A JACK server and one synth host on it. Dropping it stops the host, then the server.

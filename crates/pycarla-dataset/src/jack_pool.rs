@@ -311,9 +311,10 @@ mod tests {
         let two = shares(&jobs, 2);
         assert_eq!(two.len(), 2);
         let names = |share: &[Job]| share.iter().map(|j| j.key.clone()).collect::<Vec<_>>();
-        // 10 alone; 7 + 3 + 1 on the other.
-        assert_eq!(names(&two[0]), ["0"]);
-        assert_eq!(names(&two[1]), ["2", "3", "1"]);
+        // Largest first, each to the lighter share: 10 | 7, then 3 (7 < 10) | then 1 (a tie:
+        // the first share) — 11 bytes against 10.
+        assert_eq!(names(&two[0]), ["0", "1"]);
+        assert_eq!(names(&two[1]), ["2", "3"]);
         // More workers than files: one file each, no empty share.
         assert_eq!(shares(&jobs, 8).len(), 4);
         assert!(shares(&[], 3).is_empty());
