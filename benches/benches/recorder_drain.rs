@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use audio_io::{Sink, WavFormat};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rt_core::internals::{Drain, RecorderStatus};
-use rt_core::{Sink, WavFormat};
 
 const FRAMES: usize = 480_000; // ten seconds of stereo at 48 kHz
 const CHUNK: usize = 1024;

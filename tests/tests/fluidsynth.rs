@@ -1,8 +1,9 @@
 //! A real SoundFont synth (fluidsynth with FluidR3 GM) through the player and recorder: every
 //! shared MIDI file renders to exactly round((duration + tail) · sr) frames, not silent.
 
+use audio_io::Sink;
 use pycarla_integration::{TestServer, fluidsynth_host, midi_files, schedule_of};
-use rt_core::{Session, SessionOptions, Sink};
+use rt_core::{Session, SessionOptions};
 
 #[test]
 fn every_shared_file_renders_exact_length_and_sound() {

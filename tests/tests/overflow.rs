@@ -1,8 +1,9 @@
 //! More events in one cycle than the JACK MIDI buffer holds are reported, never silently
 //! dropped.
 
+use audio_io::{AudioFormat, Sink};
 use pycarla_integration::{TestServer, impulse_host};
-use rt_core::{Error, Schedule, Session, SessionOptions, Sink};
+use rt_core::{Error, Schedule, Session, SessionOptions};
 
 #[test]
 fn too_many_events_in_one_cycle_is_an_error() {
@@ -33,10 +34,10 @@ fn a_full_disk_ends_the_render_with_an_error_instead_of_stalling() {
     // first megabyte, and the callback must not wait for it forever.
     let sink = Sink::File {
         path: "/dev/full".into(),
-        format: rt_core::WavFormat::Float32,
+        format: AudioFormat::Float32,
     };
     match Session::run(&options, &schedule, 48_000 * 60, sink) {
-        Err(Error::Wav { .. }) => {}
+        Err(Error::Audio(audio_io::Error::Write { .. })) => {}
         other => panic!("expected a WAV error, got {other:?}"),
     }
     assert!(

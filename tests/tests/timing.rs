@@ -2,10 +2,11 @@
 //! sound of every note-on lands at exactly `round(t · sample_rate)`, for every shared MIDI file,
 //! every period size, in freewheel and in realtime.
 
+use audio_io::Sink;
 use pycarla_integration::{
     TestServer, expected_impulses, impulse_host, impulse_mismatches, midi_files, schedule_of,
 };
-use rt_core::{Session, SessionOptions, Sink};
+use rt_core::{Session, SessionOptions};
 
 const SAMPLE_RATE: u32 = 48_000;
 

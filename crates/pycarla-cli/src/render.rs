@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
+use audio_io::AudioFormat;
 use pycarla::dataset::{
     Dataset, FileOutcome, Job, Manifest, Observer, Outputs, Shard, Summary, chain_variant,
     check_unique,
 };
-use pycarla::rt_core::AudioFormat;
 use pycarla::stems::StemOptions;
 use pycarla::{
     EngineChoice, EngineKind, Error, Instrument, InstrumentMap, RenderOptions, Renderer, Tail,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use pycarla::rt_core::AudioFormat;
+use audio_io::AudioFormat;
 use pycarla::{EngineChoice, Instrument, RenderOptions, Tail};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -226,7 +226,7 @@ impl Settings {
         let format: AudioFormat = self
             .format
             .parse()
-            .map_err(|error: pycarla::rt_core::Error| usage(py, error.to_string()))?;
+            .map_err(|error: audio_io::Error| usage(py, error.to_string()))?;
         if let Some(lufs) = self.normalize
             && !(-70.0..=0.0).contains(&lufs)
         {

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use audio_io::AudioFormat;
 use numpy::PyArray2;
 use numpy::ndarray::Array2;
 use pycarla::RenderReport;
-use pycarla::rt_core::AudioFormat;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
@@ -46,40 +46,17 @@ impl Audio {
     }
 }
 
-/// Reads a WAV the renders wrote (float or integer samples) as floats in [-1, 1].
+/// Reads a WAV the renders wrote (float or integer samples) as floats in [-1, 1]
+/// (`audio_io::read_planar`); a failure is a `RenderIOError` in Python, as any file error.
 pub fn read_wav(path: &Path) -> pycarla::Result<Audio> {
-    let io = |error: hound::Error| pycarla::Error::Io {
+    let audio = audio_io::read_planar(path).map_err(|error| pycarla::Error::Io {
         path: path.to_path_buf(),
-        source: match error {
-            hound::Error::IoError(source) => source,
-            other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
-        },
-    };
-    let mut reader = hound::WavReader::open(path).map_err(io)?;
-    let spec = reader.spec();
-    let channels = usize::from(spec.channels.max(1));
-    let interleaved: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>(),
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            reader
-                .samples::<i32>()
-                .map(|s| s.map(|s| s as f32 * scale))
-                .collect::<Result<_, _>>()
-        }
-    }
-    .map_err(io)?;
-    let frames = interleaved.len() / channels;
-    let mut samples = vec![0.0; channels * frames];
-    for (i, frame) in interleaved.chunks_exact(channels).enumerate() {
-        for (c, sample) in frame.iter().enumerate() {
-            samples[c * frames + i] = *sample;
-        }
-    }
+        source: error.into_io(),
+    })?;
     Ok(Audio {
-        channels,
-        frames,
-        samples,
+        channels: audio.channels,
+        frames: audio.frames,
+        samples: audio.samples,
     })
 }
 

@@ -11,8 +11,8 @@
 
 use smf::Timeline;
 
-/// Frames per envelope step (`rt_core::ENVELOPE_FRAMES`: the writer keeps the peak of each).
-pub use rt_core::ENVELOPE_FRAMES;
+/// Frames per envelope step (`audio_io::ENVELOPE_FRAMES`: the writer keeps the peak of each).
+pub use audio_io::ENVELOPE_FRAMES;
 
 /// Below this a sample is silence (−100 dBFS).
 pub const SILENCE: f32 = 1e-5;

@@ -21,8 +21,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use audio_io::{AudioFormat, AudioWriter, Recording, Sink};
 use rt_core::watch::WatchState;
-use rt_core::{Player, Recorder, Recording, Schedule, Sink, StartSync, client};
+use rt_core::{Player, Recorder, Schedule, StartSync, client};
 use smf::{Note, Timeline};
 
 use crate::error::{Error, Result};
@@ -234,13 +235,12 @@ impl AudioRecorder {
     /// Writes the recording as a 32-bit float WAV (pycarla's `save_recorded`), through the
     /// audio sink the renders use.
     pub fn save_recorded(&self, path: impl AsRef<Path>) -> Result<()> {
-        let sink = rt_core::Sink::File {
+        let sink = Sink::File {
             path: path.as_ref().to_path_buf(),
-            format: rt_core::WavFormat::Float32,
+            format: AudioFormat::Float32,
         };
         let channels = &self.recorded.channels;
-        let mut writer =
-            rt_core::AudioWriter::open(&sink, channels.len(), self.recorded.sample_rate)?;
+        let mut writer = AudioWriter::open(&sink, channels.len(), self.recorded.sample_rate)?;
         let mut interleaved = Vec::with_capacity(channels.len() * 4096);
         for start in (0..self.recorded.frames as usize).step_by(4096) {
             let end = (start + 4096).min(self.recorded.frames as usize);

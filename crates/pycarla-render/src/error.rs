@@ -148,14 +148,10 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// A rendered audio file cannot be read back or measured (stems, normalisation).
-    #[error("audio file {}: {reason}", path.display())]
-    Audio {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
+    /// An audio file cannot be written, read back or measured (the finishing passes: stems,
+    /// normalisation, re-encoding; the compatibility recorder's file).
+    #[error("{0}")]
+    Audio(#[from] audio_io::Error),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -20,7 +20,6 @@ pub mod check;
 mod compat;
 pub mod doctor;
 mod error;
-mod finish;
 pub mod fxp;
 mod instrument;
 pub mod jack_host;
@@ -32,6 +31,8 @@ pub mod seed;
 pub mod settings;
 pub mod stems;
 
+pub use audio_io;
+pub use audio_io::WavFormat;
 pub use carla_fetch;
 pub use carla_lib;
 pub use compat::{AudioRecorder, MidiPlayer};
@@ -45,7 +46,6 @@ pub use render::{
     Tail, dbfs, engine_for, host_for, partial_path, render, render_batch,
 };
 pub use rt_core;
-pub use rt_core::WavFormat;
 pub use smf;
 pub use smf::Note;
 

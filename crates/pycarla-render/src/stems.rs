@@ -29,11 +29,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use audio_io::{loudness, mixdown, reencode};
 use serde::Serialize;
 use smf::{Group, GroupBy, GroupKey, Timeline};
 
 use crate::error::{Error, Result};
-use crate::finish;
 use crate::instrument::Instrument;
 use crate::map::InstrumentMap;
 use crate::render::{EngineKind, RenderOptions, RenderReport, Renderer, engine_for, partial_path};
@@ -184,7 +184,7 @@ pub fn render_stems(
     // normalisation measures them.
     let float = options
         .clone()
-        .format(rt_core::AudioFormat::Float32)
+        .format(audio_io::AudioFormat::Float32)
         .normalize(None);
     let jobs = match engine_for(default, options)? {
         EngineKind::Offline => stems.jobs.max(1),
@@ -224,9 +224,9 @@ pub fn render_stems(
     let floats: Vec<PathBuf> = renders.iter().map(|r| r.output.clone()).collect();
     let mix_float = staging.join("mix.f32.wav");
     let mixed = if parts.is_empty() {
-        rt_core::Recording::default()
+        audio_io::Recording::default()
     } else {
-        finish::mix(&floats, &mix_float, channels, frames)?
+        mixdown::mix(&floats, &mix_float, channels, frames)?
     };
     let shapes: Vec<(u64, usize)> = reports.iter().map(|r| (r.frames, r.channels)).collect();
     // What each file finally holds: the render's (or the mix's) own figures, or the second
@@ -238,17 +238,17 @@ pub fn render_stems(
      -> Result<(Option<f64>, Written)> {
         let gain = options
             .normalize
-            .map(|target| finish::gain_to(float, target))
+            .map(|target| loudness::gain_to(float, target))
             .transpose()?;
         let path = staging.join(format!("{name}.{extension}"));
-        if gain.is_none() && format == rt_core::AudioFormat::Float32 && shape == (frames, channels)
+        if gain.is_none() && format == audio_io::AudioFormat::Float32 && shape == (frames, channels)
         {
             // Already what was asked for: no second pass.
             std::fs::rename(float, &path).map_err(|source| io(&path, source))?;
             return Ok((None, rendered));
         }
         let written =
-            finish::write_as(float, &path, format, gain.unwrap_or(0.0), channels, frames)?;
+            reencode::write_as(float, &path, format, gain.unwrap_or(0.0), channels, frames)?;
         std::fs::remove_file(float).map_err(|source| io(float, source))?;
         Ok((gain, Written::of(&written)))
     };
@@ -414,7 +414,7 @@ struct Written {
 }
 
 impl Written {
-    fn of(recording: &rt_core::Recording) -> Written {
+    fn of(recording: &audio_io::Recording) -> Written {
         Written {
             clipped: recording.clipped,
             peak: recording.peak,
@@ -432,7 +432,7 @@ impl Written {
         crate::render::dbfs(self.peak)
     }
 
-    fn warn_if_clipped(self, format: rt_core::AudioFormat, file: &str) {
+    fn warn_if_clipped(self, format: audio_io::AudioFormat, file: &str) {
         if self.clipped > 0 && format.clips() {
             tracing::warn!(
                 file,

@@ -19,7 +19,8 @@
 //! options, plugin controls, [`Renderer`], both engines, stems and maps) and holds the worker
 //! executables; [`dataset`] plans and runs whole datasets (the mirrored tree, variants,
 //! shards, skip-existing, the manifest, the pool) as the `pycarla` command and Python do; the
-//! layers below are re-exported too: [`smf`] (MIDI files), [`rt_core`] (the real-time player
+//! layers below are re-exported too: [`smf`] (MIDI files), [`audio_io`] (audio files: the
+//! WAV and FLAC writers, reading back, mixdown, loudness), [`rt_core`] (the real-time player
 //! and recorder), [`proc_supervisor`] (jackd and synth hosts), [`carla_lib`] (Carla's host
 //! library) and [`carla_fetch`] (installing Carla).
 

@@ -86,7 +86,7 @@ impl Drain {
                             std::thread::sleep(DRAIN_NAP);
                         }
                     }
-                    output.finish(frames, sample_rate)
+                    Ok::<_, Error>(output.finish(frames, sample_rate)?)
                 })();
                 if result.is_err() {
                     // The callback must not wait for a ring nobody empties: end the take.

@@ -7,9 +7,9 @@ pub enum Error {
     /// Opening a client or finding ports failed.
     #[error(transparent)]
     Client(#[from] jack_client::Error),
-    /// An audio format name that is none of `AudioFormat::name`'s.
-    #[error("unknown audio format {name:?}: expected f32, wav24, wav16, flac16 or flac24")]
-    UnknownFormat { name: String },
+    /// Writing the recording (a WAV or FLAC file) failed.
+    #[error(transparent)]
+    Audio(#[from] audio_io::Error),
     /// A session was asked to connect to nothing.
     #[error("a session needs a MIDI port or audio ports")]
     NothingToConnect,
@@ -103,14 +103,6 @@ pub enum Error {
         seconds: f64,
         /// Frames recorded before.
         done_frames: u64,
-    },
-    /// Writing the WAV file failed.
-    #[error("cannot write {}: {source}", path.display())]
-    Wav {
-        /// The file.
-        path: PathBuf,
-        /// hound's error.
-        source: hound::Error,
     },
     /// The server skipped cycles (realtime xruns): frames are missing from the recording.
     #[error(

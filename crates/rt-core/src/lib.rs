@@ -11,7 +11,8 @@
 //!   `start = cycle_start + n_frames` (the next cycle) with a compare-exchange, and both then work
 //!   in frames relative to `start`.
 //! - The recorder's callback copies port buffers into an `rtrb` ring; a helper thread drains it
-//!   into memory or a WAV file. Overflows are counted and reported, never hidden.
+//!   into memory or a WAV or FLAC file through the `audio-io` crate's [`AudioWriter`] (this
+//!   crate holds no file code). Overflows are counted and reported, never hidden.
 //! - Callbacks never allocate, free, lock, log or make system calls: every job is allocated
 //!   (and later freed) on the control side and crosses threads through `rtrb`; state comes back
 //!   through atomics.
@@ -34,18 +35,25 @@
 mod drain;
 mod duplex;
 mod error;
-mod flac;
-mod libflac;
 mod mailbox;
 mod player;
 mod recorder;
 pub mod schedule;
 mod session;
-pub mod sink;
 pub mod sync;
 pub mod watch;
-mod wav;
 
+/// The audio sink the recorder writes through, from the `audio-io` crate (kept under its
+/// former path; new code imports `audio_io` directly).
+pub mod sink {
+    pub use audio_io::{
+        AudioFormat, AudioWriter, ENVELOPE_FRAMES, Recording, Sink, StopOnSilence, WavFormat,
+    };
+}
+
+pub use audio_io::{
+    AudioFormat, AudioWriter, ENVELOPE_FRAMES, Recording, Sink, StopOnSilence, WavFormat,
+};
 pub use error::Error;
 /// Clients on a named server, ports by glob and type, freewheel (the `jack-client` crate).
 pub use jack_client as client;
@@ -53,9 +61,6 @@ pub use player::Player;
 pub use recorder::Recorder;
 pub use schedule::Schedule;
 pub use session::{AliveCheck, STALL_TIMEOUT, Session, SessionOptions};
-pub use sink::{
-    AudioFormat, AudioWriter, ENVELOPE_FRAMES, Recording, Sink, StopOnSilence, WavFormat,
-};
 pub use sync::StartSync;
 
 /// The callbacks and the jobs they work on, for tests that wire them by hand (the

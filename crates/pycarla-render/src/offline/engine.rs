@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use audio_io::{AudioWriter, Sink, StopOnSilence};
 use carla_lib::{CarlaLibrary, Engine, EngineKind, PluginSpec, midi_event};
 use rt_core::schedule::{self, Schedule};
-use rt_core::{AudioWriter, Sink, StopOnSilence};
 
 use super::controls::{self, Applied};
 use super::protocol::{Chain, Done, Failure, Job};
@@ -234,7 +234,7 @@ pub fn render(
         path: job.output.clone(),
         format: job.format.into(),
     };
-    let output_error = |e: rt_core::Error| Failure::Output(e.to_string());
+    let output_error = |e: audio_io::Error| Failure::Output(e.to_string());
     let mut writer = AudioWriter::open(&sink, channels, job.sample_rate).map_err(output_error)?;
     let block = job.block as usize;
     let (mut left, mut right) = (vec![0.0f32; block], vec![0.0f32; block]);

@@ -14,7 +14,7 @@ pub enum Chain {
     Project(PathBuf),
 }
 
-/// The output file's format (mirrors `rt_core::AudioFormat`).
+/// The output file's format (mirrors `audio_io::AudioFormat`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Format {
     /// WAV, 32-bit float.
@@ -29,9 +29,9 @@ pub enum Format {
     Flac24,
 }
 
-impl From<rt_core::AudioFormat> for Format {
-    fn from(format: rt_core::AudioFormat) -> Format {
-        use rt_core::AudioFormat as A;
+impl From<audio_io::AudioFormat> for Format {
+    fn from(format: audio_io::AudioFormat) -> Format {
+        use audio_io::AudioFormat as A;
         match format {
             A::Float32 => Format::Float32,
             A::Int24 => Format::Int24,
@@ -42,9 +42,9 @@ impl From<rt_core::AudioFormat> for Format {
     }
 }
 
-impl From<Format> for rt_core::AudioFormat {
-    fn from(format: Format) -> rt_core::AudioFormat {
-        use rt_core::AudioFormat as A;
+impl From<Format> for audio_io::AudioFormat {
+    fn from(format: Format) -> audio_io::AudioFormat {
+        use audio_io::AudioFormat as A;
         match format {
             Format::Float32 => A::Float32,
             Format::Int24 => A::Int24,
@@ -55,7 +55,7 @@ impl From<Format> for rt_core::AudioFormat {
     }
 }
 
-/// `rt_core::StopOnSilence`, carried across.
+/// `audio_io::StopOnSilence`, carried across.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Silence {
     pub after_frame: u64,
@@ -204,7 +204,7 @@ pub struct Done {
     /// Samples at or beyond full scale in the file.
     #[serde(default)]
     pub clipped: u64,
-    /// The output's envelope (`rt_core::Recording::envelope`), for the render check.
+    /// The output's envelope (`audio_io::Recording::envelope`), for the render check.
     #[serde(default)]
     pub envelope: Vec<f32>,
     /// The parameters set, per plugin of the chain (names as the plugin gives them).

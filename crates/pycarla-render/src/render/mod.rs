@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use audio_io::{AudioFormat, StopOnSilence, WavFormat};
 use proc_supervisor::RunningHost;
-use rt_core::{StopOnSilence, WavFormat};
 use smf::{ExactTime, Timeline};
 
 use crate::error::{Error, Result};
@@ -479,7 +479,7 @@ pub struct Renderer {
     /// The tail asked for, to check the length rendered.
     tail: Tail,
     /// The format of the files written (integer formats clip).
-    final_format: rt_core::AudioFormat,
+    final_format: AudioFormat,
     /// What names the file being rendered in the seed rule (its path relative to the input
     /// root without extension, as [`Renderer::set_draw_key`] was told, else the name
     /// `render_file` was given, without extension).
@@ -525,7 +525,7 @@ impl Renderer {
         });
         // Gain and normalisation need the engine's exact float output first.
         let format = match post {
-            Some(_) => rt_core::AudioFormat::Float32,
+            Some(_) => AudioFormat::Float32,
             None => options.format,
         };
         let final_format = options.format;
@@ -726,7 +726,7 @@ pub(crate) fn sysex_count(timeline: &Timeline) -> u64 {
 struct Post {
     gain_db: f64,
     normalize: Option<f64>,
-    format: rt_core::AudioFormat,
+    format: AudioFormat,
 }
 
 impl Post {
@@ -737,14 +737,14 @@ impl Post {
         let partial = partial_path(output);
         // Loudness moves dB for dB with gain: normalising after the gain is one gain.
         let normalize_gain = match self.normalize {
-            Some(lufs) => Some(crate::finish::gain_to(&partial, lufs)? - self.gain_db),
+            Some(lufs) => Some(audio_io::loudness::gain_to(&partial, lufs)? - self.gain_db),
             None => None,
         };
         let gain = self.gain_db + normalize_gain.unwrap_or(0.0);
         let mut encoded = partial.clone().into_os_string();
         encoded.push(".encoded");
         let encoded = PathBuf::from(encoded);
-        let written = crate::finish::write_as(
+        let written = audio_io::reencode::write_as(
             &partial,
             &encoded,
             self.format,

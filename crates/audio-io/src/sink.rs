@@ -1,144 +1,17 @@
 //! The audio sink both engines write through: planar memory or a streamed WAV or FLAC file,
-//! integer formats quantised with clipping, and the silence rule of `--tail auto`.
+//! integer formats quantised with clipping, the peak, the clipped samples and the envelope
+//! counted on the way.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::flac::FlacFile;
+use crate::format::AudioFormat;
 use crate::wav::WavFile;
 
 /// Bytes buffered before a write(2): one write per ~64 periods of stereo audio rather than per
 /// period, so the disk takes less CPU from the render.
 const WAV_BUFFER_BYTES: usize = 1 << 20;
-
-/// Ends a recording once the audio stays quiet: pycarla-rs's `--tail auto`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StopOnSilence {
-    /// Silence only counts from this frame on (the end of the MIDI).
-    pub after_frame: u64,
-    /// How many quiet frames in a row end the recording (they are kept).
-    pub quiet_frames: u64,
-    /// Peak level (linear) at or below which a frame is quiet; -90 dBFS is about 3.2e-5.
-    pub threshold: f32,
-}
-
-impl StopOnSilence {
-    /// How many of the frames in `samples` (interleaved, starting at frame `first`) to keep:
-    /// `Some(n)` when the quiet run completes inside them, `None` to keep them all. `run` carries
-    /// the current quiet run across calls.
-    pub fn keep(
-        &self,
-        run: &mut u64,
-        first: u64,
-        samples: &[f32],
-        channels: usize,
-    ) -> Option<usize> {
-        for (index, frame) in samples.chunks_exact(channels).enumerate() {
-            if first + (index as u64) < self.after_frame {
-                continue;
-            }
-            if frame.iter().any(|sample| sample.abs() > self.threshold) {
-                *run = 0;
-            } else {
-                *run += 1;
-                if *run >= self.quiet_frames {
-                    return Some(index + 1);
-                }
-            }
-        }
-        None
-    }
-}
-
-/// The file format and sample format of an audio file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum AudioFormat {
-    /// WAV, 32-bit float: no clipping, the synth's exact output.
-    #[default]
-    Float32,
-    /// WAV, 24-bit integer (clipped to ±1).
-    Int24,
-    /// WAV, 16-bit integer (clipped to ±1).
-    Int16,
-    /// FLAC, 16-bit (clipped to ±1; lossless from there).
-    Flac16,
-    /// FLAC, 24-bit (clipped to ±1; lossless from there).
-    Flac24,
-}
-
-/// The former name of [`AudioFormat`], from when only WAV was written.
-pub type WavFormat = AudioFormat;
-
-impl AudioFormat {
-    /// Bytes of one sample in a WAV file (`None` for FLAC, whose size depends on the audio).
-    pub fn wav_bytes_per_sample(self) -> Option<u64> {
-        match self {
-            AudioFormat::Float32 => Some(4),
-            AudioFormat::Int24 => Some(3),
-            AudioFormat::Int16 => Some(2),
-            AudioFormat::Flac16 | AudioFormat::Flac24 => None,
-        }
-    }
-
-    /// The file name extension: `wav` or `flac`.
-    pub fn extension(self) -> &'static str {
-        match self {
-            AudioFormat::Flac16 | AudioFormat::Flac24 => "flac",
-            _ => "wav",
-        }
-    }
-
-    /// Whether samples are clipped to ±1 (every integer format).
-    pub fn clips(self) -> bool {
-        self != AudioFormat::Float32
-    }
-
-    /// Every format, by its name.
-    pub const ALL: [AudioFormat; 5] = [
-        AudioFormat::Float32,
-        AudioFormat::Int24,
-        AudioFormat::Int16,
-        AudioFormat::Flac16,
-        AudioFormat::Flac24,
-    ];
-
-    /// The user-facing name: `f32`, `wav24`, `wav16`, `flac16`, `flac24`.
-    pub fn name(self) -> &'static str {
-        match self {
-            AudioFormat::Float32 => "f32",
-            AudioFormat::Int24 => "wav24",
-            AudioFormat::Int16 => "wav16",
-            AudioFormat::Flac16 => "flac16",
-            AudioFormat::Flac24 => "flac24",
-        }
-    }
-}
-
-impl std::fmt::Display for AudioFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for AudioFormat {
-    type Err = crate::Error;
-
-    /// A name of [`AudioFormat::name`] (also `float32`, `int24`, `int16`).
-    fn from_str(name: &str) -> Result<AudioFormat, crate::Error> {
-        let alias = match name {
-            "float32" => "f32",
-            "int24" => "wav24",
-            "int16" => "wav16",
-            other => other,
-        };
-        AudioFormat::ALL
-            .into_iter()
-            .find(|format| format.name() == alias)
-            .ok_or_else(|| crate::Error::UnknownFormat {
-                name: name.to_string(),
-            })
-    }
-}
 
 /// Where recorded audio goes.
 #[derive(Clone, Debug)]
@@ -357,7 +230,7 @@ fn io_error(path: &Path, source: std::io::Error) -> Error {
 }
 
 fn wav_error(path: &Path, source: hound::Error) -> Error {
-    Error::Wav {
+    Error::Write {
         path: path.to_path_buf(),
         source,
     }
@@ -365,7 +238,7 @@ fn wav_error(path: &Path, source: hound::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::{AudioWriter, ENVELOPE_FRAMES, Sink, StopOnSilence};
+    use super::{AudioWriter, ENVELOPE_FRAMES, Sink};
 
     #[test]
     fn the_writer_counts_clipped_samples_and_keeps_an_envelope() {
@@ -381,23 +254,5 @@ mod tests {
         assert_eq!(recording.clipped, 2);
         assert_eq!(recording.peak, 1.5);
         assert_eq!(recording.envelope, vec![1.0, 1.5, 0.0]);
-    }
-
-    #[test]
-    fn silence_counts_only_after_the_end_and_keeps_the_quiet_run() {
-        let rule = StopOnSilence {
-            after_frame: 4,
-            quiet_frames: 3,
-            threshold: 0.001,
-        };
-        // Two channels; frames 0..4 are quiet but before `after_frame`; frame 5 is loud.
-        let samples = [
-            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0,
-        ];
-        let mut run = 0;
-        assert_eq!(rule.keep(&mut run, 0, &samples, 2), None);
-        assert_eq!(run, 1);
-        // The run continues into the next chunk: two more quiet frames end it.
-        assert_eq!(rule.keep(&mut run, 7, &[0.0; 8], 2), Some(2));
     }
 }

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::sink::AudioFormat;
+use crate::format::AudioFormat;
 
 /// Bytes before the first sample: RIFF header, a 16-byte `fmt ` chunk, the `data` header.
 const HEADER_BYTES: u64 = 44;
