@@ -721,7 +721,7 @@ fn best_speed(instrument: Instrument, period: u32, midi: &Path, scratch: &Path) 
         .period(Some(period))
         .tail(Tail::Seconds(2.0))
         // The same synth for the three runs: what is measured is the render, not a restart.
-        .keep_instrument_state(true);
+        .keep_state(true);
     let mut renderer = Renderer::new(instrument, options).expect("renderer");
     let timeline = smf::Timeline::from_path(midi).expect("midi");
     let wav = scratch.join("speed.wav");
@@ -857,7 +857,7 @@ fn worst_onset_error(impulse: &Path, midi_dir: &Path, scratch: &Path) -> (f64, u
             .period(Some(period))
             .tail(Tail::Seconds(0.5))
             // The impulse instrument has no state to carry over.
-            .keep_instrument_state(true);
+            .keep_state(true);
         let mut renderer = Renderer::new(impulse_instrument(impulse), options).expect("renderer");
         for file in &files {
             let timeline = smf::Timeline::from_path(file).expect("midi");

@@ -305,7 +305,7 @@ pub fn setup(
             })?,
         )
         .interrupt(Some(signals.flag()))
-        .keep_instrument_state(instrument.keep_state)
+        .keep_state(instrument.keep_state)
         // The command renders its files back to back and ends (the renderer's drop ends
         // freewheel).
         .freewheel_between_files(true)

@@ -251,7 +251,7 @@ impl Settings {
             .timeout(self.timeout.map(|t| seconds("timeout", t)).transpose()?)
             .ready_timeout(seconds("ready_timeout", self.ready_timeout)?)
             .interrupt(Some(interrupt))
-            .keep_instrument_state(self.keep_state)
+            .keep_state(self.keep_state)
             .gain(self.gain)
             .normalize(self.normalize)
             .seed(self.seed)

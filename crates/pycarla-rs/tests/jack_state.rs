@@ -6,7 +6,7 @@ use std::path::Path;
 use pycarla::{EngineChoice, Instrument, RenderOptions, Renderer, Tail};
 use pycarla_integration::{impulse_instrument, midi};
 
-fn host_pids(keep_instrument_state: bool) -> Vec<u32> {
+fn host_pids(keep_state: bool) -> Vec<u32> {
     let instrument = Instrument::Command {
         command: vec![impulse_instrument().display().to_string()],
         midi_port: "Carla:events-in".into(),
@@ -15,7 +15,7 @@ fn host_pids(keep_instrument_state: bool) -> Vec<u32> {
     let options = RenderOptions::default()
         .engine(EngineChoice::Jack)
         .tail(Tail::Seconds(0.1))
-        .keep_instrument_state(keep_instrument_state);
+        .keep_state(keep_state);
     let dir = tempfile::tempdir().unwrap();
     let mut renderer = Renderer::new(instrument, options).unwrap();
     let mut pids = Vec::new();

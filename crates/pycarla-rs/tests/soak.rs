@@ -31,7 +31,7 @@ fn two_hundred_renders_leak_nothing() {
             .tail(Tail::Seconds(0.1))
             .period(Some(1024))
             // The session and host kept across renders is what this test soaks.
-            .keep_instrument_state(true);
+            .keep_state(true);
         let mut renderer = Renderer::new(instrument, options).unwrap();
         let wav = dir.path().join("soak.wav");
         // One render first: libjack's own threads and the logger settle.

@@ -45,7 +45,7 @@ pub struct SessionOptions {
     /// period 4096). Dropping the session ends freewheel. A freewheeling server plays nothing
     /// and runs flat out: do not leave a session idle in this state on a server somebody
     /// listens to.
-    pub freewheel_after: bool,
+    pub freewheel_between_files: bool,
     /// Give up on a render after this long.
     pub timeout: Option<Duration>,
     /// Fail on xruns (realtime mode only; freewheel has none).
@@ -66,7 +66,7 @@ pub struct SessionOptions {
     /// private server started at a small period gets its clients set up, connected and closed
     /// in short real-time cycles (every graph change waits for a cycle boundary: 85 ms at
     /// 4096), while renders still run at the large period that freewheels fastest. With
-    /// `freewheel_after` the server stays at the render's period (switching while freewheeling
+    /// `freewheel_between_files` the server stays at the render's period (switching while freewheeling
     /// is avoided), and the session's clients close at it.
     pub render_period: Option<u32>,
 }
@@ -108,7 +108,7 @@ impl SessionOptions {
             midi_port: Some(midi_port.to_string()),
             audio_ports: Some(audio_ports.to_string()),
             freewheel: true,
-            freewheel_after: false,
+            freewheel_between_files: false,
             timeout: None,
             fail_on_xrun: true,
             stop_on_silence: None,
@@ -267,7 +267,7 @@ impl Session {
             }
             return Err(error);
         }
-        // Already on when the last render left it on (`freewheel_after`).
+        // Already on when the last render left it on (`freewheel_between_files`).
         if self.options.freewheel && !self.watch.freewheel.load(Ordering::Acquire) {
             client::set_freewheel(self.any_client(), true);
         }
@@ -327,7 +327,7 @@ impl Session {
         // proven). This order costs one cycle of the render's period.
         if switched
             && !self.wedged
-            && !self.options.freewheel_after
+            && !self.options.freewheel_between_files
             && !self.watch.shutdown.load(Ordering::Acquire)
         {
             client::set_buffer_size(self.any_client(), setup_period);
@@ -401,9 +401,9 @@ impl Session {
         }
     }
 
-    /// Leaves freewheel after a render, unless asked to stay in it (`freewheel_after`).
+    /// Leaves freewheel after a render, unless asked to stay in it (`freewheel_between_files`).
     fn end_freewheel(&self) {
-        if !self.options.freewheel_after {
+        if !self.options.freewheel_between_files {
             self.leave_freewheel();
         }
     }

@@ -187,7 +187,7 @@ impl JackRenderer {
     /// Every file starts from the instrument's initial state: a host that played a file is
     /// restarted (a synth the user runs cannot be, and keeps its state).
     pub fn before_file(&mut self) -> Result<()> {
-        if self.played && self.host.is_some() && !self.options.keep_instrument_state {
+        if self.played && self.host.is_some() && !self.options.keep_state {
             self.restart()?;
         }
         Ok(())
@@ -286,7 +286,7 @@ impl JackRenderer {
                     freewheel: !self.options.realtime,
                     // Kept on only where the server's period stays as it is: closing at a
                     // render period would slow the next host's set-up (see `SETUP_PERIOD`).
-                    freewheel_after: self.options.freewheel_between_files
+                    freewheel_between_files: self.options.freewheel_between_files
                         && self.render_period().is_none(),
                     timeout: None,
                     fail_on_xrun: true,

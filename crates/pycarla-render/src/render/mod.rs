@@ -134,7 +134,7 @@ pub struct RenderOptions {
     /// JACK engine: keep the synth running from one file to the next instead of restarting it
     /// (faster, but a file then inherits programs, controllers, voices and effect tails from the
     /// one before). The offline engine always starts every file fresh.
-    pub keep_instrument_state: bool,
+    pub keep_state: bool,
     /// JACK engine, freewheeling: leave the server freewheeling from one file to the next
     /// instead of switching it back to real time after each. Files rendered back to back skip
     /// two switches each, one of which waits for a real-time cycle (85 ms at period 4096).
@@ -279,9 +279,9 @@ impl RenderOptions {
         self
     }
 
-    /// Sets [`RenderOptions::keep_instrument_state`].
-    pub fn keep_instrument_state(mut self, keep_instrument_state: bool) -> Self {
-        self.keep_instrument_state = keep_instrument_state;
+    /// Sets [`RenderOptions::keep_state`].
+    pub fn keep_state(mut self, keep_state: bool) -> Self {
+        self.keep_state = keep_state;
         self
     }
 
@@ -312,7 +312,7 @@ impl Default for RenderOptions {
             timeout: None,
             ready_timeout: Duration::from_secs(20),
             interrupt: None,
-            keep_instrument_state: false,
+            keep_state: false,
             freewheel_between_files: false,
             normalize: None,
             seed: 0,
