@@ -38,7 +38,7 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
             return Outcome::usage("--jobs needs private servers: it cannot be used with --server");
         }
         let run_summary = dataset.render_run(&run, &mut manifest, &mut progress);
-        summary = add(summary, run_summary);
+        summary.add(run_summary);
         if signals.caught().is_some() {
             break;
         }
@@ -55,15 +55,6 @@ pub fn render(args: &RenderArgs, signals: &Signals) -> Outcome {
     } else {
         Outcome::Failed
     })
-}
-
-fn add(a: Summary, b: Summary) -> Summary {
-    Summary {
-        rendered: a.rendered + b.rendered,
-        skipped: a.skipped + b.skipped,
-        failed: a.failed + b.failed,
-        not_rendered: a.not_rendered + b.not_rendered,
-    }
 }
 
 /// The dataset the command line asks for: planned, sharded, with its variants and stems.

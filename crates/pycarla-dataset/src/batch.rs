@@ -66,7 +66,8 @@ impl Summary {
         self.failed == 0 && self.not_rendered == 0
     }
 
-    fn add(&mut self, other: Summary) {
+    /// Adds `other`'s counts (another run's).
+    pub fn add(&mut self, other: Summary) {
         self.rendered += other.rendered;
         self.skipped += other.skipped;
         self.failed += other.failed;

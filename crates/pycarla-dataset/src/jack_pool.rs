@@ -9,9 +9,8 @@
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -82,7 +81,7 @@ pub(crate) fn render(
     let (sender, receiver) = std::sync::mpsc::channel::<(usize, String)>();
     let mut children: Vec<Child> = Vec::new();
     for (worker, share) in shares.iter().enumerate() {
-        match start(&command, run, share, worker, sender.clone()) {
+        match start(&command, run, jobs, share, worker, sender.clone()) {
             Ok(child) => children.push(child),
             Err(error) => {
                 observer.error(&format!(
@@ -108,7 +107,7 @@ pub(crate) fn render(
         match receiver.recv_timeout(POLL) {
             Ok((worker, line)) => match serde_json::from_str::<FileReport>(&line) {
                 Ok(report) => {
-                    let Some(job) = shares[worker].get(report.index) else {
+                    let Some(&index) = shares[worker].get(report.index) else {
                         observer.error("a JACK worker reported a file it was not given");
                         continue;
                     };
@@ -117,8 +116,7 @@ pub(crate) fn render(
                         Ok(rendered) => FileOutcome::Rendered(rendered),
                         Err(message) => FileOutcome::Failed(message),
                     };
-                    let index = jobs.iter().position(|j| j == job).unwrap_or(0);
-                    observer.file_finished(index, job, &outcome);
+                    observer.file_finished(index, &jobs[index], &outcome);
                 }
                 Err(error) => observer.error(&format!("unreadable JACK worker report: {error}")),
             },
@@ -133,18 +131,21 @@ pub(crate) fn render(
     reported
 }
 
-/// `jobs` split over at most `workers` shares, balanced by file size (the largest first, each
-/// to the lightest share); no share is empty.
-fn shares(jobs: &[Job], workers: usize) -> Vec<Vec<Job>> {
-    let size = |job: &Job| std::fs::metadata(&job.midi).map_or(0, |m| m.len());
-    let mut sorted: Vec<&Job> = jobs.iter().collect();
-    sorted.sort_by_key(|job| std::cmp::Reverse(size(job)));
-    let mut shares: Vec<(u64, Vec<Job>)> =
+/// The indices of `jobs` split over at most `workers` shares, balanced by file size (the
+/// largest first, each to the lightest share); no share is empty.
+fn shares(jobs: &[Job], workers: usize) -> Vec<Vec<usize>> {
+    let sizes: Vec<u64> = jobs
+        .iter()
+        .map(|job| std::fs::metadata(&job.midi).map_or(0, |m| m.len()))
+        .collect();
+    let mut sorted: Vec<usize> = (0..jobs.len()).collect();
+    sorted.sort_by_key(|&index| std::cmp::Reverse(sizes[index]));
+    let mut shares: Vec<(u64, Vec<usize>)> =
         vec![(0, Vec::new()); workers.clamp(1, jobs.len().max(1))];
-    for job in sorted {
+    for index in sorted {
         if let Some(lightest) = shares.iter_mut().min_by_key(|(load, _)| *load) {
-            lightest.0 += size(job);
-            lightest.1.push(job.clone());
+            lightest.0 += sizes[index];
+            lightest.1.push(index);
         }
     }
     shares
@@ -154,37 +155,28 @@ fn shares(jobs: &[Job], workers: usize) -> Vec<Vec<Job>> {
         .collect()
 }
 
-/// Starts one worker with its plan; its report lines go to `sender`, tagged `worker`.
+/// Starts one worker with its plan (the `share` of `jobs`); its report lines go to `sender`,
+/// tagged `worker`.
 fn start(
     command: &WorkerCommand,
     run: &Run,
-    share: &[Job],
+    jobs: &[Job],
+    share: &[usize],
     worker: usize,
     sender: std::sync::mpsc::Sender<(usize, String)>,
 ) -> std::io::Result<Child> {
     let plan = WorkerPlan {
         instrument: run.instrument.clone(),
         options: run.options.clone(),
-        jobs: share.to_vec(),
+        jobs: share.iter().map(|&index| jobs[index].clone()).collect(),
     };
     let plan = serde_json::to_vec(&plan).map_err(std::io::Error::other)?;
-    let mut spawn = Command::new(&command.program);
-    spawn
-        .args(&command.args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    // SAFETY: only an async-signal-safe call between fork and exec. SIGTERM when the thread
-    // that started it ends: the worker then stops its server and synth and finalizes its file.
-    unsafe {
-        spawn.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = spawn.spawn()?;
+    // SIGTERM when the thread that started it ends: the worker then stops its server and synth
+    // and finalizes its file.
+    let mut child = command
+        .command(libc::SIGTERM)
+        .stderr(Stdio::inherit())
+        .spawn()?;
     if let Some(mut stdin) = child.stdin.take() {
         // Dropped after writing: the worker reads its plan to the end.
         let _ = stdin.write_all(&plan);
@@ -310,11 +302,10 @@ mod tests {
             .collect();
         let two = shares(&jobs, 2);
         assert_eq!(two.len(), 2);
-        let names = |share: &[Job]| share.iter().map(|j| j.key.clone()).collect::<Vec<_>>();
         // Largest first, each to the lighter share: 10 | 7, then 3 (7 < 10) | then 1 (a tie:
         // the first share) — 11 bytes against 10.
-        assert_eq!(names(&two[0]), ["0", "1"]);
-        assert_eq!(names(&two[1]), ["2", "3"]);
+        assert_eq!(two[0], [0, 1]);
+        assert_eq!(two[1], [2, 3]);
         // More workers than files: one file each, no empty share.
         assert_eq!(shares(&jobs, 8).len(), 4);
         assert!(shares(&[], 3).is_empty());

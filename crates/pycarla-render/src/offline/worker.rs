@@ -64,6 +64,27 @@ pub fn worker_command() -> Result<WorkerCommand> {
 }
 
 impl WorkerCommand {
+    /// The process to spawn: the program and its arguments, stdin and stdout piped, and
+    /// `on_parent_death` sent to it when the thread that spawns it ends (so that it never
+    /// outlives its caller).
+    pub fn command(&self, on_parent_death: libc::c_int) -> Command {
+        let mut command = Command::new(&self.program);
+        command
+            .args(&self.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        // SAFETY: only an async-signal-safe call between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, on_parent_death) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        command
+    }
+
     /// A helper executable of this crate (the worker, the JACK host), looked for the one way
     /// the docs promise for each: `$var`, else the command the program `set` (a program that is
     /// its own helper), else `exe` beside the running program (or one directory up, where cargo
@@ -115,21 +136,8 @@ impl Worker {
     /// signal), so it never outlives the caller.
     pub fn start(worker: &WorkerCommand) -> Result<Worker> {
         let exe = &worker.program;
-        let mut command = Command::new(exe);
-        command
-            .args(&worker.args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        let mut command = worker.command(libc::SIGKILL);
+        command.stderr(Stdio::piped());
         let mut child = command.spawn().map_err(|source| Error::Io {
             path: exe.to_path_buf(),
             source,
